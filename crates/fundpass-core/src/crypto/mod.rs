@@ -1,0 +1,13 @@
+//! Protection of personal data at rest and of the password pepper.
+//!
+//! ID numbers and phone numbers are sealed with an AEAD (AES-256-GCM by default,
+//! SM4-GCM for deployments held to the national algorithms) and found again through a
+//! blind index: a keyed MAC of the normalised value (HMAC-SHA-256, or HMAC-SM3 with
+//! SM4). Every key has an id so keys can be rotated while old data stays readable.
+
+mod keyring;
+mod mac;
+mod sealed;
+
+pub use keyring::{CipherSuite, KeyId, KeyMaterial, Keyring, KeyringDocument, KeyringError};
+pub use sealed::{BlindIndex, Field, SealError, Sealed};

@@ -1,0 +1,11 @@
+//! fundpass domain: the rules of identity documents, personal data protection,
+//! credentials and the audit trail, plus the ports that storage and gateway adapters
+//! implement. Nothing here performs I/O or reads the clock or the random source on its
+//! own: those arrive through [`ports::Clock`] and [`ports::SecretGenerator`].
+
+pub mod audit;
+pub mod credentials;
+pub mod crypto;
+pub mod identity;
+pub mod member;
+pub mod ports;

@@ -1,0 +1,1 @@
+//! HTTP adapters arrive with the member portal; this crate holds nothing yet.
