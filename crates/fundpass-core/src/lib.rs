@@ -6,6 +6,12 @@
 pub mod audit;
 pub mod credentials;
 pub mod crypto;
+pub mod flow;
 pub mod identity;
+pub mod lockout;
 pub mod member;
+pub mod portal;
 pub mod ports;
+pub mod session;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;

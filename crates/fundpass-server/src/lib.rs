@@ -1,1 +1,13 @@
-//! HTTP adapters arrive with the member portal; this crate holds nothing yet.
+//! fundpass HTTP adapters: the member portal (HTML), the app's JSON API, development
+//! tools, and the gateways the service talks to (SMS).
+
+pub mod api;
+pub mod app;
+pub mod captcha_image;
+pub mod hash_pool;
+pub mod i18n;
+pub mod request;
+pub mod sms;
+pub mod state;
+pub mod system;
+pub mod web;

@@ -1,1 +1,30 @@
-//! fundpass storage.
+//! fundpass storage: the core's ports implemented over sqlx, for SQLite (the embedded
+//! default, zero setup) and PostgreSQL (production and every multi-instance deployment).
+//!
+//! One implementation serves both backends through sqlx's `Any` driver: the SQL sticks
+//! to what both understand (`$n` placeholders, `ON CONFLICT … DO UPDATE`, `RETURNING`),
+//! times are stored as BIGINT microseconds since the Unix epoch and flags as 0/1
+//! integers. Only migrations, transaction start and row locking differ per backend.
+
+mod audit;
+mod captchas;
+mod codec;
+mod connect;
+mod errors;
+mod flows;
+mod import;
+mod members;
+mod outbox;
+mod rate_limits;
+mod sessions;
+mod throttles;
+mod unit_of_work;
+
+pub use connect::{Backend, Store};
+pub use outbox::OUTBOX_GIVEN_UP;
+
+// `Store` serves every port the portal needs: this fails to compile if one is missing.
+const _: fn(Store) -> std::sync::Arc<dyn fundpass_core::ports::PortalStore> =
+    |store| std::sync::Arc::new(store);
+const _: fn(Store) -> std::sync::Arc<dyn fundpass_core::ports::RateLimiter> =
+    |store| std::sync::Arc::new(store);

@@ -1,1 +1,29 @@
-fn main() {}
+//! The `fundpass` command: parses the command line and hands over to one subcommand.
+
+mod audit_cmd;
+mod cli;
+mod config;
+mod context;
+mod demo;
+mod import;
+mod keys;
+mod member_cmd;
+mod outbox_cmd;
+mod serve;
+mod system;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    // The server logs its requests at info level; other commands stay quiet.
+    let serving = matches!(cli.command, cli::Command::Serve(_));
+    system::init_tracing(cli.verbose + u8::from(serving));
+    match cli::run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("fundpass: {err:#}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}

@@ -139,6 +139,8 @@ pub enum KeyringError {
     },
     #[error("no {set} key with id {id} is in the keyring")]
     UnknownKey { set: &'static str, id: String },
+    #[error("pepper id {0:?} is longer than 8 characters (it is stored in every password hash)")]
+    PepperIdTooLong(String),
     #[error("the keyring document is not valid: {0}")]
     Document(String),
 }
@@ -202,6 +204,9 @@ pub struct Keyring {
 impl Keyring {
     /// Length of blind-index and pepper keys.
     pub const MAC_KEY_LEN: usize = 32;
+    /// Longest pepper id: it is written into each password hash's PHC `keyid`
+    /// field, which holds at most 8 bytes.
+    pub const PEPPER_ID_MAX: usize = 8;
 
     /// A fresh keyring with one key of each kind (ids `d1`, `i1`, `p1`).
     pub fn generate(suite: CipherSuite, rng: &dyn SecretGenerator) -> Self {
@@ -253,6 +258,14 @@ impl Keyring {
                 keys,
             })
         };
+        if let Some(long) = doc
+            .pepper
+            .keys
+            .keys()
+            .find(|id| id.as_str().len() > Self::PEPPER_ID_MAX)
+        {
+            return Err(KeyringError::PepperIdTooLong(long.to_string()));
+        }
         Ok(Self {
             suite: doc.suite,
             data: set("data", &doc.data, doc.suite.data_key_len())?,
@@ -375,20 +388,9 @@ fn rotate(set: &mut KeySet, prefix: char, len: usize, rng: &dyn SecretGenerator)
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-
-    /// Deterministic bytes for tests that need a keyring, never for real keys.
-    #[derive(Debug, Default)]
-    pub(crate) struct CountingRng(std::sync::atomic::AtomicU8);
-
-    impl SecretGenerator for CountingRng {
-        fn fill(&self, buf: &mut [u8]) {
-            for b in buf {
-                *b = self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            }
-        }
-    }
+    use crate::testing::CountingRng;
 
     #[test]
     fn a_keyring_survives_its_document() {

@@ -8,6 +8,8 @@
 mod keyring;
 mod mac;
 mod sealed;
+mod token;
 
 pub use keyring::{CipherSuite, KeyId, KeyMaterial, Keyring, KeyringDocument, KeyringError};
 pub use sealed::{BlindIndex, Field, SealError, Sealed};
+pub use token::{CODE_DIGITS, OneTimeCode, OpaqueToken, TOKEN_BYTES, TOKEN_CHARS, TokenDigest};

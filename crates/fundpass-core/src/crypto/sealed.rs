@@ -25,6 +25,8 @@ pub enum Field {
     IdNumber,
     /// The mobile phone on file (11 digits).
     Phone,
+    /// The text of an outgoing message (it may hold a one-time code).
+    Message,
 }
 
 impl Field {
@@ -32,6 +34,7 @@ impl Field {
         match self {
             Self::IdNumber => b"id_number",
             Self::Phone => b"phone",
+            Self::Message => b"message",
         }
     }
 }
@@ -101,10 +104,10 @@ impl Sealed {
 
     /// The id of the key that sealed this value.
     pub fn key_id(&self) -> Result<KeyId, SealError> {
-        Ok(self.parts()?.1)
+        Ok(self.parts()?.key_id)
     }
 
-    fn parts(&self) -> Result<(CipherSuite, KeyId, &[u8], &[u8]), SealError> {
+    fn parts(&self) -> Result<Parts<'_>, SealError> {
         let b = &self.0;
         if b.len() < 3 || b[0] != FORMAT_VERSION {
             return Err(SealError::Malformed);
@@ -117,13 +120,21 @@ impl Sealed {
         }
         let id = std::str::from_utf8(&b[3..id_end]).map_err(|_| SealError::Malformed)?;
         let id = KeyId::parse(id).map_err(|_| SealError::Malformed)?;
-        Ok((
+        Ok(Parts {
             suite,
-            id,
-            &b[id_end..id_end + NONCE_LEN],
-            &b[id_end + NONCE_LEN..],
-        ))
+            key_id: id,
+            nonce: &b[id_end..id_end + NONCE_LEN],
+            ciphertext: &b[id_end + NONCE_LEN..],
+        })
     }
+}
+
+/// The pieces of a sealed value's byte layout.
+struct Parts<'a> {
+    suite: CipherSuite,
+    key_id: KeyId,
+    nonce: &'a [u8],
+    ciphertext: &'a [u8],
 }
 
 fn aad(field: Field, key_id: &KeyId) -> Vec<u8> {
@@ -160,7 +171,12 @@ impl Keyring {
 
     /// Decrypts a sealed value with the key its header names.
     pub fn open(&self, field: Field, sealed: &Sealed) -> Result<String, SealError> {
-        let (suite, id, nonce, ct) = sealed.parts()?;
+        let Parts {
+            suite,
+            key_id: id,
+            nonce,
+            ciphertext: ct,
+        } = sealed.parts()?;
         if suite != self.suite {
             return Err(SealError::UnknownSuite);
         }
@@ -223,8 +239,8 @@ fn decrypt(
 
 #[cfg(test)]
 mod tests {
-    use super::super::keyring::tests::CountingRng;
     use super::*;
+    use crate::testing::CountingRng;
 
     fn rings() -> Vec<Keyring> {
         let rng = CountingRng::default();

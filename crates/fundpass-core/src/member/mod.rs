@@ -2,8 +2,10 @@
 //! state fundpass keeps beside it.
 
 mod account;
+mod import;
 
 pub use account::{AccountNumber, AccountNumberError};
+pub use import::{ImportRow, NAME_MAX_CHARS, RowProblem, ValidRow};
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;

@@ -1,48 +1,15 @@
-//! Ports: the traits adapters implement so that the domain never touches a database,
-//! the clock or the operating system's random source directly.
+//! Reading members and importing them.
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use crate::audit::{AuditEvent, AuditRecord};
+use super::StoreError;
 use crate::crypto::BlindIndex;
 use crate::identity::IdType;
 use crate::member::{
     AccountNumber, CredentialUpdate, ImportOutcome, MemberId, MemberRecord, NewMember, PiiUpdate,
     SecretKind,
 };
-
-/// The current time, injected so that expiry and lockout rules can be tested by moving
-/// a fake clock instead of sleeping.
-pub trait Clock: Send + Sync {
-    /// The current instant in UTC.
-    fn now(&self) -> OffsetDateTime;
-}
-
-/// Cryptographically secure random bytes, injected so the domain never reaches for a
-/// global generator and tests can be deterministic where they need to be.
-pub trait SecretGenerator: Send + Sync {
-    /// Fills `buf` with bytes from a CSPRNG.
-    fn fill(&self, buf: &mut [u8]);
-}
-
-/// Why a store operation failed, in terms the domain can act on.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The row changed since it was read (optimistic concurrency): reload and retry, or
-    /// report that another request won.
-    #[error("the record was changed by another request")]
-    Conflict,
-    /// The row does not exist.
-    #[error("the record does not exist")]
-    NotFound,
-    /// A uniqueness rule was broken (named by the constraint).
-    #[error("a record with the same {0} already exists")]
-    Duplicate(String),
-    /// The database failed; the message is for logs, never for members.
-    #[error("storage failure: {0}")]
-    Backend(String),
-}
 
 /// Members as imported from the fund's core system, with their credentials.
 #[async_trait]
@@ -124,16 +91,4 @@ pub trait MemberImport: Send {
     ) -> Result<ImportOutcome, StoreError>;
     /// Makes everything written visible at once.
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
-}
-
-/// The append-only, hash-chained audit trail.
-#[async_trait]
-pub trait AuditStore: Send + Sync {
-    /// Appends one event, chaining it to the current head; concurrent appends are
-    /// serialised by the store.
-    async fn append(&self, event: &AuditEvent) -> Result<AuditRecord, StoreError>;
-    /// Stored records with `seq > after`, in order, for verification and reports.
-    async fn records_after(&self, after: i64, limit: u32) -> Result<Vec<AuditRecord>, StoreError>;
-    /// The sequence number and hash of the newest record, as the store's head row says.
-    async fn head(&self) -> Result<Option<(i64, [u8; 32])>, StoreError>;
 }

@@ -1,0 +1,98 @@
+//! Image captchas: single use, five minutes, only a keyed MAC of the answer stored.
+//! The image itself is drawn by an adapter; the rules live here.
+
+use time::{Duration, OffsetDateTime};
+
+use super::Portal;
+use crate::crypto::OpaqueToken;
+use crate::ports::{CaptchaRecord, StoreError};
+
+/// How long a captcha can be answered.
+pub const CAPTCHA_TTL: Duration = Duration::minutes(5);
+
+const PURPOSE: &str = "captcha";
+
+/// A new challenge: the id to send with the answer, and when it expires.
+#[derive(Debug, Clone)]
+pub struct IssuedCaptcha {
+    pub id: OpaqueToken,
+    pub expires_at: OffsetDateTime,
+}
+
+/// Why a captcha answer was refused. Either way the challenge is used up and the
+/// client must show a new one.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptchaError {
+    #[error("the captcha answer is wrong")]
+    Wrong,
+    #[error("the captcha has expired or was already used")]
+    Expired,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Canonical form of a typed answer: no spaces, lower case.
+pub fn normalise(answer: &str) -> String {
+    answer
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+impl Portal {
+    /// Stores a challenge whose correct answer is `answer` (drawn by the caller).
+    pub async fn issue_captcha(&self, answer: &str) -> Result<IssuedCaptcha, StoreError> {
+        let id = OpaqueToken::generate(self.rng.as_ref());
+        let expires_at = self.clock.now() + CAPTCHA_TTL;
+        let normalised = normalise(answer);
+        let record = CaptchaRecord {
+            id: id.digest(),
+            answer_mac: self.keyring.answer_mac(PURPOSE, &normalised).to_vec(),
+            expires_at,
+            dev_answer: self.policy.dev_mode.then_some(normalised),
+        };
+        self.store.insert_captcha(&record).await?;
+        Ok(IssuedCaptcha { id, expires_at })
+    }
+
+    /// Checks and uses up a challenge.
+    pub async fn check_captcha(&self, id: &str, answer: &str) -> Result<(), CaptchaError> {
+        let Some(id) = OpaqueToken::parse(id.trim()) else {
+            return Err(CaptchaError::Expired);
+        };
+        let Some(record) = self.store.take_captcha(&id.digest()).await? else {
+            return Err(CaptchaError::Expired);
+        };
+        if self.clock.now() >= record.expires_at {
+            return Err(CaptchaError::Expired);
+        }
+        let mac = self.keyring.answer_mac(PURPOSE, &normalise(answer));
+        if subtle::ConstantTimeEq::ct_eq(&mac[..], &record.answer_mac[..]).into() {
+            Ok(())
+        } else {
+            Err(CaptchaError::Wrong)
+        }
+    }
+
+    /// The answer of a live challenge, in dev mode only (for automated tests).
+    pub async fn dev_captcha_answer(&self, id: &str) -> Result<Option<String>, StoreError> {
+        if !self.policy.dev_mode {
+            return Ok(None);
+        }
+        match OpaqueToken::parse(id.trim()) {
+            Some(id) => self.store.dev_captcha_answer(&id.digest()).await,
+            None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_compare_without_case_or_spaces() {
+        assert_eq!(normalise(" aB 3k\tQ "), "ab3kq");
+    }
+}

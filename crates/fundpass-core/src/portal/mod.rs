@@ -1,0 +1,95 @@
+//! The member portal's use cases — captcha, registration, login, sessions — shared by
+//! the web pages and the app's JSON API. Each use case loads what it needs through
+//! the ports, decides with the pure rules (flows, lockout, policies), and writes one
+//! [`ChangeSet`](crate::ports::ChangeSet) atomically.
+
+mod captcha;
+mod login;
+mod notify;
+mod registration;
+mod sessions;
+
+use std::sync::Arc;
+
+use time::Duration;
+
+pub use captcha::{CAPTCHA_TTL, CaptchaError, IssuedCaptcha};
+pub use login::{LoginError, LoginIdentifier, LoginSuccess};
+pub use notify::{SmsLimits, SmsTemplates};
+pub use registration::{
+    IdentifyInput, NEUTRAL_IDENTIFY_MESSAGE, NewPasswords, RegistrationError, StartedFlow,
+};
+pub use sessions::{Authenticated, SessionError};
+
+use crate::audit::Channel;
+use crate::credentials::{LoginPasswordPolicy, PasswordHasher};
+use crate::crypto::Keyring;
+use crate::flow::FlowPolicy;
+use crate::lockout::LoginLockPolicy;
+use crate::ports::{Clock, CpuPool, PortalStore, RateLimiter, SecretGenerator, StoreError};
+use crate::session::SessionPolicy;
+
+/// Every tunable rule of the portal, defaults as in the design.
+#[derive(Debug, Clone)]
+pub struct PortalPolicy {
+    pub login_lock: LoginLockPolicy,
+    pub flow: FlowPolicy,
+    pub session: SessionPolicy,
+    pub sms: SmsLimits,
+    pub login_password: LoginPasswordPolicy,
+    /// Login attempts per client address per window, across all members.
+    pub login_per_ip: u32,
+    pub login_per_ip_window: Duration,
+    /// Whether captcha answers are kept readable for the `/dev/` helpers.
+    pub dev_mode: bool,
+}
+
+impl Default for PortalPolicy {
+    fn default() -> Self {
+        Self {
+            login_lock: LoginLockPolicy::default(),
+            flow: FlowPolicy::default(),
+            session: SessionPolicy::member(),
+            sms: SmsLimits::default(),
+            login_password: LoginPasswordPolicy::standard(),
+            login_per_ip: 30,
+            login_per_ip_window: Duration::minutes(10),
+            dev_mode: false,
+        }
+    }
+}
+
+/// Where a request came from, for audit events and rate limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestContext {
+    pub channel: Channel,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// The portal's dependencies, wired once at start-up.
+#[derive(Clone)]
+pub struct Portal {
+    pub store: Arc<dyn PortalStore>,
+    pub limiter: Arc<dyn RateLimiter>,
+    pub pool: Arc<dyn CpuPool>,
+    pub keyring: Arc<Keyring>,
+    pub hasher: Arc<PasswordHasher>,
+    pub clock: Arc<dyn Clock>,
+    pub rng: Arc<dyn SecretGenerator>,
+    pub policy: PortalPolicy,
+    pub templates: SmsTemplates,
+}
+
+impl std::fmt::Debug for Portal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Portal")
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A storage failure inside a use case: logged in full, shown to nobody.
+#[derive(Debug, thiserror::Error)]
+#[error("storage failure")]
+pub struct Internal(#[from] pub StoreError);

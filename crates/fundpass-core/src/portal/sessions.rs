@@ -1,0 +1,129 @@
+//! Using, ending and listing sessions.
+
+use super::{Portal, RequestContext};
+use crate::audit::{Actor, ActorKind, AuditEvent, Outcome};
+use crate::crypto::OpaqueToken;
+use crate::member::MemberRecord;
+use crate::ports::{ChangeSet, SessionWrite, StoreError};
+use crate::session::{ClientKind, SessionEnded, SessionRecord};
+
+/// A request's verified session and its member.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub session: SessionRecord,
+    pub member: MemberRecord,
+}
+
+/// Why a token did not authenticate.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("no such session")]
+    Unknown,
+    #[error(transparent)]
+    Ended(SessionEnded),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Portal {
+    /// Checks a session token from a cookie (web) or an Authorization header (app).
+    pub async fn authenticate(
+        &self,
+        token: &str,
+        client: ClientKind,
+    ) -> Result<Authenticated, SessionError> {
+        let token = OpaqueToken::parse(token.trim()).ok_or(SessionError::Unknown)?;
+        let session = self
+            .store
+            .session(&token.digest())
+            .await?
+            .ok_or(SessionError::Unknown)?;
+        if session.client != client {
+            return Err(SessionError::Unknown);
+        }
+        let now = self.clock.now();
+        self.policy
+            .session
+            .check(&session, now)
+            .map_err(SessionError::Ended)?;
+        let member = self
+            .store
+            .member_by_id(session.member_id)
+            .await?
+            .ok_or(SessionError::Unknown)?;
+        if member.status == crate::member::MemberStatus::Frozen {
+            return Err(SessionError::Ended(SessionEnded::Revoked));
+        }
+        if self.policy.session.should_touch(&session, now) {
+            self.store.touch_session(&session.token, now).await?;
+        }
+        Ok(Authenticated { session, member })
+    }
+
+    fn session_event(
+        &self,
+        auth: &Authenticated,
+        action: &str,
+        ctx: &RequestContext,
+    ) -> AuditEvent {
+        let mut e = AuditEvent::new(
+            self.clock.now(),
+            Actor {
+                kind: ActorKind::Member,
+                id: Some(auth.member.id.0.to_string()),
+            },
+            action,
+            ctx.channel,
+            Outcome::Success,
+        )
+        .member(auth.member.id);
+        e.ip = ctx.ip.clone();
+        e
+    }
+
+    /// Ends this session.
+    pub async fn logout(
+        &self,
+        auth: &Authenticated,
+        ctx: &RequestContext,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        self.store
+            .apply(ChangeSet {
+                sessions: vec![SessionWrite::Revoke {
+                    token: auth.session.token,
+                    at: now,
+                }],
+                audit: vec![self.session_event(auth, "session.logout", ctx)],
+                ..ChangeSet::default()
+            })
+            .await
+    }
+
+    /// Ends every session and app token of the member, this one included.
+    pub async fn logout_everywhere(
+        &self,
+        auth: &Authenticated,
+        ctx: &RequestContext,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        self.store
+            .apply(ChangeSet {
+                sessions: vec![SessionWrite::RevokeAll {
+                    member: auth.member.id,
+                    at: now,
+                }],
+                audit: vec![self.session_event(auth, "session.logout_all", ctx)],
+                ..ChangeSet::default()
+            })
+            .await
+    }
+
+    /// The member's sessions, newest first (the one before the current is "last login").
+    pub async fn sessions_of(
+        &self,
+        auth: &Authenticated,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        self.store.member_sessions(auth.member.id).await
+    }
+}

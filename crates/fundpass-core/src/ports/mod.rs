@@ -1,0 +1,50 @@
+//! Ports: the traits adapters implement so that the domain never touches a database,
+//! the clock, the SMS gateway or the operating system's random source directly.
+
+mod audit;
+mod members;
+mod portal;
+mod sms;
+
+pub use audit::AuditStore;
+pub use members::{MemberImport, MemberStore};
+pub use portal::{
+    CaptchaRecord, CaptchaStore, ChangeSet, CpuPool, FlowStore, FlowWrite, Health, MemberWrite,
+    PoolBusy, PortalStore, RateDecision, RateLimiter, SecretHistoryEntry, SessionStore,
+    SessionWrite, ThrottleStore, UnitOfWork, run_on_pool,
+};
+pub use sms::{OutboxMessage, OutboxStore, SmsError, SmsSender};
+
+use time::OffsetDateTime;
+
+/// The current time, injected so that expiry and lockout rules can be tested by moving
+/// a fake clock instead of sleeping.
+pub trait Clock: Send + Sync {
+    /// The current instant in UTC.
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// Cryptographically secure random bytes, injected so the domain never reaches for a
+/// global generator and tests can be deterministic where they need to be.
+pub trait SecretGenerator: Send + Sync {
+    /// Fills `buf` with bytes from a CSPRNG.
+    fn fill(&self, buf: &mut [u8]);
+}
+
+/// Why a store operation failed, in terms the domain can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The row changed since it was read (optimistic concurrency): reload and retry, or
+    /// report that another request won.
+    #[error("the record was changed by another request")]
+    Conflict,
+    /// The row does not exist.
+    #[error("the record does not exist")]
+    NotFound,
+    /// A uniqueness rule was broken (named by the constraint).
+    #[error("a record with the same {0} already exists")]
+    Duplicate(String),
+    /// The database failed; the message is for logs, never for members.
+    #[error("storage failure: {0}")]
+    Backend(String),
+}

@@ -1,0 +1,220 @@
+//! Ports of the member portal and app API: sessions, flows, captchas, throttles and
+//! rate limits, and the unit of work that writes one change atomically.
+
+use async_trait::async_trait;
+use time::{Duration, OffsetDateTime};
+
+use super::{OutboxMessage, StoreError};
+use crate::audit::AuditEvent;
+use crate::crypto::{BlindIndex, TokenDigest};
+use crate::flow::FlowRecord;
+use crate::member::{CredentialUpdate, LockState, MemberId, SecretKind};
+use crate::session::SessionRecord;
+
+/// Sessions, looked up by the digest of their token.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// The session with this token digest, revoked or not.
+    async fn session(&self, token: &TokenDigest) -> Result<Option<SessionRecord>, StoreError>;
+    /// Records activity (idle timeout restarts).
+    async fn touch_session(
+        &self,
+        token: &TokenDigest,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Live sessions of a member, newest first (for "where am I logged in").
+    async fn member_sessions(&self, member: MemberId) -> Result<Vec<SessionRecord>, StoreError>;
+}
+
+/// Flows, looked up by the digest of their id.
+#[async_trait]
+pub trait FlowStore: Send + Sync {
+    /// The flow with this id digest.
+    async fn flow(&self, id: &TokenDigest) -> Result<Option<FlowRecord>, StoreError>;
+}
+
+/// A captcha challenge as stored: only a keyed MAC of the answer, except in dev mode
+/// where the answer itself is kept so automated tests can read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaptchaRecord {
+    pub id: TokenDigest,
+    pub answer_mac: Vec<u8>,
+    pub expires_at: OffsetDateTime,
+    pub dev_answer: Option<String>,
+}
+
+/// Single-use captcha challenges.
+#[async_trait]
+pub trait CaptchaStore: Send + Sync {
+    /// Stores a new challenge.
+    async fn insert_captcha(&self, record: &CaptchaRecord) -> Result<(), StoreError>;
+    /// Removes and returns the challenge: whatever the answer, it cannot be tried twice.
+    async fn take_captcha(&self, id: &TokenDigest) -> Result<Option<CaptchaRecord>, StoreError>;
+    /// The stored answer of a live challenge (dev mode only stores one).
+    async fn dev_captcha_answer(&self, id: &TokenDigest) -> Result<Option<String>, StoreError>;
+    /// Deletes challenges that expired before `now`; returns how many.
+    async fn purge_captchas(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
+}
+
+/// Failure counters for login identifiers that match no member, so that unknown
+/// identifiers lock exactly like real ones and a lock message reveals nothing.
+#[async_trait]
+pub trait ThrottleStore: Send + Sync {
+    /// The counter for this identifier (empty if none).
+    async fn throttle(&self, key: &BlindIndex) -> Result<LockState, StoreError>;
+}
+
+/// Whether a rate-limited action may go ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateDecision {
+    Allowed,
+    Limited { retry_after: OffsetDateTime },
+}
+
+/// Fixed-window counters shared by every instance (kept in the database or Redis).
+#[async_trait]
+pub trait RateLimiter: Send + Sync {
+    /// Counts one hit on `key` in the window containing `now` and says whether it is
+    /// within `limit`. A refused hit is not counted.
+    async fn hit(
+        &self,
+        key: &str,
+        window: Duration,
+        limit: u32,
+        now: OffsetDateTime,
+    ) -> Result<RateDecision, StoreError>;
+}
+
+/// An optimistic update of a member's credential state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberWrite {
+    pub id: MemberId,
+    pub expected_version: i64,
+    pub update: CredentialUpdate,
+}
+
+/// One credential hash to remember for reuse checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretHistoryEntry {
+    pub member_id: MemberId,
+    pub kind: SecretKind,
+    pub hash: String,
+    pub at: OffsetDateTime,
+}
+
+/// A flow write: a new flow, or an update that only lands if nobody else changed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FlowWrite {
+    Insert(FlowRecord),
+    Update {
+        record: FlowRecord,
+        expected_version: i64,
+    },
+}
+
+/// A session write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionWrite {
+    Insert(SessionRecord),
+    Revoke {
+        token: TokenDigest,
+        at: OffsetDateTime,
+    },
+    /// Ends every session and app token of the member.
+    RevokeAll {
+        member: MemberId,
+        at: OffsetDateTime,
+    },
+}
+
+/// Everything one step changes, written in one database transaction: either all of
+/// it lands or none of it does. An optimistic check that fails (member or flow
+/// version) aborts the whole change with [`StoreError::Conflict`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChangeSet {
+    pub members: Vec<MemberWrite>,
+    pub history: Vec<SecretHistoryEntry>,
+    pub flows: Vec<FlowWrite>,
+    pub sessions: Vec<SessionWrite>,
+    pub throttles: Vec<(BlindIndex, LockState)>,
+    pub outbox: Vec<OutboxMessage>,
+    pub audit: Vec<AuditEvent>,
+}
+
+/// Applies a [`ChangeSet`] atomically.
+#[async_trait]
+pub trait UnitOfWork: Send + Sync {
+    /// Writes the whole change in one transaction.
+    async fn apply(&self, change: ChangeSet) -> Result<(), StoreError>;
+}
+
+/// The pool CPU-heavy work (Argon2) runs on: bounded, refusing work at once when full
+/// so a flood of logins is answered "busy" instead of queueing without bound.
+#[async_trait]
+pub trait CpuPool: Send + Sync {
+    /// Runs `job` on the pool, or refuses it at once when the pool is full.
+    async fn run_boxed(&self, job: Box<dyn FnOnce() + Send + 'static>) -> Result<(), PoolBusy>;
+}
+
+/// The CPU pool is full: try again after the given number of seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the service is busy; retry after {retry_after_secs} s")]
+pub struct PoolBusy {
+    pub retry_after_secs: u64,
+}
+
+/// Runs a job that returns a value on a [`CpuPool`].
+pub async fn run_on_pool<T: Send + 'static>(
+    pool: &dyn CpuPool,
+    job: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, PoolBusy> {
+    let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let out = slot.clone();
+    pool.run_boxed(Box::new(move || {
+        let value = job();
+        if let Ok(mut guard) = out.lock() {
+            *guard = Some(value);
+        }
+    }))
+    .await?;
+    let value = slot.lock().ok().and_then(|mut g| g.take());
+    // A job that panicked leaves the slot empty: report it as busy rather than
+    // inventing a value.
+    value.ok_or(PoolBusy {
+        retry_after_secs: 1,
+    })
+}
+
+/// Whether the database answers, for readiness checks.
+#[async_trait]
+pub trait Health: Send + Sync {
+    /// A cheap round trip to the database.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// Every store the portal reads and writes, implemented by one database adapter.
+pub trait PortalStore:
+    Health
+    + super::MemberStore
+    + super::AuditStore
+    + super::OutboxStore
+    + SessionStore
+    + FlowStore
+    + CaptchaStore
+    + ThrottleStore
+    + UnitOfWork
+{
+}
+
+impl<T> PortalStore for T where
+    T: Health
+        + super::MemberStore
+        + super::AuditStore
+        + super::OutboxStore
+        + SessionStore
+        + FlowStore
+        + CaptchaStore
+        + ThrottleStore
+        + UnitOfWork
+{
+}

@@ -1,0 +1,142 @@
+//! Server-side sessions for the web portal (cookie) and the app (bearer token): one
+//! table, one set of rules.
+
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+
+use crate::crypto::TokenDigest;
+use crate::member::MemberId;
+
+/// Which client holds the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientKind {
+    /// Browser, cookie.
+    Web,
+    /// Mobile app, bearer token.
+    App,
+}
+
+impl ClientKind {
+    /// Stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Web => "web",
+            Self::App => "app",
+        }
+    }
+
+    /// Parses a stored code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "web" => Some(Self::Web),
+            "app" => Some(Self::App),
+            _ => None,
+        }
+    }
+}
+
+/// A member session as stored (the token itself is never stored, only its digest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub token: TokenDigest,
+    pub member_id: MemberId,
+    pub client: ClientKind,
+    /// Synchroniser token that every form posted in this session must carry.
+    pub csrf: String,
+    pub created_at: OffsetDateTime,
+    pub last_seen_at: OffsetDateTime,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// Why a session is no longer usable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SessionEnded {
+    #[error("the session was idle too long")]
+    Idle,
+    #[error("the session reached its maximum length")]
+    Absolute,
+    #[error("the session was ended")]
+    Revoked,
+}
+
+/// Idle and absolute timeouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPolicy {
+    pub idle: Duration,
+    pub absolute: Duration,
+}
+
+impl SessionPolicy {
+    /// Members: 15 minutes idle, 12 hours in all.
+    pub fn member() -> Self {
+        Self {
+            idle: Duration::minutes(15),
+            absolute: Duration::hours(12),
+        }
+    }
+
+    /// Whether `session` may be used at `now`.
+    pub fn check(&self, session: &SessionRecord, now: OffsetDateTime) -> Result<(), SessionEnded> {
+        if session.revoked_at.is_some() {
+            return Err(SessionEnded::Revoked);
+        }
+        if now >= session.created_at + self.absolute {
+            return Err(SessionEnded::Absolute);
+        }
+        if now >= session.last_seen_at + self.idle {
+            return Err(SessionEnded::Idle);
+        }
+        Ok(())
+    }
+
+    /// Whether `last_seen_at` is worth writing again (at most once a minute, so
+    /// every page view is not a database write).
+    pub fn should_touch(&self, session: &SessionRecord, now: OffsetDateTime) -> bool {
+        now - session.last_seen_at >= Duration::minutes(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn session(created: OffsetDateTime, seen: OffsetDateTime) -> SessionRecord {
+        SessionRecord {
+            token: TokenDigest([0; 32]),
+            member_id: MemberId(1),
+            client: ClientKind::Web,
+            csrf: String::new(),
+            created_at: created,
+            last_seen_at: seen,
+            ip: None,
+            user_agent: None,
+            revoked_at: None,
+        }
+    }
+
+    #[test]
+    fn sessions_end_after_idle_or_absolute_time_or_revocation() {
+        let p = SessionPolicy::member();
+        let t0 = datetime!(2026-11-23 08:00 UTC);
+        let s = session(t0, t0);
+        assert_eq!(p.check(&s, t0 + Duration::minutes(14)), Ok(()));
+        assert_eq!(
+            p.check(&s, t0 + Duration::minutes(15)),
+            Err(SessionEnded::Idle)
+        );
+        let busy = session(t0, t0 + Duration::hours(12) - Duration::minutes(1));
+        assert_eq!(
+            p.check(&busy, t0 + Duration::hours(12)),
+            Err(SessionEnded::Absolute)
+        );
+        let revoked = SessionRecord {
+            revoked_at: Some(t0),
+            ..s
+        };
+        assert_eq!(p.check(&revoked, t0), Err(SessionEnded::Revoked));
+    }
+}

@@ -1,0 +1,70 @@
+//! Bearer-token authentication of the app. Only the `Authorization` header counts: a
+//! session cookie the same client happens to carry is never API authentication, so a
+//! page another site makes the browser post cannot act through the API.
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use fundpass_core::portal::Authenticated;
+use fundpass_core::session::ClientKind;
+
+use super::error::{ApiError, ErrorCode};
+use super::map;
+use crate::state::AppState;
+
+/// The member behind a valid app token.
+#[derive(Debug, Clone)]
+pub struct SignedIn(pub Authenticated);
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(parts).ok_or_else(|| ApiError::new(ErrorCode::Unauthorized))?;
+        let authenticated = state
+            .portal
+            .authenticate(token, ClientKind::App)
+            .await
+            .map_err(map::session)?;
+        Ok(Self(authenticated))
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header (scheme in any case).
+fn bearer_token(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::Request;
+
+    use super::*;
+
+    fn parts(authorization: Option<&str>) -> Parts {
+        let mut builder = Request::builder()
+            .uri("/api/v1/me")
+            .header(header::COOKIE, "fundpass_session=abc");
+        if let Some(value) = authorization {
+            builder = builder.header(header::AUTHORIZATION, value);
+        }
+        builder.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn only_a_bearer_authorization_header_carries_the_token() {
+        assert_eq!(bearer_token(&parts(Some("Bearer abc"))), Some("abc"));
+        assert_eq!(bearer_token(&parts(Some("bearer  abc "))), Some("abc"));
+        assert_eq!(bearer_token(&parts(Some("Basic abc"))), None);
+        assert_eq!(bearer_token(&parts(Some("Bearer "))), None);
+        assert_eq!(bearer_token(&parts(None)), None, "cookies are ignored");
+    }
+}

@@ -1,0 +1,301 @@
+//! The one error envelope of the JSON API: `{"error": {"code", "message", "details"}}`.
+//!
+//! Every refusal the app can meet has a stable snake_case [`ErrorCode`] it can branch
+//! on, a plain-English message it may show, and sometimes details (a lock's end, the
+//! reasons a password was refused). Nothing a member typed is ever echoed back, and a
+//! 500 says nothing about its cause: the cause chain goes to the log instead.
+
+use std::borrow::Cow;
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
+
+/// What went wrong, as the app branches on it. The list is the contract: codes are
+/// added, never renamed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 401: the identifier or the password is wrong, or the account cannot log in.
+    InvalidCredentials,
+    /// 423: too many failed logins; `details.until` says when to try again.
+    Locked,
+    /// 429: too many requests from this address or for this phone; see `Retry-After`.
+    RateLimited,
+    /// 503: the server is saturated; see `Retry-After`.
+    Busy,
+    /// 400: the captcha answer is wrong; fetch a new captcha.
+    CaptchaWrong,
+    /// 400: the captcha is unknown, used or expired; fetch a new captcha.
+    CaptchaExpired,
+    /// 400: the document number is malformed; `details.reason` says how.
+    BadIdNumber,
+    /// 400: the phone number is malformed; `details.reason` says how.
+    BadPhone,
+    /// 400: the name is empty or too long.
+    BadName,
+    /// 400: login needs either `id_type` with `id_number`, or `account_no`.
+    BadIdentifier,
+    /// 404: no such flow.
+    UnknownFlow,
+    /// 410: the flow ran out of time; start again.
+    FlowExpired,
+    /// 409: the flow is not at this step.
+    WrongStep,
+    /// 400: the code ran out of time; ask for a new one.
+    CodeExpired,
+    /// 400: the code is wrong; `details.remaining` tries are left.
+    WrongCode,
+    /// 410: too many wrong codes closed the flow; start again.
+    FlowDead,
+    /// 429: a new code cannot be sent yet; see `Retry-After`.
+    ResendTooSoon,
+    /// 429: no more codes can be sent in this flow; start again.
+    TooManySends,
+    /// 422: the new passwords break the rules; `details` lists the reasons.
+    PasswordPolicy,
+    /// 409: a parallel request finished this step first.
+    Conflict,
+    /// 401: no valid bearer token.
+    Unauthorized,
+    /// 415: the body must be sent as `application/json`.
+    UnsupportedMediaType,
+    /// 400: the body is not JSON of the expected shape.
+    BadJson,
+    /// 413: the body is too large.
+    PayloadTooLarge,
+    /// 404: no such endpoint.
+    NotFound,
+    /// 405: the endpoint does not take this method.
+    MethodNotAllowed,
+    /// 500: something failed on the server.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The HTTP status that goes with the code.
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::InvalidCredentials | Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Locked => StatusCode::LOCKED,
+            Self::RateLimited | Self::ResendTooSoon | Self::TooManySends => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Self::CaptchaWrong
+            | Self::CaptchaExpired
+            | Self::BadIdNumber
+            | Self::BadPhone
+            | Self::BadName
+            | Self::BadIdentifier
+            | Self::CodeExpired
+            | Self::WrongCode
+            | Self::BadJson => StatusCode::BAD_REQUEST,
+            Self::UnknownFlow | Self::NotFound => StatusCode::NOT_FOUND,
+            Self::FlowExpired | Self::FlowDead => StatusCode::GONE,
+            Self::WrongStep | Self::Conflict => StatusCode::CONFLICT,
+            Self::PasswordPolicy => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The message shown when the caller has nothing more specific to say.
+    pub fn default_message(self) -> &'static str {
+        match self {
+            Self::InvalidCredentials => "The identifier or the password is wrong.",
+            Self::Locked => "Too many failed attempts. Try again after the time given.",
+            Self::RateLimited => "Too many requests. Try again later.",
+            Self::Busy => "The service is busy. Try again in a moment.",
+            Self::CaptchaWrong => {
+                "The characters in the picture were not typed correctly. Try a new picture."
+            }
+            Self::CaptchaExpired => {
+                "The picture has expired or was already used. Try a new picture."
+            }
+            Self::BadIdNumber => "The document number is not valid.",
+            Self::BadPhone => "The mobile number is not valid.",
+            Self::BadName => "Enter the name as it appears on the document.",
+            Self::BadIdentifier => "Send either id_type with id_number, or account_no.",
+            Self::UnknownFlow => "This registration does not exist. Start again.",
+            Self::FlowExpired => "This registration has expired. Start again.",
+            Self::WrongStep => "This step cannot be taken now.",
+            Self::CodeExpired => "The code has expired. Ask for a new code.",
+            Self::WrongCode => "The code is wrong.",
+            Self::FlowDead => "Too many wrong codes. Start again.",
+            Self::ResendTooSoon => "A new code cannot be sent yet. Try again after the time given.",
+            Self::TooManySends => "No more codes can be sent for this registration. Start again.",
+            Self::PasswordPolicy => "The new passwords do not meet the rules.",
+            Self::Conflict => "Another request completed this step first.",
+            Self::Unauthorized => "Log in to continue.",
+            Self::UnsupportedMediaType => "Send the request body as application/json.",
+            Self::BadJson => "The request body is not valid JSON of the expected shape.",
+            Self::PayloadTooLarge => "The request body is too large.",
+            Self::NotFound => "There is no such endpoint.",
+            Self::MethodNotAllowed => "This endpoint does not accept this method.",
+            Self::Internal => "Something went wrong on our side. Try again later.",
+        }
+    }
+}
+
+/// Body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorObject,
+}
+
+/// The error itself.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorObject {
+    /// Stable code to branch on.
+    pub code: ErrorCode,
+    /// Plain-English sentence that may be shown to the member.
+    pub message: String,
+    /// Facts about this error, by code: `locked` → `until`; `rate_limited` →
+    /// `retry_after`; `bad_id_number`, `bad_phone`, `bad_identifier` → `reason`;
+    /// `wrong_code` → `remaining`; `bad_json` → `field`; `password_policy` → `login`,
+    /// `login_mismatch`, `transaction`, `transaction_mismatch`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<serde_json::Value>,
+}
+
+/// A refused request, turned into the envelope by [`IntoResponse`].
+#[derive(Debug)]
+pub struct ApiError {
+    code: ErrorCode,
+    message: Cow<'static, str>,
+    details: Option<serde_json::Value>,
+    retry_after_secs: Option<u64>,
+}
+
+impl ApiError {
+    /// An error with the code's default message.
+    pub fn new(code: ErrorCode) -> Self {
+        Self {
+            code,
+            message: Cow::Borrowed(code.default_message()),
+            details: None,
+            retry_after_secs: None,
+        }
+    }
+
+    /// Replaces the message.
+    pub fn message(mut self, message: impl Into<Cow<'static, str>>) -> Self {
+        self.message = message.into();
+        self
+    }
+
+    /// Adds details.
+    pub fn details(mut self, details: serde_json::Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    /// Adds a `Retry-After` header of at least one second.
+    pub fn retry_after_secs(mut self, secs: u64) -> Self {
+        self.retry_after_secs = Some(secs.max(1));
+        self
+    }
+
+    /// Adds a `Retry-After` header counting from `now` to `at`, and `details.retry_after`.
+    pub fn retry_at(self, at: OffsetDateTime, now: OffsetDateTime) -> Self {
+        let secs = (at - now).whole_seconds() + i64::from((at - now).subsec_nanoseconds() > 0);
+        self.retry_after_secs(u64::try_from(secs).unwrap_or(1))
+            .details(serde_json::json!({ "retry_after": rfc3339(at) }))
+    }
+
+    /// A failure on the server: the cause chain is logged, the client learns nothing.
+    pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
+        let mut chain = cause.to_string();
+        let mut source = cause.source();
+        while let Some(next) = source {
+            chain.push_str(": ");
+            chain.push_str(&next.to_string());
+            source = next.source();
+        }
+        tracing::error!(error = %chain, "API request failed");
+        Self::new(ErrorCode::Internal)
+    }
+
+    /// The code, for tests and logs.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.code.status();
+        let body = ErrorBody {
+            error: ErrorObject {
+                code: self.code,
+                message: self.message.into_owned(),
+                details: self.details,
+            },
+        };
+        let mut response = (status, Json(body)).into_response();
+        let headers = response.headers_mut();
+        if let Some(secs) = self.retry_after_secs {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if self.code == ErrorCode::Unauthorized {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+/// An instant as RFC 3339 text, the form every time in the API takes.
+pub fn rfc3339(at: OffsetDateTime) -> String {
+    // Formatting only fails for years beyond 9999, which no expiry reaches.
+    at.format(&Rfc3339)
+        .unwrap_or_else(|_| at.unix_timestamp().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn retry_after_rounds_up_to_whole_seconds() {
+        let now = datetime!(2026-11-23 02:00:00 UTC);
+        let error = ApiError::new(ErrorCode::RateLimited)
+            .retry_at(now + time::Duration::milliseconds(1500), now);
+        assert_eq!(error.retry_after_secs, Some(2));
+        let past =
+            ApiError::new(ErrorCode::RateLimited).retry_at(now - time::Duration::seconds(5), now);
+        assert_eq!(past.retry_after_secs, Some(1));
+    }
+
+    #[tokio::test]
+    async fn internal_errors_show_nothing_of_their_cause() {
+        let cause = std::io::Error::other("database password is hunter2");
+        let response = ApiError::internal(&cause).into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert!(text.contains(r#""code":"internal""#), "{text}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("database"),
+            "{text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn unauthorized_asks_for_a_bearer_token() {
+        let response = ApiError::new(ErrorCode::Unauthorized).into_response();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
+    }
+}

@@ -1,0 +1,115 @@
+//! The app's JSON API under `/api/v1`, with its OpenAPI document at
+//! `/api/openapi.json`, generated from the handlers' annotations.
+//!
+//! Everything answers JSON with `Cache-Control: no-store`; every refusal, including an
+//! unknown path or a body that is not JSON, uses the one envelope of [`error`].
+//! Member endpoints take `Authorization: Bearer <token>` and nothing else.
+
+mod auth;
+mod captcha;
+mod error;
+mod json;
+mod login;
+mod map;
+mod me;
+mod openapi;
+mod registration;
+mod types;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{Next, from_fn, map_response};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use time::OffsetDateTime;
+use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use error::{ApiError, ErrorCode};
+
+use crate::app::MAX_BODY_BYTES;
+use crate::state::AppState;
+
+/// Routes of the JSON API and its OpenAPI document.
+pub fn router() -> Router<AppState> {
+    let (routes, document) = documented();
+    routes
+        .route(
+            "/api/openapi.json",
+            get(openapi::document).with_state(Arc::new(document)),
+        )
+        .route("/api/{*rest}", any(not_found))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(from_fn(refuse_oversized_bodies))
+        .layer(map_response(envelope_for_bare_405))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+}
+
+/// The OpenAPI document of the API, as served at `/api/openapi.json` (for tooling
+/// that wants it without starting a server).
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    documented().1
+}
+
+/// The annotated endpoints and the document collected from them.
+fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (routes, mut document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(captcha::create))
+        .routes(routes!(registration::start))
+        .routes(routes!(registration::code))
+        .routes(routes!(registration::resend))
+        .routes(routes!(registration::complete))
+        .routes(routes!(login::login))
+        .routes(routes!(login::logout))
+        .routes(routes!(login::logout_all))
+        .routes(routes!(me::me))
+        .split_for_parts();
+    openapi::add_common_responses(&mut document);
+    (routes, document)
+}
+
+/// The clock every expiry in a response is measured against.
+fn now(state: &AppState) -> OffsetDateTime {
+    state.portal.clock.now()
+}
+
+/// Any other path under `/api/`.
+async fn not_found() -> ApiError {
+    ApiError::new(ErrorCode::NotFound)
+}
+
+/// A body declared larger than the limit is refused before it is read (bodies sent
+/// without a length are cut off by [`DefaultBodyLimit`] and refused by the extractor).
+async fn refuse_oversized_bodies(request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return ApiError::new(ErrorCode::PayloadTooLarge).into_response();
+    }
+    next.run(request).await
+}
+
+/// axum answers a known path with the wrong method by an empty 405; give it the
+/// envelope too (axum adds the `Allow` header afterwards).
+async fn envelope_for_bare_405(response: Response) -> Response {
+    if response.status() != StatusCode::METHOD_NOT_ALLOWED {
+        return response;
+    }
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let mut envelope = ApiError::new(ErrorCode::MethodNotAllowed).into_response();
+    if let Some(allow) = allow {
+        envelope.headers_mut().insert(header::ALLOW, allow);
+    }
+    envelope
+}

@@ -1,0 +1,257 @@
+//! The outbox worker: delivers durable outbox messages through an [`SmsSender`], with
+//! retries and exponential backoff.
+
+use std::sync::Arc;
+
+use fundpass_core::crypto::{Field, Keyring};
+use fundpass_core::identity::Phone;
+use fundpass_core::ports::{Clock, OutboxMessage, OutboxStore, SmsError, SmsSender, StoreError};
+use time::Duration;
+use tokio_util::sync::CancellationToken;
+
+use super::scrub::scrub;
+
+/// Longest wait between two tries of one message.
+const MAX_BACKOFF: Duration = Duration::hours(1);
+
+/// How the worker paces itself; defaults suit one gateway and a small office, and every
+/// value is configurable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerConfig {
+    /// Messages claimed per pass.
+    pub batch: u32,
+    /// How long claimed messages are hidden from other workers. Should exceed `batch`
+    /// times the sender's timeout; a pass stops early when its lease runs out, and the
+    /// rest of the batch is claimed again later.
+    pub lease: Duration,
+    /// Pause between passes when the outbox had less than a full batch due.
+    pub poll_interval: std::time::Duration,
+    /// Tries before a message is given up (temporary failures only).
+    pub max_attempts: i32,
+    /// Wait after the first failed try; doubled per further try, capped at one hour.
+    pub base_backoff: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            batch: 20,
+            lease: Duration::seconds(60),
+            poll_interval: std::time::Duration::from_secs(1),
+            max_attempts: 8,
+            base_backoff: Duration::seconds(10),
+        }
+    }
+}
+
+/// The wait before the next try of a message that has failed `attempts` times before
+/// the one that just failed: `base_backoff × 2^attempts`, capped at one hour, so a
+/// gateway outage is ridden out without hammering it.
+pub fn backoff(attempts: i32, cfg: &WorkerConfig) -> Duration {
+    let doublings = u32::try_from(attempts.max(0)).unwrap_or(0).min(30);
+    let factor = 1i32 << doublings;
+    cfg.base_backoff
+        .checked_mul(factor)
+        .unwrap_or(MAX_BACKOFF)
+        .clamp(Duration::ZERO, MAX_BACKOFF)
+}
+
+/// What one pass did, for logs and metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    /// Accepted by the gateway.
+    pub delivered: u32,
+    /// Failed for now; scheduled again.
+    pub retried: u32,
+    /// Given up: refused, undecryptable, or out of attempts.
+    pub failed: u32,
+    /// Claimed but not tried because the lease ran out; claimed again later.
+    pub deferred: u32,
+}
+
+impl DeliveryReport {
+    /// Messages this pass took from the outbox.
+    pub fn claimed(&self) -> u32 {
+        self.delivered + self.retried + self.failed + self.deferred
+    }
+}
+
+/// Drains the durable outbox so that a message written with a change is delivered even
+/// if the gateway is down at that moment or the process restarts.
+///
+/// The store's `attempts` counts the tries that have already failed; `mark_failed`
+/// counts one more.
+pub struct OutboxWorker {
+    store: Arc<dyn OutboxStore>,
+    sender: Arc<dyn SmsSender>,
+    keyring: Arc<Keyring>,
+    clock: Arc<dyn Clock>,
+    config: WorkerConfig,
+}
+
+impl std::fmt::Debug for OutboxWorker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutboxWorker")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How one message ended in this pass.
+enum Outcome {
+    Delivered,
+    Retried,
+    Failed,
+}
+
+impl OutboxWorker {
+    /// Wires a worker; the binary builds one per process.
+    pub fn new(
+        store: Arc<dyn OutboxStore>,
+        sender: Arc<dyn SmsSender>,
+        keyring: Arc<Keyring>,
+        clock: Arc<dyn Clock>,
+        config: WorkerConfig,
+    ) -> Self {
+        Self {
+            store,
+            sender,
+            keyring,
+            clock,
+            config,
+        }
+    }
+
+    /// Claims the due messages and tries each once. A store error stops the pass: the
+    /// remaining claimed messages become due again when their lease ends, and the
+    /// idempotency key keeps a repeated send from reaching the phone twice.
+    pub async fn run_once(&self) -> Result<DeliveryReport, StoreError> {
+        let now = self.clock.now();
+        let lease_until = now + self.config.lease;
+        let batch = self
+            .store
+            .claim_due(now, lease_until, self.config.batch)
+            .await?;
+        let mut report = DeliveryReport::default();
+        for msg in &batch {
+            if self.clock.now() >= lease_until {
+                report.deferred += 1;
+                continue;
+            }
+            match self.deliver(msg).await? {
+                Outcome::Delivered => report.delivered += 1,
+                Outcome::Retried => report.retried += 1,
+                Outcome::Failed => report.failed += 1,
+            }
+        }
+        Ok(report)
+    }
+
+    async fn deliver(&self, msg: &OutboxMessage) -> Result<Outcome, StoreError> {
+        let (phone, text) = match self.open(msg) {
+            Ok(opened) => opened,
+            Err(reason) => {
+                tracing::error!(
+                    id = %msg.id, purpose = %msg.purpose,
+                    "outbox message unusable: {reason}"
+                );
+                return self.give_up(msg, reason).await;
+            }
+        };
+        let masked = phone.masked();
+        match self.sender.send(&msg.id, &phone, &text).await {
+            Ok(()) => {
+                self.store.mark_delivered(&msg.id, self.clock.now()).await?;
+                tracing::debug!(
+                    id = %msg.id, purpose = %msg.purpose,
+                    "SMS to {masked} delivered"
+                );
+                Ok(Outcome::Delivered)
+            }
+            Err(SmsError::Permanent(error)) => {
+                let error = scrub(&error, &phone, &text);
+                tracing::warn!(
+                    id = %msg.id, purpose = %msg.purpose, %error,
+                    "SMS to {masked} refused"
+                );
+                self.give_up(msg, &error).await
+            }
+            Err(SmsError::Temporary(error)) => {
+                let error = scrub(&error, &phone, &text);
+                if msg.attempts.saturating_add(1) >= self.config.max_attempts {
+                    tracing::warn!(
+                        id = %msg.id, purpose = %msg.purpose, %error, attempts = msg.attempts + 1,
+                        "SMS to {masked} given up after repeated failures"
+                    );
+                    return self.give_up(msg, &error).await;
+                }
+                let retry_at = self.clock.now() + backoff(msg.attempts, &self.config);
+                tracing::info!(
+                    id = %msg.id, purpose = %msg.purpose, %error, %retry_at,
+                    "SMS to {masked} failed; will retry"
+                );
+                self.store
+                    .mark_failed(&msg.id, &error, Some(retry_at))
+                    .await?;
+                Ok(Outcome::Retried)
+            }
+        }
+    }
+
+    async fn give_up(&self, msg: &OutboxMessage, error: &str) -> Result<Outcome, StoreError> {
+        self.store.mark_failed(&msg.id, error, None).await?;
+        Ok(Outcome::Failed)
+    }
+
+    /// The recipient and text, or why the message can never be sent (retrying cannot
+    /// fix either reason).
+    fn open(&self, msg: &OutboxMessage) -> Result<(Phone, String), &'static str> {
+        const UNREADABLE: &str = "cannot decrypt";
+        let phone = self
+            .keyring
+            .open(Field::Phone, &msg.to)
+            .map_err(|_| UNREADABLE)?;
+        let phone = Phone::parse(&phone).map_err(|_| "stored phone is not a mobile number")?;
+        let text = self
+            .keyring
+            .open(Field::Message, &msg.body)
+            .map_err(|_| UNREADABLE)?;
+        Ok((phone, text))
+    }
+
+    /// Runs passes until `shutdown` is cancelled. A full batch is followed at once by
+    /// another pass; otherwise the worker waits `poll_interval`. Cancelling mid-pass
+    /// leaves the claimed messages to be retried after their lease.
+    pub async fn run(self, shutdown: CancellationToken) {
+        tracing::info!(config = ?self.config, "SMS outbox worker started");
+        loop {
+            let pass = tokio::select! {
+                () = shutdown.cancelled() => break,
+                pass = self.run_once() => pass,
+            };
+            let full_batch = match pass {
+                Ok(report) => {
+                    if report.claimed() > 0 {
+                        tracing::debug!(?report, "SMS outbox pass");
+                    }
+                    report.claimed() >= self.config.batch && self.config.batch > 0
+                }
+                Err(error) => {
+                    tracing::error!(%error, "SMS outbox pass failed");
+                    false
+                }
+            };
+            if full_batch {
+                continue;
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = tokio::time::sleep(self.config.poll_interval) => {}
+            }
+        }
+        tracing::info!("SMS outbox worker stopped");
+    }
+}
+
+#[cfg(test)]
+mod tests;

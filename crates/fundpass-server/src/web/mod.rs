@@ -1,0 +1,72 @@
+//! The member portal's HTML pages: registration, login, the member's home page, the
+//! language switch and, in dev mode, the outbox viewer.
+//!
+//! Every page is rendered from a template in `templates/` with texts from `messages/`,
+//! is sent with `Cache-Control: no-store`, and every form that changes anything is a
+//! POST checked for CSRF (see the `csrf` module).
+
+mod auth;
+mod captcha;
+mod context;
+pub mod cookies;
+mod csrf;
+mod dev;
+mod error;
+mod home;
+mod identity_text;
+mod lang;
+mod layout;
+mod login;
+mod register;
+
+use axum::Router;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+
+use crate::state::AppState;
+
+/// The one stylesheet, embedded.
+const STYLESHEET: &str = include_str!("../../static/fundpass.css");
+
+/// Routes of the portal pages.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::root))
+        .route(
+            "/register",
+            get(register::identify_form).post(register::identify),
+        )
+        .route(
+            "/register/code",
+            get(register::start_over).post(register::code),
+        )
+        .route(
+            "/register/resend",
+            get(register::start_over).post(register::resend),
+        )
+        .route(
+            "/register/passwords",
+            get(register::start_over).post(register::passwords),
+        )
+        .route("/login", get(login::form).post(login::submit))
+        .route("/home", get(home::page))
+        .route("/logout", post(home::logout))
+        .route("/logout-all", post(home::logout_all))
+        .route("/lang", post(lang::switch))
+        .route("/dev/outbox", get(dev::outbox))
+        .route("/dev/outbox.json", get(dev::outbox_json))
+        .route("/dev/captcha/{id}", get(dev::captcha))
+        .route("/static/fundpass.css", get(stylesheet))
+}
+
+/// `GET /static/fundpass.css`: public and cacheable for a day.
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (CONTENT_TYPE, "text/css; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        STYLESHEET,
+    )
+}

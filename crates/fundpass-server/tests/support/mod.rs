@@ -1,0 +1,200 @@
+//! `TestApp`: the real router on a random port, a fresh SQLite database (or
+//! PostgreSQL when FUNDPASS_TEST_POSTGRES_URL is set and the test asks for it), a
+//! fixed clock the test moves, and the outbox read back as the member's phone would.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use fundpass_core::credentials::{HashParams, PasswordHasher};
+use fundpass_core::crypto::{CipherSuite, Field, Keyring};
+use fundpass_core::member::{ImportRow, MemberId};
+use fundpass_core::portal::{Portal, PortalPolicy, SmsTemplates};
+use fundpass_core::ports::{MemberStore, OutboxStore};
+use fundpass_core::testing::FixedClock;
+use fundpass_server::hash_pool::HashPool;
+use fundpass_server::state::{AppState, Mode, ServerSettings};
+use fundpass_server::system::OsSecrets;
+use fundpass_store::Store;
+use time::macros::datetime;
+
+/// A running fundpass for one test.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub portal: Portal,
+    pub store: Store,
+    pub clock: Arc<FixedClock>,
+    pub keyring: Arc<Keyring>,
+    _dir: tempfile::TempDir,
+}
+
+/// Options for [`TestApp::spawn_with`].
+pub struct TestOptions {
+    pub mode: Mode,
+    pub policy: PortalPolicy,
+}
+
+impl Default for TestOptions {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Dev,
+            policy: PortalPolicy {
+                dev_mode: true,
+                ..PortalPolicy::default()
+            },
+        }
+    }
+}
+
+impl TestApp {
+    /// Dev mode, default rules, SQLite.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(TestOptions::default()).await
+    }
+
+    pub async fn spawn_with(options: TestOptions) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        let clock = Arc::new(FixedClock::at(datetime!(2026-11-23 02:00 UTC)));
+        let keyring = Arc::new(Keyring::generate(CipherSuite::Aes256Gcm, &OsSecrets));
+        // Small Argon2 costs keep the suite fast; the benchmark uses the real ones.
+        let hasher = Arc::new(
+            PasswordHasher::new(HashParams {
+                m_kib: 256,
+                t: 1,
+                p: 1,
+            })
+            .unwrap(),
+        );
+        let portal = Portal {
+            store: Arc::new(store.clone()),
+            limiter: Arc::new(store.clone()),
+            pool: Arc::new(HashPool::new(2, 64)),
+            keyring: keyring.clone(),
+            hasher,
+            clock: clock.clone(),
+            rng: Arc::new(OsSecrets),
+            policy: options.policy,
+            templates: SmsTemplates::default(),
+        };
+        let settings = ServerSettings {
+            mode: options.mode,
+            secure_cookies: options.mode == Mode::Production,
+            public_origin: "http://127.0.0.1".into(),
+            trust_forwarded_for: true,
+        };
+        let state = AppState {
+            portal: portal.clone(),
+            settings: Arc::new(settings),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = fundpass_server::app::build(state);
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
+        });
+        Self {
+            addr,
+            portal,
+            store,
+            clock,
+            keyring,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A client that keeps cookies and does not follow redirects.
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// Imports one ordinary member the way `fundpass import` does.
+    pub async fn seed_member(
+        &self,
+        account: &str,
+        name: &str,
+        id_number: &str,
+        phone: &str,
+    ) -> MemberId {
+        let row = ImportRow {
+            account_no: account.into(),
+            name: name.into(),
+            id_type: "resident_id".into(),
+            id_number: id_number.into(),
+            phone: phone.into(),
+        };
+        let valid = row.validate(time::macros::date!(2026 - 11 - 23)).unwrap();
+        let member = valid.seal(&self.keyring, &OsSecrets);
+        let mut import = self.store.begin_import().await.unwrap();
+        import.upsert(&[member], self.clock_now()).await.unwrap();
+        import.commit().await.unwrap();
+        let account = fundpass_core::member::AccountNumber::parse(account).unwrap();
+        self.store
+            .member_by_account(&account)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    }
+
+    pub fn clock_now(&self) -> time::OffsetDateTime {
+        use fundpass_core::ports::Clock as _;
+        self.clock.now()
+    }
+
+    /// Texts sent to `phone` (11 digits), newest first, decrypted as the phone shows them.
+    pub async fn sms_to(&self, phone: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for m in self.store.recent_messages(500).await.unwrap() {
+            if self.keyring.open(Field::Phone, &m.to).unwrap() == phone {
+                out.push(self.keyring.open(Field::Message, &m.body).unwrap());
+            }
+        }
+        out
+    }
+
+    /// The six-digit code in the newest code message to `phone` (the test clock
+    /// stands still, so notices sent in the same instant are skipped by purpose).
+    pub async fn last_code_to(&self, phone: &str) -> String {
+        let mut texts = Vec::new();
+        for m in self.store.recent_messages(500).await.unwrap() {
+            if m.purpose.ends_with("_code")
+                && self.keyring.open(Field::Phone, &m.to).unwrap() == phone
+            {
+                texts.push(self.keyring.open(Field::Message, &m.body).unwrap());
+            }
+        }
+        let text = texts.first().expect("no code sent to that phone");
+        let digits: Vec<char> = text.chars().collect();
+        digits
+            .windows(6)
+            .find(|w| w.iter().all(char::is_ascii_digit))
+            .map(|w| w.iter().collect())
+            .expect("no code in the text")
+    }
+
+    /// The answer of a captcha issued in dev mode.
+    pub async fn captcha_answer(&self, captcha_id: &str) -> String {
+        self.portal
+            .dev_captcha_answer(captcha_id)
+            .await
+            .unwrap()
+            .expect("no such captcha")
+    }
+}

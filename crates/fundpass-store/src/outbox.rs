@@ -1,0 +1,166 @@
+//! [`OutboxStore`] over the `outbox` table: SMS written with the change that caused
+//! them and delivered by a worker that leases what it claims. Recipient and text are
+//! stored sealed.
+
+use async_trait::async_trait;
+use fundpass_core::crypto::Sealed;
+use fundpass_core::member::MemberId;
+use fundpass_core::ports::{OutboxMessage, OutboxStore, StoreError};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AssertSqlSafe};
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+use crate::codec::{from_micros, from_opt_micros, micros, opt_micros};
+use crate::connect::{Backend, Store};
+use crate::errors::db_error;
+use crate::members::column;
+
+/// The `next_attempt_at` of a message given up on (`mark_failed` with no retry time):
+/// the last representable microsecond, so it stays undelivered, is never due again, and
+/// sits at the far end of the worker's index instead of in every scan.
+pub const OUTBOX_GIVEN_UP: OffsetDateTime = datetime!(9999-12-31 23:59:59.999999 UTC);
+
+/// Longest gateway error kept, in characters: enough to diagnose, too short to carry
+/// a message body a careless gateway might echo back.
+const LAST_ERROR_CHARS: usize = 200;
+
+const OUTBOX_COLUMNS: &str = "id, member_id, purpose, to_enc, body_enc, created_at, \
+                              next_attempt_at, attempts, delivered_at, last_error";
+
+#[async_trait]
+impl OutboxStore for Store {
+    /// On PostgreSQL, `FOR UPDATE SKIP LOCKED` lets several instances claim at once
+    /// without waiting for or sharing rows; on SQLite the statement runs in a
+    /// `BEGIN IMMEDIATE` transaction, which serialises claimers. Oldest due first.
+    async fn claim_due(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let lock = match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        };
+        let sql = format!(
+            "UPDATE outbox SET next_attempt_at = $1 WHERE id IN (SELECT id FROM outbox \
+             WHERE delivered_at IS NULL AND next_attempt_at <= $2 \
+             ORDER BY next_attempt_at, id LIMIT $3{lock}) RETURNING {OUTBOX_COLUMNS}"
+        );
+        let mut tx = self.begin_write().await?;
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(micros(lease_until))
+            .bind(micros(now))
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        let mut claimed = rows
+            .iter()
+            .map(message_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        // RETURNING follows no ORDER BY: restore the oldest-first order.
+        claimed.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(claimed)
+    }
+
+    /// A delivery counts as an attempt. `NotFound` for an unknown id.
+    async fn mark_delivered(&self, id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE outbox SET delivered_at = $1, attempts = attempts + 1 WHERE id = $2",
+        )
+        .bind(micros(at))
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        found(done.rows_affected())
+    }
+
+    /// With no retry time the message is given up: it stays undelivered with
+    /// `next_attempt_at` = [`OUTBOX_GIVEN_UP`]. The error is cut to 200 characters.
+    async fn mark_failed(
+        &self,
+        id: &str,
+        error: &str,
+        retry_at: Option<OffsetDateTime>,
+    ) -> Result<(), StoreError> {
+        let error: String = error.chars().take(LAST_ERROR_CHARS).collect();
+        let next = retry_at.unwrap_or(OUTBOX_GIVEN_UP);
+        let done = sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = $1, \
+             next_attempt_at = $2 WHERE id = $3",
+        )
+        .bind(error)
+        .bind(micros(next))
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        found(done.rows_affected())
+    }
+
+    async fn recent_messages(&self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
+        let sql = format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox ORDER BY created_at DESC, id DESC LIMIT $1"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        rows.iter().map(message_from_row).collect()
+    }
+}
+
+/// Queues a message inside a unit of work.
+pub(crate) async fn insert_message(
+    conn: &mut AnyConnection,
+    m: &OutboxMessage,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO outbox (id, member_id, purpose, to_enc, body_enc, created_at, \
+         next_attempt_at, attempts, delivered_at, last_error) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(m.id.as_str())
+    .bind(m.member_id.map(|id| id.0))
+    .bind(m.purpose.as_str())
+    .bind(m.to.as_bytes())
+    .bind(m.body.as_bytes())
+    .bind(micros(m.created_at))
+    .bind(micros(m.next_attempt_at))
+    .bind(m.attempts)
+    .bind(opt_micros(m.delivered_at))
+    .bind(m.last_error.as_deref())
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+fn found(rows: u64) -> Result<(), StoreError> {
+    if rows == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+fn message_from_row(row: &AnyRow) -> Result<OutboxMessage, StoreError> {
+    let member_id: Option<i64> = column(row, "member_id")?;
+    Ok(OutboxMessage {
+        id: column(row, "id")?,
+        member_id: member_id.map(MemberId),
+        purpose: column(row, "purpose")?,
+        to: Sealed::from_bytes(column(row, "to_enc")?),
+        body: Sealed::from_bytes(column(row, "body_enc")?),
+        created_at: from_micros(column(row, "created_at")?)?,
+        next_attempt_at: from_micros(column(row, "next_attempt_at")?)?,
+        attempts: column(row, "attempts")?,
+        delivered_at: from_opt_micros(column(row, "delivered_at")?)?,
+        last_error: column(row, "last_error")?,
+    })
+}

@@ -1,0 +1,163 @@
+//! [`UnitOfWork`]: one [`ChangeSet`] as one database transaction, plus the readiness
+//! ping and the housekeeping purge of short-lived rows.
+
+use async_trait::async_trait;
+use fundpass_core::crypto::TokenDigest;
+use fundpass_core::member::MemberId;
+use fundpass_core::ports::{
+    ChangeSet, FlowWrite, Health, SecretHistoryEntry, StoreError, UnitOfWork,
+};
+use sqlx::AnyConnection;
+use time::{Duration, OffsetDateTime};
+
+use crate::audit::append_in;
+use crate::codec::micros;
+use crate::connect::Store;
+use crate::errors::db_error;
+use crate::flows::write_flow;
+use crate::members::write_credentials;
+use crate::outbox::insert_message;
+use crate::sessions::write_session;
+use crate::throttles::write_throttle;
+
+/// How long a finished or abandoned flow is kept after it expired, for support staff
+/// looking into a complaint the same day.
+const FLOW_RETENTION: Duration = Duration::days(1);
+
+#[async_trait]
+impl UnitOfWork for Store {
+    /// Writes members, history, flows, sessions, throttles, outbox and audit events, in
+    /// that order, in one writing transaction. The first failure (an optimistic check:
+    /// `Conflict`; a vanished member or flow: `NotFound`) rolls everything back.
+    ///
+    /// Members, flows and throttles are written in key order, so two changes touching
+    /// the same rows lock them in the same order and cannot deadlock; the audit head is
+    /// locked last, so the chain is held only for the final statements.
+    async fn apply(&self, change: ChangeSet) -> Result<(), StoreError> {
+        if change == ChangeSet::default() {
+            return Ok(());
+        }
+        let ChangeSet {
+            mut members,
+            history,
+            mut flows,
+            sessions,
+            mut throttles,
+            outbox,
+            audit,
+        } = change;
+        // Stable sorts: writes to one key keep their order.
+        members.sort_by_key(|m| m.id.0);
+        flows.sort_by_key(|f| flow_key(f).0);
+        throttles.sort_by(|a, b| a.0.cmp(&b.0));
+
+        let mut tx = self.begin_write().await?;
+        for m in &members {
+            let rows = write_credentials(&mut *tx, m.id, m.expected_version, &m.update).await?;
+            if rows != 1 {
+                return Err(missing_or_moved(&mut tx, m.id).await?);
+            }
+        }
+        for entry in &history {
+            insert_history(&mut tx, entry).await?;
+        }
+        for f in &flows {
+            write_flow(&mut tx, f).await?;
+        }
+        for s in &sessions {
+            write_session(&mut tx, s).await?;
+        }
+        for (key, state) in &throttles {
+            write_throttle(&mut tx, key, state).await?;
+        }
+        for message in &outbox {
+            insert_message(&mut tx, message).await?;
+        }
+        for event in &audit {
+            append_in(&mut tx, self.backend, event).await?;
+        }
+        tx.commit().await.map_err(db_error)
+    }
+}
+
+#[async_trait]
+impl Health for Store {
+    async fn ping(&self) -> Result<(), StoreError> {
+        Store::ping(self).await
+    }
+}
+
+impl Store {
+    /// Deletes what nobody can use any more: captchas and rate-limit windows that
+    /// ended before `now`, and flows that expired more than a day before it. Meant for
+    /// a periodic housekeeping task; returns how many rows went. Sessions, throttles,
+    /// outbox messages and the audit trail are kept.
+    pub async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
+        let at = micros(now);
+        let mut purged = 0;
+        for (sql, before) in [
+            ("DELETE FROM captchas WHERE expires_at < $1", at),
+            ("DELETE FROM rate_limits WHERE expires_at < $1", at),
+            (
+                "DELETE FROM flows WHERE expires_at < $1",
+                micros(now - FLOW_RETENTION),
+            ),
+        ] {
+            let done = sqlx::query(sql)
+                .bind(before)
+                .execute(&self.pool)
+                .await
+                .map_err(db_error)?;
+            purged += done.rows_affected();
+        }
+        Ok(purged)
+    }
+}
+
+/// The digest a flow write is keyed by.
+fn flow_key(write: &FlowWrite) -> TokenDigest {
+    match write {
+        FlowWrite::Insert(f) | FlowWrite::Update { record: f, .. } => f.id,
+    }
+}
+
+/// Why an optimistic member update changed nothing: the member is gone or its version
+/// moved on.
+async fn missing_or_moved(
+    conn: &mut AnyConnection,
+    id: MemberId,
+) -> Result<StoreError, StoreError> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM members WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    Ok(match found {
+        Some(_) => StoreError::Conflict,
+        None => StoreError::NotFound,
+    })
+}
+
+/// Remembers a credential hash, guarded by the member's existence as
+/// `MemberStore::push_secret_history` is, so an unknown member is `NotFound` on both
+/// backends.
+async fn insert_history(
+    conn: &mut AnyConnection,
+    entry: &SecretHistoryEntry,
+) -> Result<(), StoreError> {
+    let done = sqlx::query(
+        "INSERT INTO secret_history (member_id, kind, hash, created_at) \
+         SELECT id, $2, $3, $4 FROM members WHERE id = $1",
+    )
+    .bind(entry.member_id.0)
+    .bind(entry.kind.code())
+    .bind(entry.hash.as_str())
+    .bind(micros(entry.at))
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}

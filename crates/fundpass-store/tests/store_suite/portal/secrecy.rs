@@ -1,0 +1,123 @@
+//! What a database reader sees: digests, MACs and sealed bytes, never a code, a phone,
+//! a captcha answer or a bearer token.
+
+use fundpass_core::crypto::{Field, OneTimeCode, OpaqueToken, TokenDigest};
+use fundpass_core::flow::{FlowKind, FlowPolicy, FlowRecord};
+use fundpass_core::ports::{
+    CaptchaRecord, CaptchaStore, ChangeSet, FlowWrite, OutboxStore, SessionWrite, UnitOfWork,
+};
+use fundpass_core::testing::CountingRng;
+use sqlx::{AnyConnection, Row};
+
+use super::{keyring, members, message, session};
+use crate::support::{at, backends};
+
+/// Every value of every row of `table`, as bytes (text as UTF-8, integers as decimal).
+async fn raw_values(conn: &mut AnyConnection, table: &str) -> Vec<Vec<u8>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {table}")))
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    let mut values = Vec::new();
+    for row in &rows {
+        for i in 0..row.len() {
+            let value = if let Ok(v) = row.try_get::<Option<Vec<u8>>, _>(i) {
+                v.unwrap_or_default()
+            } else if let Ok(v) = row.try_get::<Option<String>, _>(i) {
+                v.unwrap_or_default().into_bytes()
+            } else if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
+                v.map(|n| n.to_string()).unwrap_or_default().into_bytes()
+            } else {
+                panic!("{table} column {i} is neither bytes, text nor an integer");
+            };
+            values.push(value);
+        }
+    }
+    assert!(!rows.is_empty(), "{table} has rows to inspect");
+    values
+}
+
+fn holds(values: &[Vec<u8>], needle: &[u8]) -> bool {
+    values
+        .iter()
+        .any(|v| v.windows(needle.len()).any(|w| w == needle))
+}
+
+#[tokio::test]
+async fn no_stored_row_holds_a_plaintext_code_phone_answer_or_token() {
+    for db in backends().await {
+        let store = &db.store;
+        let ring = keyring();
+        let rng = CountingRng::default();
+        let member = members(store, 1).await.remove(0);
+        let phone = "13912345678";
+        let code = OneTimeCode::parse("493817").unwrap();
+        let text = format!("【公积金】您的注册验证码为{}，5分钟内有效。", code.expose());
+        let flow_token = OpaqueToken::generate(&rng);
+        let session_token = OpaqueToken::generate(&rng);
+        let captcha_token = OpaqueToken::generate(&rng);
+        let answer = "q7m4x";
+
+        let flow_id = flow_token.digest();
+        let code_mac = ring.code_mac(FlowKind::Registration.code(), &flow_id.0, &code);
+        let flow = FlowRecord::start(
+            flow_id,
+            FlowKind::Registration,
+            Some(member.id),
+            code_mac.to_vec(),
+            at(0),
+            &FlowPolicy::default(),
+        );
+        let mut live = session(0, member.id, at(0));
+        live.token = session_token.digest();
+        let sms = message(&ring, 1, Some(member.id), phone, &text, at(0));
+        let change = ChangeSet {
+            flows: vec![FlowWrite::Insert(flow)],
+            sessions: vec![SessionWrite::Insert(live.clone())],
+            outbox: vec![sms],
+            ..ChangeSet::default()
+        };
+        store.apply(change).await.unwrap();
+        let captcha = CaptchaRecord {
+            id: captcha_token.digest(),
+            answer_mac: ring.answer_mac("captcha", answer).to_vec(),
+            expires_at: at(300),
+            dev_answer: None,
+        };
+        store.insert_captcha(&captcha).await.unwrap();
+        store
+            .mark_failed("msg-0001", "HTTP 503", Some(at(60)))
+            .await
+            .unwrap();
+
+        let mut raw = db.raw().await;
+        let mut values = Vec::new();
+        for table in ["outbox", "flows", "captchas", "sessions"] {
+            values.extend(raw_values(&mut raw, table).await);
+        }
+        for (what, secret) in [
+            ("the code", code.expose()),
+            ("the phone", phone),
+            ("the captcha answer", answer),
+            ("the flow id", flow_token.expose()),
+            ("the session token", session_token.expose()),
+            ("the captcha id", captcha_token.expose()),
+        ] {
+            assert!(
+                !holds(&values, secret.as_bytes()),
+                "{what} is stored in plaintext"
+            );
+        }
+        // The inspection itself sees text, blobs and integers.
+        assert!(holds(&values, live.csrf.as_bytes()));
+        assert!(holds(&values, b"registration_code"));
+        let TokenDigest(digest) = session_token.digest();
+        assert!(holds(&values, &digest));
+        assert!(holds(&values, b"HTTP 503"));
+
+        // The sealed values open to what was sealed, with the key.
+        let stored = store.recent_messages(1).await.unwrap().remove(0);
+        assert_eq!(ring.open(Field::Phone, &stored.to).unwrap(), phone);
+        assert_eq!(ring.open(Field::Message, &stored.body).unwrap(), text);
+    }
+}

@@ -1,0 +1,162 @@
+//! Command-line definitions and dispatch.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::Config;
+
+/// fundpass: member accounts, login and transaction passwords, and their recovery.
+#[derive(Debug, Parser)]
+#[command(name = "fundpass", version, about, long_about = None)]
+pub struct Cli {
+    /// Folder holding the SQLite database and the key file (created if missing).
+    #[arg(long, global = true, env = "FUNDPASS_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// TOML configuration file (see `fundpass config --print-default`).
+    #[arg(long, global = true, env = "FUNDPASS_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// More log output (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (member portal, app API, dev tools in dev mode).
+    Serve(crate::serve::ServeArgs),
+    /// Create or upgrade the database schema.
+    Migrate,
+    /// Import members from the fund's core system (CSV or JSON Lines).
+    Import(ImportArgs),
+    /// Create a handful of demo members and print how to use them.
+    Demo,
+    /// Look members up (personal data is shown masked).
+    #[command(subcommand)]
+    Member(MemberCommand),
+    /// Show the newest SMS messages (their text in dev mode only).
+    Outbox(crate::outbox_cmd::OutboxArgs),
+    /// Inspect and rotate encryption keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Check the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Show the configuration.
+    Config(ConfigArgs),
+}
+
+/// Options of `fundpass import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file to import: `.csv` (header account_no,name,id_type,id_number,phone) or
+    /// `.jsonl` / `.ndjson` (one object per line with the same fields).
+    pub file: PathBuf,
+    /// Import the valid rows even if some rows are invalid (each is still reported).
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// File format, when the file name does not say.
+    #[arg(long, value_enum)]
+    pub format: Option<crate::import::Format>,
+    /// Rows written per database statement.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=5000))]
+    pub batch_size: u32,
+    /// No progress bar (it is also hidden when stderr is not a terminal).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MemberCommand {
+    /// Find a member by account number or document, or the members with a phone.
+    Find(FindArgs),
+}
+
+/// Options of `fundpass member find`.
+#[derive(Debug, Args)]
+pub struct FindArgs {
+    #[command(flatten)]
+    pub by: FindBy,
+    /// Document type for --id-number.
+    #[arg(long, default_value = "resident_id")]
+    pub id_type: String,
+}
+
+/// Exactly one way to look a member up. Give "-" as the value to read it from standard
+/// input, which keeps ID and phone numbers out of the shell history.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct FindBy {
+    /// Account number (个人账号).
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Document number (with --id-type).
+    #[arg(long)]
+    pub id_number: Option<String>,
+    /// Phone number on file.
+    #[arg(long)]
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// List key ids and which are active (never the keys themselves).
+    List,
+    /// Create a key file if none exists (development; production keys come from the
+    /// environment or a key file made by the key custodian).
+    Init,
+    /// Add a new data key, re-encrypt every member's personal data with it in batches,
+    /// then drop the old data keys.
+    Rotate(RotateArgs),
+    /// Add a new password pepper; hashes move to it at each member's next login.
+    RotatePepper,
+}
+
+/// Options of `fundpass keys rotate`.
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// Members re-encrypted per batch.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub batch_size: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the hash chain and report the first broken link, if any.
+    Verify,
+}
+
+/// Options of `fundpass config`.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Print a complete configuration file with every setting at its default.
+    #[arg(long)]
+    pub print_default: bool,
+}
+
+/// Runs the chosen subcommand.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Config(args) = &cli.command {
+        return crate::config::command(args, cli.config.as_deref(), cli.data_dir.as_deref());
+    }
+    let config = Config::load(cli.config.as_deref(), cli.data_dir.as_deref())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => crate::serve::run(&config, &args).await,
+            Command::Migrate => crate::context::migrate(&config).await,
+            Command::Import(args) => crate::import::command(&config, &args).await,
+            Command::Demo => crate::demo::command(&config).await,
+            Command::Member(cmd) => crate::member_cmd::command(&config, &cmd).await,
+            Command::Outbox(args) => crate::outbox_cmd::command(&config, &args).await,
+            Command::Keys(cmd) => crate::keys::command(&config, &cmd).await,
+            Command::Audit(AuditCommand::Verify) => crate::audit_cmd::verify(&config).await,
+            Command::Config(_) => Ok(ExitCode::SUCCESS),
+        }
+    })
+}

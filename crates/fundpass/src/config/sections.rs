@@ -1,0 +1,197 @@
+//! The `[server]`, `[sms]` and `[portal]` sections of the configuration.
+
+use fundpass_core::credentials::LoginPasswordPolicy;
+use fundpass_core::flow::FlowPolicy;
+use fundpass_core::lockout::LoginLockPolicy;
+use fundpass_core::portal::{PortalPolicy, SmsLimits, SmsTemplates};
+use fundpass_core::session::SessionPolicy;
+use serde::{Deserialize, Serialize};
+use time::Duration;
+
+/// The HTTP listener and what the HTTP layer needs to know about its deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub bind: String,
+    /// The origin members reach the portal at; empty means `http://` + bind in dev.
+    pub public_origin: String,
+    /// `Secure` + `__Host-` cookies. Required in production (TLS in front).
+    pub secure_cookies: bool,
+    /// Take the client address from X-Forwarded-For (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    /// Concurrent password hashes; 0 means one per CPU core.
+    pub hash_workers: usize,
+    /// Hashes allowed to wait for a worker before requests get 503; 0 means 4 per worker.
+    pub hash_queue: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            public_origin: String::new(),
+            secure_cookies: false,
+            trust_forwarded_for: false,
+            hash_workers: 0,
+            hash_queue: 0,
+        }
+    }
+}
+
+/// Which SMS gateway delivers the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SmsSenderKind {
+    /// Keeps messages in the outbox for `/dev/outbox` and `fundpass outbox` (dev only).
+    #[default]
+    Dev,
+    /// HTTPS POST to the gateway, HMAC-signed.
+    Webhook,
+}
+
+/// SMS delivery and texts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmsConfig {
+    pub sender: SmsSenderKind,
+    pub webhook_url: String,
+    /// HMAC key for the webhook signature; better given as FUNDPASS_SMS_WEBHOOK_SECRET.
+    pub webhook_secret: String,
+    pub webhook_timeout_ms: u64,
+    /// Sender name the gateway shows.
+    pub sender_id: String,
+    /// The hotline named in every notice.
+    pub hotline: String,
+}
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        Self {
+            sender: SmsSenderKind::Dev,
+            webhook_url: String::new(),
+            webhook_secret: String::new(),
+            webhook_timeout_ms: 5_000,
+            sender_id: "fundpass".into(),
+            hotline: "12329".into(),
+        }
+    }
+}
+
+/// Member-facing rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PortalConfig {
+    /// `standard` (8-64 characters, a letter and a digit) or `beijing_eight`
+    /// (exactly 8 letters and digits).
+    pub login_password_policy: String,
+    pub login_lock_after: i32,
+    pub login_lock_minutes: i64,
+    pub login_lock_max_hours: i64,
+    pub login_per_ip_per_10_min: u32,
+    pub session_idle_minutes: i64,
+    pub session_absolute_hours: i64,
+    pub flow_minutes: i64,
+    pub code_minutes: i64,
+    pub code_wrong_max: i32,
+    pub code_resend_seconds: i64,
+    pub sms_phone_daily: u32,
+    pub sms_ip_hourly: u32,
+    pub sms_global_hourly: u32,
+}
+
+impl Default for PortalConfig {
+    fn default() -> Self {
+        Self {
+            login_password_policy: "standard".into(),
+            login_lock_after: 5,
+            login_lock_minutes: 15,
+            login_lock_max_hours: 24,
+            login_per_ip_per_10_min: 30,
+            session_idle_minutes: 15,
+            session_absolute_hours: 12,
+            flow_minutes: 15,
+            code_minutes: 5,
+            code_wrong_max: 5,
+            code_resend_seconds: 60,
+            sms_phone_daily: 10,
+            sms_ip_hourly: 20,
+            sms_global_hourly: 2_000,
+        }
+    }
+}
+
+impl PortalConfig {
+    /// The portal's rules; `dev_mode` keeps captcha answers readable for `/dev/`.
+    pub fn policy(&self, dev_mode: bool) -> anyhow::Result<PortalPolicy> {
+        let login_password = match self.login_password_policy.as_str() {
+            "standard" => LoginPasswordPolicy::standard(),
+            "beijing_eight" => LoginPasswordPolicy::beijing_eight(),
+            other => anyhow::bail!(
+                "portal.login_password_policy must be standard or beijing_eight, not {other:?}"
+            ),
+        };
+        Ok(PortalPolicy {
+            login_lock: LoginLockPolicy {
+                threshold: self.login_lock_after.max(1),
+                first_lock: Duration::minutes(self.login_lock_minutes),
+                max_lock: Duration::hours(self.login_lock_max_hours),
+            },
+            flow: FlowPolicy {
+                lifetime: Duration::minutes(self.flow_minutes),
+                code_ttl: Duration::minutes(self.code_minutes),
+                max_wrong_codes: self.code_wrong_max.max(1),
+                resend_after: Duration::seconds(self.code_resend_seconds),
+                max_sends: 5,
+            },
+            session: SessionPolicy {
+                idle: Duration::minutes(self.session_idle_minutes),
+                absolute: Duration::hours(self.session_absolute_hours),
+            },
+            sms: SmsLimits {
+                phone_cooldown: Duration::seconds(self.code_resend_seconds),
+                phone_daily: self.sms_phone_daily,
+                ip_hourly: self.sms_ip_hourly,
+                global_hourly: self.sms_global_hourly,
+            },
+            login_password,
+            login_per_ip: self.login_per_ip_per_10_min,
+            login_per_ip_window: Duration::minutes(10),
+            dev_mode,
+        })
+    }
+}
+
+impl SmsConfig {
+    /// The texts, with the configured hotline.
+    pub fn templates(&self) -> SmsTemplates {
+        SmsTemplates {
+            hotline: self.hotline.clone(),
+            ..SmsTemplates::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_portal_settings_are_the_designed_rules() {
+        let p = PortalConfig::default().policy(false).unwrap();
+        let d = PortalPolicy::default();
+        assert_eq!(p.login_lock, d.login_lock);
+        assert_eq!(p.flow, d.flow);
+        assert_eq!(p.session, d.session);
+        assert_eq!(p.sms, d.sms);
+        assert_eq!(p.login_password, d.login_password);
+        assert!(
+            PortalConfig {
+                login_password_policy: "weak".into(),
+                ..PortalConfig::default()
+            }
+            .policy(false)
+            .is_err()
+        );
+    }
+}

@@ -1,0 +1,122 @@
+//! What every subcommand needs: the store, the keyring, the clock and randomness.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use fundpass_core::audit::{Actor, ActorKind, AuditEvent, Channel, Outcome};
+use fundpass_core::crypto::Keyring;
+use fundpass_core::ports::{AuditStore, Clock};
+use fundpass_store::Store;
+
+use crate::config::{Config, Mode};
+use crate::keys::load_or_create_keyring;
+use crate::system::{OsSecrets, SystemClock, operator_name};
+
+/// An opened fundpass installation.
+#[derive(Debug)]
+pub struct Context {
+    pub store: Store,
+    pub keyring: Keyring,
+    pub clock: SystemClock,
+    pub rng: OsSecrets,
+}
+
+impl Context {
+    /// Opens the database (creating the data folder and, in dev, migrating) and the
+    /// keyring (creating a key file in dev when there is none).
+    pub async fn open(config: &Config) -> anyhow::Result<Self> {
+        let store = open_store(config).await?;
+        if config.mode == Mode::Dev {
+            store
+                .migrate()
+                .await
+                .context("cannot migrate the database")?;
+        }
+        let keyring = load_or_create_keyring(config, &OsSecrets)?;
+        Ok(Self {
+            store,
+            keyring,
+            clock: SystemClock,
+            rng: OsSecrets,
+        })
+    }
+
+    /// Records an operator action in the audit trail.
+    pub async fn audit_operator(
+        &self,
+        action: &str,
+        outcome: Outcome,
+        details: serde_json::Value,
+    ) -> anyhow::Result<()> {
+        let actor = Actor {
+            kind: ActorKind::Operator,
+            id: Some(operator_name()),
+        };
+        let event = AuditEvent::new(self.clock.now(), actor, action, Channel::Cli, outcome)
+            .details(details);
+        self.store
+            .append(&event)
+            .await
+            .context("cannot write the audit event")?;
+        Ok(())
+    }
+}
+
+/// Connects to the configured database, creating the data folder for SQLite.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let url = config.database_url();
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!(
+                "cannot create the data folder {}",
+                config.data_dir.display()
+            )
+        })?;
+    }
+    Store::connect(&url)
+        .await
+        .with_context(|| format!("cannot open the database {}", redact_url(&url)))
+}
+
+/// `fundpass migrate`.
+pub async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
+    let store = open_store(config).await?;
+    store.migrate().await.context("migration failed")?;
+    eprintln!(
+        "database schema is up to date ({})",
+        redact_url(&config.database_url())
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A database URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_database_urls_are_hidden() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/fp"),
+            "postgres://app:***@db:5432/fp"
+        );
+        assert_eq!(redact_url("postgres://app@db/fp"), "postgres://app@db/fp");
+        assert_eq!(
+            redact_url("sqlite://fundpass-data/fundpass.db"),
+            "sqlite://fundpass-data/fundpass.db"
+        );
+    }
+}

@@ -1,0 +1,118 @@
+//! `fundpass demo`: a handful of made-up members to try the service with.
+//!
+//! The rows go through the same importer as real data. The ID numbers are made up but
+//! valid (correct check characters); the phones are in ranges the demo SMS outbox
+//! accepts. Running it again updates the same accounts.
+
+use std::process::ExitCode;
+
+use fundpass_core::audit::Outcome;
+use serde_json::json;
+
+use crate::config::Config;
+use crate::context::Context;
+use crate::import::{Format, RowReader, import_rows, progress_bar};
+
+/// The demo members: account number, name, document type, document number, phone.
+pub const DEMO_MEMBERS: [(&str, &str, &str, &str, &str); 6] = [
+    (
+        "100000000001",
+        "张三",
+        "resident_id",
+        "110105199003071239",
+        "13800000001",
+    ),
+    (
+        "100000000002",
+        "李四",
+        "resident_id",
+        "310115198511224567",
+        "13900000002",
+    ),
+    (
+        "100000000003",
+        "王五",
+        "resident_id",
+        "44030519920615789X",
+        "15000000003",
+    ),
+    (
+        "100000000004",
+        "赵六",
+        "resident_id",
+        "510107197809012340",
+        "18600000004",
+    ),
+    (
+        "100000000005",
+        "陈小红",
+        "resident_id",
+        "330106199502285677",
+        "17700000005",
+    ),
+    (
+        "100000000006",
+        "Maria Lopez",
+        "passport",
+        "E12345678",
+        "13600000006",
+    ),
+];
+
+fn demo_jsonl() -> anyhow::Result<String> {
+    let mut out = String::new();
+    for (account_no, name, id_type, id_number, phone) in DEMO_MEMBERS {
+        let row = json!({
+            "account_no": account_no, "name": name, "id_type": id_type,
+            "id_number": id_number, "phone": phone,
+        });
+        out.push_str(&serde_json::to_string(&row)?);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// Imports the demo members and prints how to use them.
+pub async fn command(config: &Config) -> anyhow::Result<ExitCode> {
+    let ctx = Context::open(config).await?;
+    let data = demo_jsonl()?;
+    let reader = RowReader::new(
+        Box::new(std::io::Cursor::new(data.into_bytes())),
+        Format::Jsonl,
+    )?;
+    let report = import_rows(&ctx, reader, false, 100, progress_bar(0, true)).await?;
+    if !report.committed {
+        for e in &report.errors {
+            eprintln!("demo row {}: {}", e.line, e.message);
+        }
+        anyhow::bail!("the demo members could not be imported");
+    }
+    ctx.audit_operator(
+        "member.demo",
+        Outcome::Success,
+        json!({"inserted": report.outcome.inserted, "updated": report.outcome.updated}),
+    )
+    .await?;
+    let mut text = format!(
+        "Demo members ({} new, {} updated) in {}:\n\n",
+        report.outcome.inserted,
+        report.outcome.updated,
+        config.database_url()
+    );
+    text.push_str("  account no.    name          document      number               phone\n");
+    for (account_no, name, id_type, id_number, phone) in DEMO_MEMBERS {
+        text.push_str(&format!(
+            "  {account_no:14} {name:13} {id_type:13} {id_number:20} {phone}\n"
+        ));
+    }
+    text.push_str(
+        "\nThey are made up. Each is an ordinary member (imported, not yet registered for\n\
+         online services): registering in the portal sends a code to the phone shown, and\n\
+         the development SMS outbox shows it instead of sending it.\n",
+    );
+    #[allow(clippy::print_stdout)]
+    {
+        print!("{text}");
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,68 @@
+//! `fundpass outbox`: the newest SMS messages. Dev mode shows their text (the dev
+//! sender delivers nothing, so this is where codes are read); production shows only
+//! when, to whom (masked), what for, and whether they were delivered.
+
+use std::process::ExitCode;
+
+use fundpass_core::crypto::Field;
+use fundpass_core::identity::Phone;
+use fundpass_core::ports::OutboxStore;
+
+use crate::config::{Config, Mode};
+use crate::context::Context;
+use crate::system::CHINA_OFFSET;
+
+/// Options of `fundpass outbox`.
+#[derive(Debug, clap::Args)]
+pub struct OutboxArgs {
+    /// How many messages, newest first.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=500))]
+    pub limit: u32,
+}
+
+/// Lists the outbox.
+pub async fn command(config: &Config, args: &OutboxArgs) -> anyhow::Result<ExitCode> {
+    let ctx = Context::open(config).await?;
+    let show_text = config.mode == Mode::Dev;
+    let mut out = String::new();
+    for m in ctx.store.recent_messages(args.limit).await? {
+        let to = ctx
+            .keyring
+            .open(Field::Phone, &m.to)
+            .ok()
+            .and_then(|p| Phone::parse(&p).ok())
+            .map(|p| p.masked())
+            .unwrap_or_else(|| "(unreadable)".into());
+        let at = m.created_at.to_offset(CHINA_OFFSET);
+        let state = match (m.delivered_at, &m.last_error) {
+            (Some(_), _) => "delivered".to_owned(),
+            (None, Some(e)) => format!("pending after {} tries: {e}", m.attempts),
+            (None, None) => "pending".to_owned(),
+        };
+        out.push_str(&format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}  {to}  {}  {state}\n",
+            at.year(),
+            u8::from(at.month()),
+            at.day(),
+            at.hour(),
+            at.minute(),
+            at.second(),
+            m.purpose
+        ));
+        if show_text {
+            let text = ctx
+                .keyring
+                .open(Field::Message, &m.body)
+                .unwrap_or_else(|e| format!("(unreadable: {e})"));
+            out.push_str(&format!("    {text}\n"));
+        }
+    }
+    if out.is_empty() {
+        out.push_str("the outbox is empty\n");
+    }
+    #[allow(clippy::print_stdout)]
+    {
+        print!("{out}");
+    }
+    Ok(ExitCode::SUCCESS)
+}

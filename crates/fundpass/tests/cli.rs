@@ -1,0 +1,479 @@
+//! The `fundpass` command as an operator uses it: real binary, real SQLite file (and
+//! PostgreSQL when FUNDPASS_TEST_POSTGRES_URL is set).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use sqlx::Connection as _;
+
+const HEADER: &str = "account_no,name,id_type,id_number,phone\n";
+const GOOD_1: &str = "200000000001,张三,resident_id,110105199003071239,13800000001\n";
+const GOOD_2: &str = "200000000002,李四,resident_id,310115198511224567,+86 139 0000 0002\n";
+const GOOD_3: &str = "200000000003,Maria Lopez,passport,E12345678,8615000000003\n";
+/// Check character wrong (should be 9).
+const BAD_CHECK: &str = "200000000004,王五,resident_id,110105199003071234,13800000004\n";
+/// Not a mobile number, and an account number that is too short.
+const BAD_PHONE: &str = "2000,赵六,resident_id,510107197809012340,12800000005\n";
+
+struct Fundpass {
+    dir: tempfile::TempDir,
+    database_url: Option<String>,
+}
+
+impl Fundpass {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+            database_url: None,
+        }
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_fundpass"));
+        cmd.arg("--data-dir").arg(self.data_dir()).args(args);
+        cmd.env_remove("FUNDPASS_KEYRING")
+            .env_remove("FUNDPASS_CONFIG")
+            .env_remove("FUNDPASS_MODE");
+        match &self.database_url {
+            Some(url) => cmd.env("FUNDPASS_DATABASE_URL", url),
+            None => cmd.env_remove("FUNDPASS_DATABASE_URL"),
+        };
+        cmd.output().unwrap()
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn import(&self, text: &str, extra: &[&str]) -> Output {
+        let file = self.write("members.csv", text);
+        let mut args = vec!["import", "--quiet", file.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+
+    fn find(&self, args: &[&str]) -> Output {
+        let mut all = vec!["member", "find"];
+        all.extend_from_slice(args);
+        self.run(&all)
+    }
+
+    fn db_path(&self) -> PathBuf {
+        self.data_dir().join("fundpass.db")
+    }
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn count_members(fp: &Fundpass) -> u64 {
+    // `member find` by phone lists every holder; counting rows straight from SQLite
+    // keeps this independent of the command under test.
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let url = format!("sqlite://{}", fp.db_path().display());
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM members")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        n as u64
+    })
+}
+
+#[test]
+fn an_import_with_bad_rows_reports_each_one_and_imports_nothing() {
+    let fp = Fundpass::new();
+    let out = fp.import(
+        &format!("{HEADER}{GOOD_1}{BAD_CHECK}{GOOD_2}{BAD_PHONE}"),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("line 3: id_number:"), "{err}");
+    assert!(
+        err.contains("9"),
+        "the expected check character is named: {err}"
+    );
+    assert!(err.contains("line 5: account_no:"), "{err}");
+    assert!(err.contains("line 5: phone:"), "{err}");
+    assert!(err.contains("nothing imported"), "{err}");
+    assert!(
+        !err.contains("110105199003071234"),
+        "full ID numbers never appear: {err}"
+    );
+    assert_eq!(count_members(&fp), 0);
+}
+
+#[test]
+fn skip_invalid_imports_exactly_the_valid_rows() {
+    let fp = Fundpass::new();
+    let out = fp.import(
+        &format!("{HEADER}{GOOD_1}{BAD_CHECK}{GOOD_2}{BAD_PHONE}{GOOD_3}"),
+        &["--skip-invalid"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("3 inserted, 0 updated, 2 rejected"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(count_members(&fp), 3);
+
+    let again = fp.import(&format!("{HEADER}{GOOD_1}"), &[]);
+    assert!(
+        stderr(&again).contains("0 inserted, 1 updated"),
+        "{}",
+        stderr(&again)
+    );
+}
+
+#[test]
+fn the_database_file_holds_no_plaintext_id_or_phone_yet_lookups_work() {
+    let fp = Fundpass::new();
+    assert!(
+        fp.import(&format!("{HEADER}{GOOD_1}{GOOD_2}{GOOD_3}"), &[])
+            .status
+            .success()
+    );
+    let mut bytes = std::fs::read(fp.db_path()).unwrap();
+    for side in ["-wal", "-shm"] {
+        let mut p = fp.db_path().into_os_string();
+        p.push(side);
+        bytes.extend(std::fs::read(PathBuf::from(p)).unwrap_or_default());
+    }
+    for secret in [
+        "110105199003071239",
+        "310115198511224567",
+        "E12345678",
+        "13800000001",
+        "13900000002",
+        "15000000003",
+    ] {
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{secret} found in the database file"
+        );
+    }
+
+    let by_id = fp.find(&["--id-number", "110105199003071239"]);
+    assert!(by_id.status.success(), "{}", stderr(&by_id));
+    let shown = stdout(&by_id);
+    assert!(shown.contains("account_no: 200000000001"), "{shown}");
+    assert!(shown.contains("110105********1239"), "{shown}");
+    assert!(shown.contains("138****0001"), "{shown}");
+    assert!(
+        !shown.contains("110105199003071239") && !shown.contains("13800000001"),
+        "{shown}"
+    );
+
+    let by_phone = fp.find(&["--phone", "+86 139 0000 0002"]);
+    assert!(
+        stdout(&by_phone).contains("200000000002"),
+        "{}",
+        stdout(&by_phone)
+    );
+    let by_passport = fp.find(&["--id-type", "passport", "--id-number", "e12345678"]);
+    assert!(
+        stdout(&by_passport).contains("200000000003"),
+        "{}",
+        stdout(&by_passport)
+    );
+    assert_eq!(
+        fp.find(&["--id-number", "310115198511224567", "--id-type", "passport"])
+            .status
+            .code(),
+        Some(1)
+    );
+}
+
+#[test]
+fn a_document_held_by_another_account_or_repeated_in_the_file_is_rejected() {
+    let fp = Fundpass::new();
+    assert!(
+        fp.import(&format!("{HEADER}{GOOD_1}"), &[])
+            .status
+            .success()
+    );
+    let same_id_other_account = "200000000009,张三,resident_id,110105199003071239,13800000009\n";
+    let repeated_account = "200000000002,李四,resident_id,330106199502285677,13900000002\n";
+    let out = fp.import(
+        &format!("{HEADER}{same_id_other_account}{GOOD_2}{repeated_account}"),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("line 2: id_number: this document already belongs to account 200000000001"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 4: account_no: repeats the account on line 3"),
+        "{err}"
+    );
+    assert_eq!(count_members(&fp), 1);
+}
+
+#[cfg(unix)]
+#[test]
+fn the_generated_key_file_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let fp = Fundpass::new();
+    assert!(fp.run(&["keys", "init"]).status.success());
+    let mode = std::fs::metadata(fp.data_dir().join("keys.json"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn the_outbox_command_reports_an_empty_outbox() {
+    let fp = Fundpass::new();
+    let out = fp.run(&["outbox"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "the outbox is empty\n");
+}
+
+#[test]
+fn production_mode_never_generates_keys() {
+    let fp = Fundpass::new();
+    let config = fp.write("fundpass.toml", "mode = \"production\"\n");
+    let out = fp.run(&["--config", config.to_str().unwrap(), "keys", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("production mode needs FUNDPASS_KEYRING"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!fp.data_dir().join("keys.json").exists());
+}
+
+#[test]
+fn a_misspelt_setting_is_refused() {
+    let fp = Fundpass::new();
+    let config = fp.write("fundpass.toml", "[keys]\nsuit = \"sm4-gcm\"\n");
+    let out = fp.run(&["--config", config.to_str().unwrap(), "keys", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("suit"), "{}", stderr(&out));
+}
+
+#[test]
+fn key_rotation_re_encrypts_everything_and_lookups_keep_working() {
+    let fp = Fundpass::new();
+    assert!(
+        fp.import(&format!("{HEADER}{GOOD_1}{GOOD_2}{GOOD_3}"), &[])
+            .status
+            .success()
+    );
+    let out = fp.run(&["keys", "rotate", "--batch-size", "2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("re-encrypted 3 members with d2; retired d1"),
+        "{}",
+        stderr(&out)
+    );
+    let keys = std::fs::read_to_string(fp.data_dir().join("keys.json")).unwrap();
+    assert!(
+        keys.contains("\"d2\"") && !keys.contains("\"d1\""),
+        "{keys}"
+    );
+    let found = fp.find(&["--id-number", "310115198511224567"]);
+    assert!(stdout(&found).contains("139****0002"), "{}", stdout(&found));
+    assert!(fp.run(&["audit", "verify"]).status.success());
+}
+
+#[test]
+fn the_national_algorithm_suite_works_end_to_end() {
+    let fp = Fundpass::new();
+    let config = fp.write("fundpass.toml", "[keys]\nsuite = \"sm4-gcm\"\n");
+    let c = config.to_str().unwrap();
+    let file = fp.write("m.csv", &format!("{HEADER}{GOOD_1}"));
+    assert!(
+        fp.run(&["--config", c, "import", "--quiet", file.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert!(
+        std::fs::read_to_string(fp.data_dir().join("keys.json"))
+            .unwrap()
+            .contains("sm4-gcm")
+    );
+    let found = fp.run(&["--config", c, "member", "find", "--account", "200000000001"]);
+    assert!(
+        stdout(&found).contains("110105********1239"),
+        "{}",
+        stdout(&found)
+    );
+}
+
+#[test]
+fn audit_verify_passes_untouched_and_names_an_event_edited_by_hand() {
+    let fp = Fundpass::new();
+    assert!(
+        fp.import(&format!("{HEADER}{GOOD_1}"), &[])
+            .status
+            .success()
+    );
+    assert!(
+        fp.import(&format!("{HEADER}{GOOD_2}"), &[])
+            .status
+            .success()
+    );
+    assert!(
+        fp.import(&format!("{HEADER}{GOOD_3}"), &[])
+            .status
+            .success()
+    );
+    let ok = fp.run(&["audit", "verify"]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(
+        stderr(&ok).contains("audit trail intact: 3 events verified"),
+        "{}",
+        stderr(&ok)
+    );
+
+    edit_sqlite(
+        &fp.db_path(),
+        &[
+            "DROP TRIGGER IF EXISTS audit_events_no_update",
+            "UPDATE audit_events SET outcome = 'failure' WHERE seq = 2",
+        ],
+    );
+    let broken = fp.run(&["audit", "verify"]);
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(
+        stderr(&broken).contains("record 2 was modified"),
+        "{}",
+        stderr(&broken)
+    );
+}
+
+#[test]
+fn audit_verify_finds_a_deleted_event() {
+    let fp = Fundpass::new();
+    for _ in 0..3 {
+        assert!(fp.run(&["demo"]).status.success());
+    }
+    edit_sqlite(
+        &fp.db_path(),
+        &[
+            "DROP TRIGGER IF EXISTS audit_events_no_delete",
+            "DELETE FROM audit_events WHERE seq = 2",
+        ],
+    );
+    let broken = fp.run(&["audit", "verify"]);
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(
+        stderr(&broken).contains("record 3 follows record 1"),
+        "{}",
+        stderr(&broken)
+    );
+}
+
+#[test]
+fn audit_events_hold_no_full_id_or_phone_numbers() {
+    let fp = Fundpass::new();
+    assert!(
+        fp.import(&format!("{HEADER}{GOOD_1}{BAD_CHECK}"), &["--skip-invalid"])
+            .status
+            .success()
+    );
+    assert!(
+        fp.find(&["--id-number", "110105199003071239"])
+            .status
+            .success()
+    );
+    let rows: Vec<String> = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let url = format!("sqlite://{}", fp.db_path().display());
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query_as::<_, (String, String)>("SELECT action, details FROM audit_events")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(a, d)| format!("{a} {d}"))
+            .collect()
+    });
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    for row in &rows {
+        for secret in [
+            "110105199003071239",
+            "110105199003071234",
+            "13800000001",
+            "13800000004",
+        ] {
+            assert!(!row.contains(secret), "{row}");
+        }
+    }
+}
+
+#[test]
+fn postgres_import_and_lookup_when_configured() {
+    let Ok(base) = std::env::var("FUNDPASS_TEST_POSTGRES_URL") else {
+        eprintln!("FUNDPASS_TEST_POSTGRES_URL not set: PostgreSQL variant skipped");
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let name = format!("fp_cli_{}", std::process::id());
+    let url = rt.block_on(async {
+        let mut conn = sqlx::PgConnection::connect(&base).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name}"
+        )))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let (prefix, _) = base.rsplit_once('/').unwrap();
+        format!("{prefix}/{name}")
+    });
+    let mut fp = Fundpass::new();
+    fp.database_url = Some(url);
+    assert!(fp.run(&["migrate"]).status.success());
+    let out = fp.import(&format!("{HEADER}{GOOD_1}{BAD_CHECK}{GOOD_2}"), &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = fp.import(
+        &format!("{HEADER}{GOOD_1}{BAD_CHECK}{GOOD_2}"),
+        &["--skip-invalid"],
+    );
+    assert!(stderr(&out).contains("2 inserted"), "{}", stderr(&out));
+    assert!(stdout(&fp.find(&["--id-number", "310115198511224567"])).contains("200000000002"));
+    assert!(fp.run(&["audit", "verify"]).status.success());
+    rt.block_on(async {
+        let mut conn = sqlx::PgConnection::connect(&base).await.unwrap();
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&mut conn)
+        .await;
+    });
+}
+
+fn edit_sqlite(db: &Path, statements: &[&str]) {
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let url = format!("sqlite://{}", db.display());
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        for s in statements {
+            sqlx::query(sqlx::AssertSqlSafe(*s))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+    });
+}

@@ -1,0 +1,347 @@
+// Shared helpers of the browser tests (not a test file itself: node --test only runs
+// `*.test.js`). The server is started by ../run.sh, which passes its address in
+// FUNDPASS_URL and a folder for screenshots in FUNDPASS_ARTIFACTS.
+
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+/** Base URL of the server under test, without a trailing slash. */
+export const BASE = (() => {
+  const url = process.env.FUNDPASS_URL;
+  if (!url) {
+    throw new Error('FUNDPASS_URL is not set: run the tests through e2e/run.sh');
+  }
+  return url.replace(/\/+$/, '');
+})();
+
+/** Where screenshots go. */
+export const ARTIFACTS = resolve(process.env.FUNDPASS_ARTIFACTS || 'artifacts');
+mkdirSync(ARTIFACTS, { recursive: true });
+
+/** Upper bound of any single step (a click, a page load, a fetch). */
+export const STEP_TIMEOUT = 30_000;
+
+/** Upper bound of a whole test. */
+export const TEST_TIMEOUT = 180_000;
+
+/** The demo members (crates/fundpass/src/demo.rs). */
+export const MEMBERS = {
+  zhangsan: { account: '100000000001', name: '张三', idType: 'resident_id', id: '110105199003071239', phone: '13800000001', maskedId: '110105********1239', maskedPhone: '138****0001' },
+  lisi: { account: '100000000002', name: '李四', idType: 'resident_id', id: '310115198511224567', phone: '13900000002', maskedId: '310115********4567', maskedPhone: '139****0002' },
+  wangwu: { account: '100000000003', name: '王五', idType: 'resident_id', id: '44030519920615789X', phone: '15000000003', maskedId: '440305********789X', maskedPhone: '150****0003' },
+  zhaoliu: { account: '100000000004', name: '赵六', idType: 'resident_id', id: '510107197809012340', phone: '18600000004', maskedId: '510107********2340', maskedPhone: '186****0004' },
+};
+
+/** Texts of messages/zh-CN.toml the tests look for. */
+export const ZH = {
+  devBanner: '开发模式：短信不会真正发送，验证码可在开发发件箱中查看。请勿用于真实业务。',
+  registerTitle: '个人用户注册',
+  codeTitle: '短信验证',
+  passwordsTitle: '设置密码',
+  doneTitle: '注册成功',
+  done: '注册成功，请使用新密码登录。',
+  neutral: '若您填写的信息与中心记录一致，验证码已发送至中心留存手机号。',
+  loginTitle: '登录',
+  homeTitle: '我的账户',
+  invalid: '证件号码/账号或密码错误。',
+  errorSummary: '请修改以下问题',
+  commonPassword: '该密码过于常见，容易被猜到，请换一个。',
+  firstLogin: '这是您首次登录。',
+  // login.locked = "连续输入错误次数过多，请于 {time} 后再试。"
+  lockedPattern: /连续输入错误次数过多，请于 ((?:\d{4}-\d{2}-\d{2} )?\d{2}:\d{2}) 后再试。/,
+};
+
+/** Message keys that leaked into a page instead of their text look like this. */
+export const UNTRANSLATED_KEY =
+  /\b(?:site|layout|lang|errors?|captcha|field|identify|register|passwords|login|home|status|dev|id_number|phone)\.[a-z_]+(?:\.[a-z_]+)*\b/;
+
+const LAUNCH_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic',
+];
+
+/** Debian's Chromium; never a downloaded browser. */
+export async function launch() {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: LAUNCH_ARGS,
+    timeout: STEP_TIMEOUT,
+  });
+}
+
+/**
+ * A fresh browser context (own cookies) and page. `locale` sets Accept-Language;
+ * it is Chinese unless a test asks otherwise. Every response of 500 or more is
+ * recorded in `serverErrors` so a test can assert there were none.
+ */
+export async function openPage(browser, { locale = 'zh-CN' } = {}) {
+  const context = await browser.newContext({ baseURL: BASE, locale, viewport: { width: 1000, height: 900 } });
+  context.setDefaultTimeout(STEP_TIMEOUT);
+  context.setDefaultNavigationTimeout(STEP_TIMEOUT);
+  const page = await context.newPage();
+  const serverErrors = [];
+  page.on('response', (r) => {
+    if (r.status() >= 500) serverErrors.push(`${r.status()} ${r.request().method()} ${r.url()}`);
+  });
+  return { context, page, serverErrors };
+}
+
+/** Saves a full-page screenshot as `<prefix>-<nn>-<step>.png` and returns its path. */
+export function shooter(prefix) {
+  let n = 0;
+  return async (page, step) => {
+    n += 1;
+    const path = join(ARTIFACTS, `${prefix}-${String(n).padStart(2, '0')}-${step}.png`);
+    await page.screenshot({ path, fullPage: true, timeout: STEP_TIMEOUT });
+    return path;
+  };
+}
+
+/** GET a JSON document of the server (dev helpers), failing on any status but 200. */
+export async function getJson(path) {
+  const response = await fetch(`${BASE}${path}`, { signal: AbortSignal.timeout(STEP_TIMEOUT) });
+  const body = await response.text();
+  assert.equal(response.status, 200, `GET ${path} answered ${response.status}: ${body}`);
+  return JSON.parse(body);
+}
+
+/** Ids of the messages in the dev outbox now. */
+export async function outboxIds() {
+  const messages = await getJson('/dev/outbox.json');
+  assert.ok(Array.isArray(messages), 'the outbox is a JSON array');
+  return new Set(messages.map((m) => m.id));
+}
+
+/**
+ * The code of the newest `purpose` message to `phone` that is not in `seen`
+ * (waits a little for it, since it is written with the step that sends it).
+ */
+export async function newCode(phone, seen, purpose = 'registration_code') {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const messages = await getJson('/dev/outbox.json');
+    const fresh = messages
+      .filter((m) => m.to === phone && m.purpose === purpose && !seen.has(m.id))
+      .sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at));
+    if (fresh.length > 0) {
+      const match = /(?<!\d)(\d{6})(?!\d)/.exec(fresh[0].text);
+      assert.ok(match, `no 6-digit code in the outbox text ${JSON.stringify(fresh[0].text)}`);
+      return { code: match[1], message: fresh[0] };
+    }
+    assert.ok(Date.now() < deadline, `no new ${purpose} message to ${phone} in the outbox`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Newest messages of one phone (for assertions on what else was sent). */
+export async function messagesTo(phone) {
+  const messages = await getJson('/dev/outbox.json');
+  return messages.filter((m) => m.to === phone);
+}
+
+/** The answer of the captcha shown on the page, from the dev helper. */
+export async function captchaAnswer(page) {
+  const id = await page.locator('input[type=hidden][name=captcha_id]').inputValue();
+  assert.ok(id, 'the form carries a captcha id');
+  const { answer } = await getJson(`/dev/captcha/${encodeURIComponent(id)}`);
+  assert.equal(typeof answer, 'string');
+  return answer;
+}
+
+/** Types the captcha answer into the field labelled `label`. */
+export async function solveCaptcha(page, label = '图形验证码') {
+  const answer = await captchaAnswer(page);
+  await page.getByLabel(label, { exact: true }).fill(answer);
+}
+
+/**
+ * Runs `action` (a click, a key press) that submits a form or follows a link, and
+ * waits until the next document has loaded. Form posts here answer either with a
+ * page at the same address or with a 303, so the address alone cannot tell.
+ */
+export async function navigating(page, action) {
+  const committed = page.waitForEvent('framenavigated', {
+    predicate: (frame) => frame === page.mainFrame(),
+    timeout: STEP_TIMEOUT,
+  });
+  await action();
+  await committed;
+  await page.waitForLoadState('load');
+  // No test here expects a refused form (403) or a server error: say so plainly.
+  const status = await page.evaluate(() => performance.getEntriesByType('navigation')[0]?.responseStatus ?? 0);
+  if (status === 403 || status >= 500) {
+    const text = (await page.locator('body').innerText()).replace(/\s+/g, ' ').trim();
+    assert.fail(`the form was answered with HTTP ${status} at ${page.url()} (see server.log): ${text}`);
+  }
+}
+
+/** The page's `<h1>` text. */
+export async function heading(page) {
+  return (await page.locator('main h1').innerText()).trim();
+}
+
+/** Asserts the page's `<h1>` is `expected`, with the visible messages when not. */
+export async function assertHeading(page, expected) {
+  const actual = await heading(page);
+  if (actual !== expected) {
+    const text = await page.locator('main').innerText();
+    assert.fail(`expected the page "${expected}", got "${actual}" at ${page.url()}:\n${text}`);
+  }
+}
+
+/** Path of the page's address. */
+export function pathOf(page) {
+  return new URL(page.url()).pathname;
+}
+
+/** The texts of the error summary at the top of the page. */
+export async function summaryErrors(page) {
+  const summary = page.locator('.error-summary[role=alert]');
+  if ((await summary.count()) === 0) return [];
+  return (await summary.locator('li').allInnerTexts()).map((t) => t.trim());
+}
+
+/** The messages shown next to the field with this id. */
+export async function fieldErrors(page, field) {
+  return (await page.locator(`#${field}-error li`).allInnerTexts()).map((t) => t.trim());
+}
+
+/**
+ * Checks every visible form control has a non-empty `<label>` and that the label
+ * finds it back (Playwright's `getByLabel`), and that every `aria-describedby` id
+ * exists. Returns the labels, by control id.
+ */
+export async function assertLabelled(page) {
+  const controls = await page.evaluate(() => {
+    const visible = (el) => {
+      const style = getComputedStyle(el);
+      const box = el.getBoundingClientRect();
+      return style.display !== 'none' && style.visibility !== 'hidden' && box.width > 0 && box.height > 0;
+    };
+    return [...document.querySelectorAll('input, select, textarea')]
+      .filter((el) => el.type !== 'hidden' && visible(el))
+      .map((el) => ({
+        id: el.id,
+        name: el.name,
+        type: el.type,
+        labels: [...(el.labels || [])].map((l) => l.textContent.trim()),
+        describedBy: (el.getAttribute('aria-describedby') || '').split(/\s+/).filter(Boolean),
+        missing: (el.getAttribute('aria-describedby') || '').split(/\s+/).filter((ref) => ref && !document.getElementById(ref)),
+      }));
+  });
+  assert.ok(controls.length > 0, `no visible form controls on ${page.url()}`);
+  const labels = {};
+  for (const c of controls) {
+    assert.ok(c.id, `control name=${c.name} has no id to bind a label to`);
+    assert.ok(c.labels.length > 0 && c.labels[0] !== '', `control #${c.id} (name=${c.name}) has no label on ${page.url()}`);
+    assert.deepEqual(c.missing, [], `control #${c.id} is described by missing ids`);
+    const found = await page.getByLabel(c.labels[0], { exact: true }).evaluateAll((els) => els.map((e) => e.id));
+    assert.ok(found.includes(c.id), `getByLabel("${c.labels[0]}") does not find #${c.id}`);
+    labels[c.id] = c.labels[0];
+  }
+  return labels;
+}
+
+/** Asserts every password field is empty, both its value and its markup. */
+export async function assertPasswordsEmpty(page) {
+  const fields = await page.locator('input[type=password]').evaluateAll((els) =>
+    els.map((e) => ({ id: e.id, value: e.value, attr: e.getAttribute('value') })),
+  );
+  assert.ok(fields.length > 0, 'the page has password fields');
+  for (const f of fields) {
+    assert.equal(f.value, '', `password field #${f.id} is pre-filled`);
+    assert.equal(f.attr, null, `password field #${f.id} has a value attribute`);
+  }
+  return fields.length;
+}
+
+/** Asserts no message key leaked into the visible text. */
+export async function assertTranslated(page) {
+  const text = await page.locator('body').innerText();
+  const leaked = UNTRANSLATED_KEY.exec(text);
+  assert.equal(leaked, null, `untranslated message key "${leaked?.[0]}" on ${page.url()}`);
+}
+
+/**
+ * Registers `member` through the pages: identify (with captcha) → code from the dev
+ * outbox → passwords → the success page. With `weakLoginPassword`, first submits
+ * that password and checks it is refused with `weakReason` next to the field.
+ */
+export async function register(page, member, { loginPassword, transactionPassword, weakLoginPassword, weakReason, shot }) {
+  await page.goto('/register');
+  await assertHeading(page, ZH.registerTitle);
+  await page.getByLabel('姓名', { exact: true }).fill(member.name);
+  await page.getByLabel('证件类型', { exact: true }).selectOption(member.idType);
+  await page.getByLabel('证件号码', { exact: true }).fill(member.id);
+  await page.getByLabel('中心留存手机号', { exact: true }).fill(member.phone);
+  await solveCaptcha(page);
+  await shot?.(page, 'register-identify-filled');
+
+  const seen = await outboxIds();
+  await navigating(page, () => page.getByRole('button', { name: '获取短信验证码', exact: true }).click());
+  await assertHeading(page, ZH.codeTitle);
+  assert.equal((await page.locator('.notice[role=status]').innerText()).trim(), ZH.neutral);
+  await shot?.(page, 'register-code-page');
+
+  const { code } = await newCode(member.phone, seen);
+  await page.getByLabel('短信验证码', { exact: true }).fill(code);
+  await navigating(page, () => page.getByRole('button', { name: '下一步', exact: true }).click());
+  await assertHeading(page, ZH.passwordsTitle);
+  await shot?.(page, 'register-passwords-page');
+
+  const fillPasswords = async (login, transaction) => {
+    await page.getByLabel('设置登录密码', { exact: true }).fill(login);
+    await page.getByLabel('再次输入登录密码', { exact: true }).fill(login);
+    await page.getByLabel('设置交易密码', { exact: true }).fill(transaction);
+    await page.getByLabel('再次输入交易密码', { exact: true }).fill(transaction);
+  };
+  const finish = () => navigating(page, () => page.getByRole('button', { name: '完成注册', exact: true }).click());
+
+  if (weakLoginPassword) {
+    await fillPasswords(weakLoginPassword, transactionPassword);
+    await finish();
+    await assertHeading(page, ZH.passwordsTitle);
+    const reasons = await fieldErrors(page, 'login_password');
+    assert.ok(reasons.includes(weakReason), `expected the reason "${weakReason}", got ${JSON.stringify(reasons)}`);
+    assert.equal(await page.locator('#login_password').getAttribute('aria-invalid'), 'true');
+    const described = (await page.locator('#login_password').getAttribute('aria-describedby')) ?? '';
+    assert.ok(described.split(' ').includes('login_password-error'), 'the reason is linked to the field');
+    assert.deepEqual(await fieldErrors(page, 'transaction_password'), [], 'the good transaction password is not refused');
+    assert.ok((await summaryErrors(page)).includes(weakReason), 'the reason is in the error summary');
+    assert.equal(await assertPasswordsEmpty(page), 4);
+    await shot?.(page, 'register-weak-password-refused');
+  }
+
+  await fillPasswords(loginPassword, transactionPassword);
+  await finish();
+  await assertHeading(page, ZH.doneTitle);
+  assert.equal((await page.locator('.notice[role=status]').innerText()).trim(), ZH.done);
+  await shot?.(page, 'register-done');
+}
+
+/** Fills and submits the login form with a document number; returns after the next page loaded. */
+export async function loginWithDocument(page, member, password) {
+  if (pathOf(page) !== '/login') {
+    await page.goto('/login');
+  }
+  await assertHeading(page, ZH.loginTitle);
+  await page.getByLabel('证件号码登录', { exact: true }).check();
+  await page.getByLabel('证件类型', { exact: true }).selectOption(member.idType);
+  await page.getByLabel('证件号码', { exact: true }).fill(member.id);
+  await page.getByLabel('登录密码', { exact: true }).fill(password);
+  await solveCaptcha(page);
+  await navigating(page, () => page.getByRole('button', { name: '登录', exact: true }).click());
+}
+
+/** The current hour and minute in China time (UTC+8), shifted by `minutes`. */
+export function chinaClock(date, minutes = 0) {
+  const t = new Date(date.getTime() + minutes * 60_000 + 8 * 3_600_000);
+  const pad = (n) => String(n).padStart(2, '0');
+  return {
+    date: `${t.getUTCFullYear()}-${pad(t.getUTCMonth() + 1)}-${pad(t.getUTCDate())}`,
+    time: `${pad(t.getUTCHours())}:${pad(t.getUTCMinutes())}`,
+  };
+}
