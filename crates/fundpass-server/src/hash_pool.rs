@@ -31,18 +31,25 @@ pub enum PoolError {
     Failed,
 }
 
-/// A bounded pool for CPU-heavy jobs (Argon2). Cheap to clone: clones share the limits.
+/// A bounded pool for CPU-heavy jobs (Argon2). Cheap to clone: clones share the limits
+/// and the worker threads.
+///
+/// The workers are a fixed set of long-lived threads rather than tokio's blocking
+/// pool: each thread's allocator keeps the 19 MiB an Argon2 run uses for the next run,
+/// so memory stays near `workers × 19 MiB` instead of growing with every new thread
+/// the blocking pool would start.
 #[derive(Debug, Clone)]
 pub struct HashPool {
     inner: Arc<Inner>,
 }
 
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
 #[derive(Debug)]
 struct Inner {
     /// One permit per job admitted (running or waiting): `workers + queue` in all.
     admission: Arc<Semaphore>,
-    /// One permit per job running.
-    workers: Arc<Semaphore>,
+    jobs: std::sync::mpsc::Sender<Job>,
     capacity: usize,
     worker_count: usize,
 }
@@ -51,24 +58,36 @@ impl HashPool {
     /// A pool running `workers` jobs at once (at least 1) with room for `queue` more
     /// to wait.
     pub fn new(workers: usize, queue: usize) -> Self {
-        let workers = workers.clamp(1, Semaphore::MAX_PERMITS / 2);
+        let workers = workers.clamp(1, 1024);
         let queue = queue.min(Semaphore::MAX_PERMITS / 2);
         let capacity = workers + queue;
+        let (jobs, receiver) = std::sync::mpsc::channel::<Job>();
+        let receiver = Arc::new(std::sync::Mutex::new(receiver));
+        for n in 0..workers {
+            let receiver = receiver.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("fundpass-hash-{n}"))
+                .spawn(move || worker_loop(&receiver));
+            if let Err(error) = spawned {
+                tracing::error!(%error, "cannot start a password hashing thread");
+            }
+        }
         Self {
             inner: Arc::new(Inner {
                 admission: Arc::new(Semaphore::new(capacity)),
-                workers: Arc::new(Semaphore::new(workers)),
+                jobs,
                 capacity,
                 worker_count: workers,
             }),
         }
     }
 
-    /// Runs `job` on a blocking thread once a worker is free, or refuses at once with
-    /// [`PoolError::Busy`] if `workers + queue` jobs are already admitted.
+    /// Runs `job` on a worker thread, or refuses at once with [`PoolError::Busy`] if
+    /// `workers + queue` jobs are already admitted.
     ///
-    /// The permits travel with the job: if the caller stops waiting (the client went
-    /// away), the job still counts against the limits until it has really finished.
+    /// The admission permit travels with the job: if the caller stops waiting (the
+    /// client went away), the job still counts against the limit until it has really
+    /// finished.
     pub async fn run<T: Send + 'static>(
         &self,
         job: impl FnOnce() -> T + Send + 'static,
@@ -81,21 +100,26 @@ impl HashPool {
             .map_err(|_| PoolError::Busy {
                 retry_after_secs: RETRY_AFTER_SECS,
             })?;
-        let worker = self
-            .inner
-            .workers
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| PoolError::Failed)?;
-        let handle = tokio::task::spawn_blocking(move || {
-            let _permits = (admitted, worker);
-            job()
+        let (done, result) = tokio::sync::oneshot::channel();
+        let wrapped: Job = Box::new(move || {
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+            // The place is free before the caller hears back, so a caller that
+            // submits again at once is admitted.
+            drop(admitted);
+            // A caller that gave up no longer listens; the work is simply dropped.
+            let _ = done.send(outcome.ok());
         });
-        handle.await.map_err(|error| {
-            tracing::error!(%error, "hash pool job failed");
-            PoolError::Failed
-        })
+        self.inner
+            .jobs
+            .send(wrapped)
+            .map_err(|_| PoolError::Failed)?;
+        match result.await {
+            Ok(Some(value)) => Ok(value),
+            Ok(None) | Err(_) => {
+                tracing::error!("hash pool job failed");
+                Err(PoolError::Failed)
+            }
+        }
     }
 
     /// Jobs admitted and not yet finished (running or waiting), for metrics.
@@ -111,6 +135,20 @@ impl HashPool {
     /// How many jobs may be admitted in all (running plus waiting).
     pub fn capacity(&self) -> usize {
         self.inner.capacity
+    }
+}
+
+/// Takes jobs until the pool is dropped.
+fn worker_loop(receiver: &std::sync::Mutex<std::sync::mpsc::Receiver<Job>>) {
+    loop {
+        let job = match receiver.lock() {
+            Ok(guard) => guard.recv(),
+            Err(poisoned) => poisoned.into_inner().recv(),
+        };
+        match job {
+            Ok(job) => job(),
+            Err(_) => return,
+        }
     }
 }
 

@@ -17,8 +17,7 @@ use fundpass_server::system::{OsSecrets, SystemClock};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, Mode, SmsSenderKind};
-use crate::context::{open_store, redact_url};
-use crate::keys::load_or_create_keyring;
+use crate::context::{Context, redact_url};
 
 /// Options of `fundpass serve`.
 #[derive(Debug, clap::Args)]
@@ -70,14 +69,8 @@ fn sms_sender(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<dyn 
 /// Runs the service until Ctrl-C or SIGTERM.
 pub async fn run(config: &Config, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     check_production(config)?;
-    let store = open_store(config).await?;
-    if config.mode == Mode::Dev {
-        store
-            .migrate()
-            .await
-            .context("cannot migrate the database")?;
-    }
-    let keyring = Arc::new(load_or_create_keyring(config, &OsSecrets)?);
+    let Context { store, keyring, .. } = Context::open(config).await?;
+    let keyring = Arc::new(keyring);
     if args.demo {
         offer_demo(config, &store).await?;
     }

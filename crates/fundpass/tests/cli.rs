@@ -262,6 +262,124 @@ fn production_mode_never_generates_keys() {
 }
 
 #[test]
+fn serve_answers_health_checks_and_stops_cleanly_on_sigterm() {
+    use std::io::{Read as _, Write as _};
+    let fp = Fundpass::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_fundpass"))
+        .arg("--data-dir")
+        .arg(fp.data_dir())
+        .args(["serve", "--demo", "--bind", &format!("127.0.0.1:{port}")])
+        .env_remove("FUNDPASS_DATABASE_URL")
+        .env_remove("FUNDPASS_KEYRING")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let get = |path: &str| -> Option<String> {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        )
+        .ok()?;
+        let mut body = String::new();
+        s.read_to_string(&mut body).ok()?;
+        Some(body)
+    };
+    let mut ready = None;
+    for _ in 0..200 {
+        ready = get("/readyz");
+        if ready.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let ready = ready.expect("the server never answered");
+    assert!(
+        ready.starts_with("HTTP/1.1 200") && ready.ends_with("ready"),
+        "{ready}"
+    );
+    assert!(get("/healthz").unwrap().ends_with("ok"));
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("fundpass stopped"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("110105199003071239"),
+        "the demo members are listed"
+    );
+}
+
+#[test]
+fn production_mode_refuses_dev_providers_and_insecure_cookies() {
+    let fp = Fundpass::new();
+    let dev_sms = fp.write("a.toml", "mode = \"production\"\n");
+    let out = fp.run(&[
+        "--config",
+        dev_sms.to_str().unwrap(),
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("cannot use the dev SMS sender"),
+        "{}",
+        stderr(&out)
+    );
+
+    let plain = fp.write(
+        "b.toml",
+        "mode = \"production\"\n[sms]\nsender = \"webhook\"\nwebhook_url = \"https://sms.example\"\n",
+    );
+    let out = fp.run(&[
+        "--config",
+        plain.to_str().unwrap(),
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("server.secure_cookies = true"),
+        "{}",
+        stderr(&out)
+    );
+
+    let no_origin = fp.write(
+        "c.toml",
+        "mode = \"production\"\n[sms]\nsender = \"webhook\"\n[server]\nsecure_cookies = true\n",
+    );
+    let out = fp.run(&[
+        "--config",
+        no_origin.to_str().unwrap(),
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+    ]);
+    assert!(stderr(&out).contains("https:// origin"), "{}", stderr(&out));
+    assert!(
+        !fp.data_dir().join("keys.json").exists(),
+        "nothing was started or generated"
+    );
+}
+
+#[test]
 fn a_misspelt_setting_is_refused() {
     let fp = Fundpass::new();
     let config = fp.write("fundpass.toml", "[keys]\nsuit = \"sm4-gcm\"\n");

@@ -39,13 +39,7 @@ impl std::fmt::Debug for PolicyContext<'_> {
 impl PolicyContext<'_> {
     /// The document number lower-cased with separators removed (`x` for a final `X`).
     pub(crate) fn id_chars(&self) -> Option<String> {
-        let id: String = self
-            .id_number?
-            .nfkc()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect();
-        (!id.is_empty()).then_some(id)
+        alphanumeric_lower(self.id_number?)
     }
 
     /// Only the ASCII digits of the document number.
@@ -66,13 +60,7 @@ impl PolicyContext<'_> {
 
     /// The account number lower-cased with separators removed.
     pub(crate) fn account_chars(&self) -> Option<String> {
-        let account: String = self
-            .account_no?
-            .nfkc()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect();
-        (!account.is_empty()).then_some(account)
+        alphanumeric_lower(self.account_no?)
     }
 
     /// The name NFKC-normalised, lower-cased, without white space.
@@ -102,6 +90,16 @@ impl PolicyContext<'_> {
         (id.len() == 18 && embedded.bytes().all(|b| b.is_ascii_digit()))
             .then(|| embedded.to_owned())
     }
+}
+
+/// Letters and digits only, NFKC-normalised and lower-cased; `None` when nothing is left.
+fn alphanumeric_lower(s: &str) -> Option<String> {
+    let kept: String = s
+        .nfkc()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    (!kept.is_empty()).then_some(kept)
 }
 
 /// Only the ASCII digits of `s` (after NFKC, so full-width digits count).

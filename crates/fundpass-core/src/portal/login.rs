@@ -205,43 +205,60 @@ impl Portal {
 
     async fn login_failed(
         &self,
-        subject: Subject,
-        lock: LockState,
+        mut subject: Subject,
+        mut lock: LockState,
         ctx: &RequestContext,
     ) -> Result<LoginSuccess, LoginError> {
         let now = self.clock.now();
-        let next = self.policy.login_lock.after_failure(&lock, now);
         let reason = match &subject {
             Subject::Member(m) if m.status == MemberStatus::Frozen => "frozen",
             Subject::Member(m) if m.status == MemberStatus::Ordinary => "not_registered",
             Subject::Member(_) => "wrong_password",
             Subject::Unknown(_) => "unknown_identifier",
         };
-        let mut change = ChangeSet {
-            audit: vec![self.login_event(&subject, Outcome::Failure, ctx, reason)],
-            ..ChangeSet::default()
-        };
-        match &subject {
-            Subject::Member(m) => {
-                let mut update = CredentialUpdate::from_record(m, now);
-                update.login_lock = next.clone();
-                change.members.push(MemberWrite {
-                    id: m.id,
-                    expected_version: m.version,
-                    update,
-                });
+        // Parallel wrong attempts on one member must each count: a write that lost
+        // the race is redone on the fresh row rather than dropped.
+        for _ in 0..5 {
+            let next = self.policy.login_lock.after_failure(&lock, now);
+            let mut change = ChangeSet {
+                audit: vec![self.login_event(&subject, Outcome::Failure, ctx, reason)],
+                ..ChangeSet::default()
+            };
+            match &subject {
+                Subject::Member(m) => {
+                    let mut update = CredentialUpdate::from_record(m, now);
+                    update.login_lock = next.clone();
+                    change.members.push(MemberWrite {
+                        id: m.id,
+                        expected_version: m.version,
+                        update,
+                    });
+                }
+                Subject::Unknown(key) => change.throttles.push((key.clone(), next.clone())),
             }
-            Subject::Unknown(key) => change.throttles.push((key.clone(), next.clone())),
+            match (self.store.apply(change).await, &subject) {
+                (Ok(()), _) => {
+                    return match next.locked_until {
+                        Some(until) => Err(LoginError::Locked { until }),
+                        None => Err(LoginError::InvalidCredentials),
+                    };
+                }
+                (Err(StoreError::Conflict), Subject::Member(m)) => {
+                    let fresh = self
+                        .store
+                        .member_by_id(m.id)
+                        .await?
+                        .ok_or(LoginError::InvalidCredentials)?;
+                    lock = fresh.login_lock.clone();
+                    subject = Subject::Member(Box::new(fresh));
+                    if let Gate::Locked { until } = self.policy.login_lock.gate(&lock, now) {
+                        return Err(LoginError::Locked { until });
+                    }
+                }
+                (Err(e), _) => return Err(e.into()),
+            }
         }
-        match self.store.apply(change).await {
-            // A parallel attempt on the same member won the write: its count stands.
-            Ok(()) | Err(StoreError::Conflict) => {}
-            Err(e) => return Err(e.into()),
-        }
-        match next.locked_until {
-            Some(until) => Err(LoginError::Locked { until }),
-            None => Err(LoginError::InvalidCredentials),
-        }
+        Err(LoginError::InvalidCredentials)
     }
 
     async fn login_succeeded(
@@ -254,11 +271,6 @@ impl Portal {
         let now = self.clock.now();
         let token = OpaqueToken::generate(self.rng.as_ref());
         let csrf = OpaqueToken::generate(self.rng.as_ref()).expose().to_owned();
-        let mut update = CredentialUpdate::from_record(&member, now);
-        update.login_lock = LockState::default();
-        if let Some(hash) = rehash {
-            update.login_hash = Some(hash);
-        }
         let session = SessionRecord {
             token: token.digest(),
             member_id: member.id,
@@ -273,26 +285,57 @@ impl Portal {
                 .map(|u| u.chars().take(200).collect()),
             revoked_at: None,
         };
-        let subject = Subject::Member(Box::new(member));
-        let Subject::Member(member) = &subject else {
-            return Err(LoginError::InvalidCredentials);
-        };
-        let change = ChangeSet {
-            members: vec![MemberWrite {
-                id: member.id,
-                expected_version: member.version,
-                update,
-            }],
-            sessions: vec![SessionWrite::Insert(session)],
-            audit: vec![self.login_event(&subject, Outcome::Success, ctx, "ok")],
-            ..ChangeSet::default()
-        };
-        self.store.apply(change).await?;
-        Ok(LoginSuccess {
-            token,
-            csrf,
-            member_id: member.id,
-            expires_at: now + self.policy.session.absolute,
-        })
+        let verified_hash = member.login_hash.clone();
+        let mut subject = Subject::Member(Box::new(member));
+        // Two logins of one member at the same moment (app and web) both succeed: the
+        // member row is only written when there is something to write (failures to
+        // clear, a hash to re-make), and a write that lost the race is redone on the
+        // fresh row as long as the password it verified is still the one on file.
+        for _ in 0..3 {
+            let Subject::Member(member) = &subject else {
+                return Err(LoginError::InvalidCredentials);
+            };
+            if member.login_hash != verified_hash {
+                return Err(LoginError::InvalidCredentials);
+            }
+            let mut members = Vec::new();
+            if member.login_lock != LockState::default() || rehash.is_some() {
+                let mut update = CredentialUpdate::from_record(member, now);
+                update.login_lock = LockState::default();
+                if let Some(hash) = &rehash {
+                    update.login_hash = Some(hash.clone());
+                }
+                members.push(MemberWrite {
+                    id: member.id,
+                    expected_version: member.version,
+                    update,
+                });
+            }
+            let change = ChangeSet {
+                members,
+                sessions: vec![SessionWrite::Insert(session.clone())],
+                audit: vec![self.login_event(&subject, Outcome::Success, ctx, "ok")],
+                ..ChangeSet::default()
+            };
+            match self.store.apply(change).await {
+                Ok(()) => {
+                    return Ok(LoginSuccess {
+                        token,
+                        csrf,
+                        member_id: session.member_id,
+                        expires_at: now + self.policy.session.absolute,
+                    });
+                }
+                Err(StoreError::Conflict) => {
+                    let fresh = self.store.member_by_id(session.member_id).await?;
+                    let Some(fresh) = fresh else {
+                        return Err(LoginError::InvalidCredentials);
+                    };
+                    subject = Subject::Member(Box::new(fresh));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(LoginError::Store(StoreError::Conflict))
     }
 }

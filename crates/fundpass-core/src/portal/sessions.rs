@@ -1,5 +1,7 @@
 //! Using, ending and listing sessions.
 
+use time::OffsetDateTime;
+
 use super::{Portal, RequestContext};
 use crate::audit::{Actor, ActorKind, AuditEvent, Outcome};
 use crate::crypto::OpaqueToken;
@@ -87,17 +89,11 @@ impl Portal {
         auth: &Authenticated,
         ctx: &RequestContext,
     ) -> Result<(), StoreError> {
-        let now = self.clock.now();
-        self.store
-            .apply(ChangeSet {
-                sessions: vec![SessionWrite::Revoke {
-                    token: auth.session.token,
-                    at: now,
-                }],
-                audit: vec![self.session_event(auth, "session.logout", ctx)],
-                ..ChangeSet::default()
-            })
-            .await
+        let revoke = |at| SessionWrite::Revoke {
+            token: auth.session.token,
+            at,
+        };
+        self.end_sessions(auth, revoke, "session.logout", ctx).await
     }
 
     /// Ends every session and app token of the member, this one included.
@@ -106,14 +102,26 @@ impl Portal {
         auth: &Authenticated,
         ctx: &RequestContext,
     ) -> Result<(), StoreError> {
-        let now = self.clock.now();
+        let revoke = |at| SessionWrite::RevokeAll {
+            member: auth.member.id,
+            at,
+        };
+        self.end_sessions(auth, revoke, "session.logout_all", ctx)
+            .await
+    }
+
+    /// Revokes what `revoke` names, now, with its audit row in the same change.
+    async fn end_sessions(
+        &self,
+        auth: &Authenticated,
+        revoke: impl FnOnce(OffsetDateTime) -> SessionWrite,
+        action: &str,
+        ctx: &RequestContext,
+    ) -> Result<(), StoreError> {
         self.store
             .apply(ChangeSet {
-                sessions: vec![SessionWrite::RevokeAll {
-                    member: auth.member.id,
-                    at: now,
-                }],
-                audit: vec![self.session_event(auth, "session.logout_all", ctx)],
+                sessions: vec![revoke(self.clock.now())],
+                audit: vec![self.session_event(auth, action, ctx)],
                 ..ChangeSet::default()
             })
             .await

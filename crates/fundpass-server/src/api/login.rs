@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use fundpass_core::audit::Channel;
 use fundpass_core::portal::LoginIdentifier;
+use fundpass_core::ports::StoreError;
 use fundpass_core::session::ClientKind;
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Serialize};
@@ -16,7 +17,7 @@ use super::auth::SignedIn;
 use super::error::{ApiError, ErrorBody, ErrorCode};
 use super::json::ApiJson;
 use super::types::DocumentType;
-use super::{captcha, map, now};
+use super::{map, run_after_captcha};
 use crate::request::ClientInfo;
 use crate::state::AppState;
 
@@ -80,18 +81,13 @@ pub async fn login(
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     let identifier = identifier(&body)?;
-    captcha::check(&state, &body.captcha_id, &body.captcha_answer).await?;
     let ctx = client.context(Channel::App);
-    let success = state
+    let captcha = (body.captcha_id.as_str(), body.captcha_answer.as_str());
+    let password = body.password.expose_secret();
+    let call = state
         .portal
-        .login(
-            &identifier,
-            body.password.expose_secret(),
-            ClientKind::App,
-            &ctx,
-        )
-        .await
-        .map_err(|e| map::login(e, now(&state)))?;
+        .login(&identifier, password, ClientKind::App, &ctx);
+    let success = run_after_captcha(&state, captcha, call, map::login).await?;
     Ok(Json(LoginResponse {
         token: success.token.expose().to_owned(),
         token_type: "Bearer",
@@ -159,12 +155,8 @@ pub async fn logout(
     client: ClientInfo,
     SignedIn(auth): SignedIn,
 ) -> Result<StatusCode, ApiError> {
-    state
-        .portal
-        .logout(&auth, &client.context(Channel::App))
-        .await
-        .map_err(map::store)?;
-    Ok(StatusCode::NO_CONTENT)
+    let ctx = client.context(Channel::App);
+    ended(state.portal.logout(&auth, &ctx)).await
 }
 
 /// End every session and token of the member, this one included.
@@ -184,11 +176,13 @@ pub async fn logout_all(
     client: ClientInfo,
     SignedIn(auth): SignedIn,
 ) -> Result<StatusCode, ApiError> {
-    state
-        .portal
-        .logout_everywhere(&auth, &client.context(Channel::App))
-        .await
-        .map_err(map::store)?;
+    let ctx = client.context(Channel::App);
+    ended(state.portal.logout_everywhere(&auth, &ctx)).await
+}
+
+/// What both logouts answer once the sessions are ended.
+async fn ended(call: impl Future<Output = Result<(), StoreError>>) -> Result<StatusCode, ApiError> {
+    call.await.map_err(map::store)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

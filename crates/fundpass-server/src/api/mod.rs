@@ -81,6 +81,27 @@ fn now(state: &AppState) -> OffsetDateTime {
     state.portal.clock.now()
 }
 
+/// One use-case call with its refusal mapped to the envelope, measured against
+/// [`now`] (for `Retry-After` and `locked` details): the step every handler shares.
+async fn run<T, E>(
+    state: &AppState,
+    call: impl Future<Output = Result<T, E>>,
+    map: fn(E, OffsetDateTime) -> ApiError,
+) -> Result<T, ApiError> {
+    call.await.map_err(|e| map(e, now(state)))
+}
+
+/// [`run`] behind a solved captcha: the call is not made unless the captcha is right.
+async fn run_after_captcha<T, E>(
+    state: &AppState,
+    (captcha_id, captcha_answer): (&str, &str),
+    call: impl Future<Output = Result<T, E>>,
+    map: fn(E, OffsetDateTime) -> ApiError,
+) -> Result<T, ApiError> {
+    captcha::check(state, captcha_id, captcha_answer).await?;
+    run(state, call, map).await
+}
+
 /// Any other path under `/api/`.
 async fn not_found() -> ApiError {
     ApiError::new(ErrorCode::NotFound)

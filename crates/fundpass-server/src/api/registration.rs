@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use super::error::{ApiError, ErrorBody};
 use super::json::ApiJson;
 use super::types::DocumentType;
-use super::{captcha, map, now};
+use super::{map, run, run_after_captcha};
 use crate::request::ClientInfo;
 use crate::state::AppState;
 
@@ -80,18 +80,16 @@ pub async fn start(
     client: ClientInfo,
     ApiJson(body): ApiJson<RegistrationStart>,
 ) -> Result<(StatusCode, Json<RegistrationStarted>), ApiError> {
-    captcha::check(&state, &body.captcha_id, &body.captcha_answer).await?;
     let input = IdentifyInput {
         name: body.name,
         id_type: body.id_type.into(),
         id_number: body.id_number,
         phone: body.phone,
     };
-    let started = state
-        .portal
-        .start_registration(&input, &client.context(Channel::App))
-        .await
-        .map_err(|e| map::registration(e, now(&state)))?;
+    let ctx = client.context(Channel::App);
+    let captcha = (body.captcha_id.as_str(), body.captcha_answer.as_str());
+    let call = state.portal.start_registration(&input, &ctx);
+    let started = run_after_captcha(&state, captcha, call, map::registration).await?;
     Ok((StatusCode::ACCEPTED, Json(neutral(started))))
 }
 
@@ -144,15 +142,12 @@ pub async fn code(
     client: ClientInfo,
     ApiJson(body): ApiJson<RegistrationCode>,
 ) -> Result<Json<RegistrationNext>, ApiError> {
-    state
-        .portal
-        .submit_registration_code(
-            &body.flow_id,
-            body.code.expose_secret(),
-            &client.context(Channel::App),
-        )
-        .await
-        .map_err(|e| map::registration(e, now(&state)))?;
+    let ctx = client.context(Channel::App);
+    let call =
+        state
+            .portal
+            .submit_registration_code(&body.flow_id, body.code.expose_secret(), &ctx);
+    run(&state, call, map::registration).await?;
     Ok(Json(RegistrationNext {
         next: "set_passwords",
     }))
@@ -199,11 +194,9 @@ pub async fn resend(
     client: ClientInfo,
     ApiJson(body): ApiJson<RegistrationResend>,
 ) -> Result<(StatusCode, Json<CodeResent>), ApiError> {
-    let started = state
-        .portal
-        .resend_registration_code(&body.flow_id, &client.context(Channel::App))
-        .await
-        .map_err(|e| map::registration(e, now(&state)))?;
+    let ctx = client.context(Channel::App);
+    let call = state.portal.resend_registration_code(&body.flow_id, &ctx);
+    let started = run(&state, call, map::registration).await?;
     let body = CodeResent {
         code_expires_at: started.code_expires_at,
         resend_after: started.resend_after,
@@ -268,11 +261,11 @@ pub async fn complete(
         transaction: body.transaction_password.expose_secret().to_owned(),
         transaction_again: body.transaction_password_confirm.expose_secret().to_owned(),
     };
-    state
+    let ctx = client.context(Channel::App);
+    let call = state
         .portal
-        .complete_registration(&body.flow_id, passwords, &client.context(Channel::App))
-        .await
-        .map_err(|e| map::registration(e, now(&state)))?;
+        .complete_registration(&body.flow_id, passwords, &ctx);
+    run(&state, call, map::registration).await?;
     Ok(Json(RegistrationDone {
         status: "registered",
     }))

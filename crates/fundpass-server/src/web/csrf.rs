@@ -34,6 +34,21 @@ pub(crate) trait CsrfField {
     fn csrf(&self) -> &str;
 }
 
+/// Implements [`CsrfField`] for forms that keep the token in a field named `csrf`, as
+/// every form of the portal does.
+macro_rules! csrf_field {
+    ($($form:ty),+ $(,)?) => {
+        $(
+            impl $crate::web::csrf::CsrfField for $form {
+                fn csrf(&self) -> &str {
+                    &self.csrf
+                }
+            }
+        )+
+    };
+}
+pub(super) use csrf_field;
+
 /// Whether two tokens are equal and not empty, without leaking where they differ.
 pub(crate) fn tokens_match(expected: &str, given: &str) -> bool {
     !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(given.as_bytes()))

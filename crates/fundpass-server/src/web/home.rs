@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::auth::{self, Member};
 use super::context::Web;
 use super::cookies;
-use super::csrf::{CsrfField, MemberForm};
+use super::csrf::{MemberForm, csrf_field};
 use super::error::Internal;
 use super::layout::{Page, Reply, date_time};
 
@@ -21,11 +21,7 @@ pub(super) struct TokenForm {
     csrf: String,
 }
 
-impl CsrfField for TokenForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+csrf_field!(TokenForm);
 
 /// The previous login, as the member is shown it.
 struct LastLogin {

@@ -12,7 +12,7 @@ use super::auth;
 use super::captcha::{self, CaptchaView};
 use super::context::Web;
 use super::cookies;
-use super::csrf::{AnonForm, AnonToken, CsrfField};
+use super::csrf::{AnonForm, AnonToken, csrf_field};
 use super::error::{self, FieldErrors, Internal, Refusal};
 use super::layout::{Choice, Page, Reply, id_type_choices};
 
@@ -31,11 +31,7 @@ pub(super) struct LoginForm {
     captcha_answer: String,
 }
 
-impl CsrfField for LoginForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+csrf_field!(LoginForm);
 
 #[derive(Template)]
 #[template(path = "login.html")]

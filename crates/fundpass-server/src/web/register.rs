@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::captcha::{self, CaptchaView};
 use super::context::Web;
-use super::csrf::{AnonForm, AnonToken, CsrfField};
+use super::csrf::{AnonForm, AnonToken, csrf_field};
 use super::error::{self, FieldErrors, Internal, Refusal};
 use super::layout::{Choice, Page, Reply, id_type_choices};
 
@@ -57,26 +57,7 @@ pub(super) struct PasswordsForm {
     transaction_password_again: String,
 }
 
-impl CsrfField for IdentifyForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-impl CsrfField for CodeForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-impl CsrfField for FlowForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-impl CsrfField for PasswordsForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+csrf_field!(IdentifyForm, CodeForm, FlowForm, PasswordsForm);
 
 #[derive(Template)]
 #[template(path = "register_identify.html")]

@@ -6,16 +6,8 @@
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
-use crate::support::TestApp;
-
-/// A member as imported, and the passwords they will choose.
-#[derive(Debug, Clone, Copy)]
-pub struct Person {
-    pub account: &'static str,
-    pub name: &'static str,
-    pub id_number: &'static str,
-    pub phone: &'static str,
-}
+pub use crate::support::Person;
+use crate::support::{TestApp, send_from};
 
 pub const WANG: Person = Person {
     account: "100200300401",
@@ -30,12 +22,7 @@ pub const LI: Person = Person {
     phone: "13987654321",
 };
 /// Nobody by this description is in the registry.
-pub const STRANGER: Person = Person {
-    account: "100200300499",
-    name: "赵六",
-    id_number: "440305197806157894",
-    phone: "15011112222",
-};
+pub const STRANGER: Person = crate::support::STRANGER;
 
 pub const LOGIN_PASSWORD: &str = "Blue7harbor42";
 pub const TRANSACTION_PASSWORD: &str = "739512";
@@ -62,7 +49,7 @@ impl Reply {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        crate::support::header(&self.headers, name)
     }
 
     /// Asserts the status and the envelope's code.
@@ -98,18 +85,11 @@ impl<'a> Api<'a> {
     }
 
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
-        let response = request
-            .header("x-forwarded-for", &self.ip)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let text = response.text().await.unwrap();
+        let received = send_from(request, &self.ip).await;
         Reply {
-            status,
-            headers,
-            text,
+            status: received.status,
+            headers: received.headers,
+            text: received.body,
         }
     }
 
@@ -214,6 +194,5 @@ impl<'a> Api<'a> {
 
 /// Imports `person` as an ordinary member.
 pub async fn seed(app: &TestApp, person: &Person) {
-    app.seed_member(person.account, person.name, person.id_number, person.phone)
-        .await;
+    app.seed(person).await;
 }

@@ -17,7 +17,50 @@ use fundpass_server::hash_pool::HashPool;
 use fundpass_server::state::{AppState, Mode, ServerSettings};
 use fundpass_server::system::OsSecrets;
 use fundpass_store::Store;
+use reqwest::header::HeaderMap;
 use time::macros::datetime;
+
+/// A member as imported, and the passwords they will choose.
+#[derive(Debug, Clone, Copy)]
+pub struct Person {
+    pub account: &'static str,
+    pub name: &'static str,
+    pub id_number: &'static str,
+    pub phone: &'static str,
+}
+
+/// Nobody by this description is in the registry.
+pub const STRANGER: Person = Person {
+    account: "100200300499",
+    name: "赵六",
+    id_number: "440305197806157894",
+    phone: "15011112222",
+};
+
+/// A response read whole: status, headers and body text.
+pub struct Received {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+/// Sends `request` as if from the client address `ip` and reads the whole response.
+pub async fn send_from(request: reqwest::RequestBuilder, ip: &str) -> Received {
+    let response = request.header("x-forwarded-for", ip).send().await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.text().await.unwrap();
+    Received {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// The value of header `name`, when it is there and is text.
+pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
 
 /// A running fundpass for one test.
 pub struct TestApp {
@@ -151,6 +194,12 @@ impl TestApp {
             .unwrap()
             .unwrap()
             .id
+    }
+
+    /// Imports `person` as an ordinary member.
+    pub async fn seed(&self, person: &Person) -> MemberId {
+        self.seed_member(person.account, person.name, person.id_number, person.phone)
+            .await
     }
 
     pub fn clock_now(&self) -> time::OffsetDateTime {

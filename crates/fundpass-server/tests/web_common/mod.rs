@@ -7,16 +7,8 @@
 
 use reqwest::header::HeaderMap;
 
-use crate::support::TestApp;
-
-/// A member as imported, and the passwords they will choose.
-#[derive(Debug, Clone, Copy)]
-pub struct Person {
-    pub account: &'static str,
-    pub name: &'static str,
-    pub id_number: &'static str,
-    pub phone: &'static str,
-}
+pub use crate::support::Person;
+use crate::support::{TestApp, send_from};
 
 pub const ZHANG: Person = Person {
     account: "200300400501",
@@ -31,12 +23,7 @@ pub const CHEN: Person = Person {
     phone: "13987654321",
 };
 /// Nobody by this description is in the registry.
-pub const STRANGER: Person = Person {
-    account: "200300400599",
-    name: "赵六",
-    id_number: "440305197806157894",
-    phone: "15011112222",
-};
+pub const STRANGER: Person = crate::support::STRANGER;
 
 pub const LOGIN_PASSWORD: &str = "Lantern42river";
 pub const TRANSACTION_PASSWORD: &str = "408259";
@@ -51,7 +38,7 @@ pub struct Page {
 
 impl Page {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        crate::support::header(&self.headers, name)
     }
 
     /// Every `Set-Cookie` header.
@@ -163,18 +150,15 @@ impl<'a> Browser<'a> {
     }
 
     async fn read(&self, request: reqwest::RequestBuilder) -> Page {
-        let mut request = request.header("x-forwarded-for", &self.ip);
+        let mut request = request;
         if let Some(lang) = self.accept_language {
             request = request.header("accept-language", lang);
         }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let html = response.text().await.unwrap();
+        let received = send_from(request, &self.ip).await;
         Page {
-            status,
-            headers,
-            html,
+            status: received.status,
+            headers: received.headers,
+            html: received.body,
         }
     }
 
@@ -330,9 +314,7 @@ impl<'a> Browser<'a> {
 
     /// Imports `person`, registers them and logs in; returns the login response.
     pub async fn registered_and_logged_in(&self, person: &Person) -> Page {
-        self.app
-            .seed_member(person.account, person.name, person.id_number, person.phone)
-            .await;
+        self.app.seed(person).await;
         self.register(person).await;
         let page = self.login(person, LOGIN_PASSWORD).await;
         page.assert_redirect("/home");
