@@ -166,3 +166,51 @@ async fn a_weak_stored_hash_is_remade_at_the_next_successful_login() {
             .unwrap()
     );
 }
+
+#[tokio::test]
+async fn a_frozen_member_with_the_right_password_gets_the_generic_answer() {
+    let app = TestApp::spawn().await;
+    let (id, _) = registered(
+        &app,
+        HashParams {
+            m_kib: 256,
+            t: 1,
+            p: 1,
+        },
+    )
+    .await;
+    let member = app.store.member_by_id(id).await.unwrap().unwrap();
+    let mut update = CredentialUpdate::from_record(&member, app.clock_now());
+    update.status = MemberStatus::Frozen;
+    app.store
+        .update_credentials(id, member.version, &update)
+        .await
+        .unwrap();
+    let frozen = app
+        .portal
+        .login(&account(), "Lily2026pass", ClientKind::App, &ctx())
+        .await;
+    assert!(
+        matches!(
+            frozen,
+            Err(fundpass_core::portal::LoginError::InvalidCredentials)
+        ),
+        "{frozen:?}"
+    );
+    let unknown = app
+        .portal
+        .login(
+            &LoginIdentifier::Account("999888777666".into()),
+            "Lily2026pass",
+            ClientKind::App,
+            &ctx(),
+        )
+        .await;
+    assert!(
+        matches!(
+            unknown,
+            Err(fundpass_core::portal::LoginError::InvalidCredentials)
+        ),
+        "{unknown:?}"
+    );
+}
