@@ -45,6 +45,13 @@ async fn registered(
     (id, hash)
 }
 
+/// The test harness's own Argon2 costs, so stored hashes need no rehash.
+const FAST: HashParams = HashParams {
+    m_kib: 256,
+    t: 1,
+    p: 1,
+};
+
 fn account() -> LoginIdentifier {
     LoginIdentifier::Account("100200300400".into())
 }
@@ -52,15 +59,7 @@ fn account() -> LoginIdentifier {
 #[tokio::test]
 async fn parallel_wrong_passwords_each_count_towards_the_lock() {
     let app = TestApp::spawn().await;
-    let (id, _) = registered(
-        &app,
-        HashParams {
-            m_kib: 256,
-            t: 1,
-            p: 1,
-        },
-    )
-    .await;
+    let (id, _) = registered(&app, FAST).await;
     let attempts = (0..4).map(|_| {
         let portal = app.portal.clone();
         tokio::spawn(async move {
@@ -90,15 +89,7 @@ async fn parallel_wrong_passwords_each_count_towards_the_lock() {
 #[tokio::test]
 async fn simultaneous_correct_logins_of_one_member_all_succeed() {
     let app = TestApp::spawn().await;
-    registered(
-        &app,
-        HashParams {
-            m_kib: 256,
-            t: 1,
-            p: 1,
-        },
-    )
-    .await;
+    registered(&app, FAST).await;
     let _ = app
         .portal
         .login(&account(), "Wrong2026pass", ClientKind::App, &ctx())
@@ -170,18 +161,12 @@ async fn a_weak_stored_hash_is_remade_at_the_next_successful_login() {
 #[tokio::test]
 async fn a_frozen_member_with_the_right_password_gets_the_generic_answer() {
     let app = TestApp::spawn().await;
-    let (id, _) = registered(
-        &app,
-        HashParams {
-            m_kib: 256,
-            t: 1,
-            p: 1,
-        },
-    )
-    .await;
+    let (id, _) = registered(&app, FAST).await;
     let member = app.store.member_by_id(id).await.unwrap().unwrap();
-    let mut update = CredentialUpdate::from_record(&member, app.clock_now());
-    update.status = MemberStatus::Frozen;
+    let update = CredentialUpdate {
+        status: MemberStatus::Frozen,
+        ..CredentialUpdate::from_record(&member, app.clock_now())
+    };
     app.store
         .update_credentials(id, member.version, &update)
         .await
