@@ -24,7 +24,7 @@ const HEIGHT: u32 = 120;
 /// and MACed) to the captcha store.
 #[derive(Clone, PartialEq, Eq)]
 pub struct CaptchaImage {
-    /// The characters drawn, in capitals; compare through [`normalise_answer`].
+    /// The characters drawn, in capitals; the portal compares typed answers case-insensitively.
     pub answer: String,
     /// The image, PNG-encoded.
     pub png: Vec<u8>,
@@ -53,26 +53,7 @@ pub fn generate(rng: &dyn SecretGenerator) -> Result<CaptchaImage, CaptchaRender
     Ok(CaptchaImage { answer, png })
 }
 
-/// The form an answer is compared in: spaces removed, full-width characters (typed
-/// with a Chinese input method) made ASCII, and lower-cased, so `"ab 3k"` or `"ＡＢ３Ｋ"`
-/// typed for `AB3K` matches. Apply it to both the stored and the typed answer.
-pub fn normalise_answer(typed: &str) -> String {
-    typed
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .map(narrow)
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
 /// Full-width ASCII forms (U+FF01 to U+FF5E) to their ASCII counterparts.
-fn narrow(c: char) -> char {
-    match u32::from(c) {
-        code @ 0xFF01..=0xFF5E => char::from_u32(code - 0xFEE0).unwrap_or(c),
-        _ => c,
-    }
-}
-
 /// Uniform choice from the alphabet by rejection sampling, so no character is more
 /// likely than another.
 fn pick_answer(rng: &dyn SecretGenerator) -> String {
@@ -168,14 +149,5 @@ mod tests {
             let png = render(&answer).unwrap();
             assert!(png.starts_with(PNG_SIGNATURE), "{answer}");
         }
-    }
-
-    #[test]
-    fn typed_answers_are_normalised() {
-        assert_eq!(normalise_answer("  AB 3K\t9 "), "ab3k9");
-        assert_eq!(normalise_answer("ab3k9"), normalise_answer("AB3K9"));
-        assert_ne!(normalise_answer("AB3K8"), normalise_answer("AB3K9"));
-        assert_eq!(normalise_answer(""), "");
-        assert_eq!(normalise_answer("ＡＢ\u{3000}３ｋ９"), "ab3k9");
     }
 }

@@ -37,7 +37,7 @@ pub(super) fn clean(raw: &str, also_drop: &[char]) -> Result<String, Refusal> {
     }
 }
 
-fn to_ascii_width(c: char) -> char {
+pub(crate) fn to_ascii_width(c: char) -> char {
     match u32::from(c) {
         cp @ 0xFF01..=0xFF5E => char::from_u32(cp - 0xFEE0).unwrap_or(c),
         _ => c,

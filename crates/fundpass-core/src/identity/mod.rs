@@ -22,6 +22,7 @@ mod resident;
 
 pub use birth::{EARLIEST_BIRTH_DATE, birth_date_forms};
 pub use clean::MAX_INPUT_CHARS;
+pub(crate) use clean::to_ascii_width;
 pub use error::IdNumberError;
 pub use id_type::IdType;
 pub use mask::mask_id_number;

@@ -31,11 +31,13 @@ pub enum CaptchaError {
     Store(#[from] StoreError),
 }
 
-/// Canonical form of a typed answer: no spaces, lower case.
+/// Canonical form of a typed answer: no spaces, full-width characters (typed with a
+/// Chinese input method) as their ASCII forms, lower case.
 pub fn normalise(answer: &str) -> String {
     answer
         .chars()
         .filter(|c| !c.is_whitespace())
+        .map(crate::identity::to_ascii_width)
         .flat_map(char::to_lowercase)
         .collect()
 }
@@ -94,5 +96,10 @@ mod tests {
     #[test]
     fn answers_compare_without_case_or_spaces() {
         assert_eq!(normalise(" aB 3k\tQ "), "ab3kq");
+        assert_eq!(normalise("ＡＢ\u{3000}３ｋ９"), "ab3k9");
+        assert_eq!(normalise("  AB 3K\t9 "), "ab3k9");
+        assert_eq!(normalise("ab3k9"), normalise("AB3K9"));
+        assert_ne!(normalise("AB3K8"), normalise("AB3K9"));
+        assert_eq!(normalise(""), "");
     }
 }

@@ -13,7 +13,9 @@ use std::sync::Arc;
 
 use time::Duration;
 
-pub use captcha::{CAPTCHA_TTL, CaptchaError, IssuedCaptcha};
+pub use captcha::{
+    CAPTCHA_TTL, CaptchaError, IssuedCaptcha, normalise as normalise_captcha_answer,
+};
 pub use login::{LoginError, LoginIdentifier, LoginSuccess};
 pub use notify::{SmsLimits, SmsTemplates};
 pub use registration::{

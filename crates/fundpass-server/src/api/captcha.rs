@@ -58,13 +58,11 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(body)))
 }
 
-/// Checks (and uses up) the captcha a request carries, forgiving full-width characters
-/// typed with a Chinese input method.
+/// Checks (and uses up) the captcha a request carries.
 pub async fn check(state: &AppState, captcha_id: &str, answer: &str) -> Result<(), ApiError> {
-    let answer = captcha_image::normalise_answer(answer);
     state
         .portal
-        .check_captcha(captcha_id, &answer)
+        .check_captcha(captcha_id, answer)
         .await
         .map_err(map::captcha)
 }

@@ -4,12 +4,9 @@
 use fundpass_core::audit::{Actor, ActorKind, AuditEvent, ChainVerifier, Channel, Outcome};
 use fundpass_core::member::{CredentialUpdate, MemberStatus, SecretKind};
 use fundpass_core::ports::{AuditStore, MemberStore};
-use fundpass_store::Store;
 use sqlx::{AnyConnection, Connection};
 
-use crate::support::{account, at, import, member, postgres, unique_name};
-
-const GRANTS: &str = include_str!("../../sql/postgres-app-role.sql");
+use crate::support::{account, at, import, member, postgres};
 
 #[tokio::test]
 async fn the_application_role_can_append_but_not_rewrite_the_audit_trail() {
@@ -17,21 +14,8 @@ async fn the_application_role_can_append_but_not_rewrite_the_audit_trail() {
         eprintln!("skipped: set FUNDPASS_TEST_POSTGRES_URL to run PostgreSQL tests");
         return;
     };
-    let role = unique_name("fp_app");
-    db.drop_role_afterwards(&role);
-    let mut owner = db.raw().await;
-    let setup = format!(
-        "CREATE ROLE {role} NOLOGIN; {}",
-        GRANTS.replace("fundpass_app", &role)
-    );
-    sqlx::raw_sql(sqlx::AssertSqlSafe(setup))
-        .execute(&mut owner)
-        .await
-        .unwrap();
-
     // Every connection of this store runs `SET ROLE` to the application role.
-    let app_url = db.url_with(&format!("options[role]={role}"));
-    let app = Store::connect(&app_url).await.unwrap();
+    let (app, app_url, role) = db.app_role_store("fp_app").await;
     let user: String = {
         let mut conn = AnyConnection::connect(&app_url).await.unwrap();
         let user = sqlx::query_scalar("SELECT current_user::text")
@@ -97,5 +81,4 @@ async fn the_application_role_can_append_but_not_rewrite_the_audit_trail() {
     }
     assert_eq!(verifier.finish(app.head().await.unwrap()), Ok(3));
     app.close().await;
-    owner.close().await.unwrap();
 }

@@ -42,6 +42,27 @@ impl TestDb {
     }
 
     /// The server URL of this PostgreSQL database with extra query parameters.
+    /// Creates a role with the documented application grants
+    /// (`sql/postgres-app-role.sql`) and returns a store whose every connection runs
+    /// as that role, with its URL and the role's name. The role is dropped with the
+    /// database.
+    pub async fn app_role_store(&mut self, prefix: &str) -> (Store, String, String) {
+        const GRANTS: &str = include_str!("../../sql/postgres-app-role.sql");
+        let role = unique_name(prefix);
+        self.drop_role_afterwards(&role);
+        let mut owner = self.raw().await;
+        let setup = format!(
+            "CREATE ROLE {role} NOLOGIN; {}",
+            GRANTS.replace("fundpass_app", &role)
+        );
+        sqlx::raw_sql(sqlx::AssertSqlSafe(setup))
+            .execute(&mut owner)
+            .await
+            .unwrap();
+        let url = self.url_with(&format!("options[role]={role}"));
+        (Store::connect(&url).await.unwrap(), url, role)
+    }
+
     pub fn url_with(&self, params: &str) -> String {
         let sep = if self.url.contains('?') { '&' } else { '?' };
         format!("{}{sep}{params}", self.url)

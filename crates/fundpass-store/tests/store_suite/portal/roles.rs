@@ -5,14 +5,11 @@ use fundpass_core::ports::{
     CaptchaRecord, CaptchaStore, ChangeSet, FlowWrite, Health, OutboxStore, RateLimiter,
     SessionStore, SessionWrite, UnitOfWork,
 };
-use fundpass_store::Store;
 use sqlx::{AnyConnection, Connection};
 use time::Duration;
 
 use super::{digest, event, flow, keyring, members, message, session};
-use crate::support::{at, postgres, unique_name};
-
-const GRANTS: &str = include_str!("../../../sql/postgres-app-role.sql");
+use crate::support::{at, postgres};
 
 #[tokio::test]
 async fn the_application_role_can_run_the_portal_but_not_erase_sessions_or_messages() {
@@ -20,20 +17,8 @@ async fn the_application_role_can_run_the_portal_but_not_erase_sessions_or_messa
         eprintln!("skipped: set FUNDPASS_TEST_POSTGRES_URL to run PostgreSQL tests");
         return;
     };
-    let role = unique_name("fp_portal");
-    db.drop_role_afterwards(&role);
-    let mut owner = db.raw().await;
-    let setup = format!(
-        "CREATE ROLE {role} NOLOGIN; {}",
-        GRANTS.replace("fundpass_app", &role)
-    );
-    sqlx::raw_sql(sqlx::AssertSqlSafe(setup))
-        .execute(&mut owner)
-        .await
-        .unwrap();
     let member = members(&db.store, 1).await.remove(0);
-    let app_url = db.url_with(&format!("options[role]={role}"));
-    let app = Store::connect(&app_url).await.unwrap();
+    let (app, app_url, _) = db.app_role_store("fp_portal").await;
 
     let ring = keyring();
     let started = flow(1, Some(member.id));
@@ -102,5 +87,4 @@ async fn the_application_role_can_run_the_portal_but_not_erase_sessions_or_messa
     }
     conn.close().await.unwrap();
     app.close().await;
-    owner.close().await.unwrap();
 }
