@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod credentials;
 pub mod crypto;
+pub mod face;
 pub mod flow;
 pub mod identity;
 pub mod lockout;

@@ -27,6 +27,7 @@ pub fn build(state: AppState) -> Router {
         // error envelope.
         .merge(crate::web::router().layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES)))
         .merge(crate::api::router())
+        .merge(crate::dev_face::router())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod app;
 pub mod captcha_image;
+pub mod dev_face;
 pub mod hash_pool;
 pub mod i18n;
 pub mod request;

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use fundpass_core::portal::Portal;
+use fundpass_core::face::FaceSigner;
+use fundpass_core::portal::{Portal, PortalPolicy};
+use fundpass_core::ports::SecretGenerator;
 
 /// How the server runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -59,4 +61,20 @@ impl ServerSettings {
 pub struct AppState {
     pub portal: Portal,
     pub settings: Arc<ServerSettings>,
+    /// The dev face simulator's signer (dev mode only; its key is trusted only when
+    /// the portal's face policy accepts dev keys, which production never does).
+    pub face_simulator: Option<Arc<FaceSigner>>,
+}
+
+/// Key id of the dev face simulator.
+pub const DEV_FACE_KID: &str = "dev-simulator";
+
+/// Makes a fresh dev face simulator and trusts its key in `policy` (dev mode only:
+/// the caller must not do this in production).
+pub fn dev_face_simulator(policy: &mut PortalPolicy, rng: &dyn SecretGenerator) -> Arc<FaceSigner> {
+    let signer = FaceSigner::generate(DEV_FACE_KID, rng);
+    policy.face.keys.retain(|k| k.kid != DEV_FACE_KID);
+    policy.face.keys.push(signer.trusted_key(true));
+    policy.face.accept_dev_keys = true;
+    Arc::new(signer)
 }

@@ -149,6 +149,18 @@ async fn the_openapi_document_is_generated_and_lists_every_endpoint() {
         ("/api/v1/logout", "post"),
         ("/api/v1/logout-all", "post"),
         ("/api/v1/me", "get"),
+        ("/api/v1/recovery/login", "post"),
+        ("/api/v1/recovery/login/verify", "post"),
+        ("/api/v1/recovery/login/complete", "post"),
+        ("/api/v1/recovery/transaction", "post"),
+        ("/api/v1/recovery/transaction/code-request", "post"),
+        ("/api/v1/recovery/transaction/resend", "post"),
+        ("/api/v1/recovery/transaction/code", "post"),
+        ("/api/v1/recovery/transaction/complete", "post"),
+        ("/api/v1/face/start", "post"),
+        ("/api/v1/face/complete", "post"),
+        ("/api/v1/security/questions", "get"),
+        ("/api/v1/security/questions", "put"),
     ];
     let mut operation_ids = std::collections::BTreeSet::new();
     for (path, method) in operations {
@@ -161,14 +173,26 @@ async fn the_openapi_document_is_generated_and_lists_every_endpoint() {
         operation_ids.insert(operation["operationId"].as_str().unwrap().to_owned());
     }
     assert_eq!(operation_ids.len(), operations.len(), "{operation_ids:?}");
-    assert_eq!(doc["paths"].as_object().unwrap().len(), operations.len());
+    let paths: std::collections::BTreeSet<_> = operations.iter().map(|(p, _)| *p).collect();
+    assert_eq!(doc["paths"].as_object().unwrap().len(), paths.len());
     assert_eq!(
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
-    assert_eq!(
-        doc["paths"]["/api/v1/me"]["get"]["security"][0]["bearer"],
-        serde_json::json!([])
+    for (path, method) in [
+        ("/api/v1/me", "get"),
+        ("/api/v1/recovery/transaction/code", "post"),
+        ("/api/v1/security/questions", "put"),
+    ] {
+        assert_eq!(
+            doc["paths"][path][method]["security"][0]["bearer"],
+            serde_json::json!([]),
+            "{method} {path}"
+        );
+    }
+    assert!(
+        doc["paths"]["/api/v1/face/start"]["post"]["security"].is_null(),
+        "face login is anonymous"
     );
     let codes = &doc["components"]["schemas"]["ErrorCode"]["enum"];
     for code in [
@@ -177,6 +201,10 @@ async fn the_openapi_document_is_generated_and_lists_every_endpoint() {
         "password_policy",
         "unauthorized",
         "internal",
+        "not_verified",
+        "recovery_session_only",
+        "face_rejected",
+        "face_attempts_exhausted",
     ] {
         assert!(
             codes.as_array().unwrap().iter().any(|c| c == code),
@@ -184,6 +212,16 @@ async fn the_openapi_document_is_generated_and_lists_every_endpoint() {
         );
     }
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+    let mut refs = Vec::new();
+    collect_refs(&doc, &mut refs);
+    for reference in &refs {
+        let name = reference.strip_prefix("#/components/schemas/").unwrap();
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "{reference} is not defined"
+        );
+    }
+    assert!(refs.iter().any(|r| r.ends_with("/HoldView")), "{refs:?}");
     let login = &doc["paths"]["/api/v1/login"]["post"];
     assert!(
         login["requestBody"]["content"]["application/json"]["schema"]["$ref"].is_string(),
@@ -191,4 +229,20 @@ async fn the_openapi_document_is_generated_and_lists_every_endpoint() {
     );
     let documented = |status: &str| login["responses"][status].is_object();
     assert!(documented("413") && documented("415"), "{login}");
+}
+
+/// Every `$ref` in `value`, however deep.
+fn collect_refs(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, inner) in map {
+                match (key.as_str(), inner.as_str()) {
+                    ("$ref", Some(target)) => out.push(target.to_owned()),
+                    _ => collect_refs(inner, out),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
 }

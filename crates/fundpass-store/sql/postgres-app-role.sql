@@ -7,10 +7,12 @@
 --   * the APPLICATION role, `fundpass_app` below, is the one in the URL `fundpass serve`
 --     uses. It reads and writes members and credential history, appends to the audit
 --     trail and moves the chain head, keeps the portal's sessions, flows, captchas,
---     counters and SMS outbox, and nothing else: no UPDATE, DELETE or TRUNCATE on
---     audit_events, DELETE only on short-lived portal rows, no DDL. Even a compromised application server
---     cannot rewrite history; the hash chain (`fundpass audit verify`) detects a
---     rewrite by anyone who gets past this.
+--     counters and SMS outbox, places holds and keeps security answers, and nothing
+--     else: no UPDATE, DELETE or TRUNCATE on audit_events, no UPDATE or DELETE on
+--     holds, DELETE only on short-lived portal rows and on security answers being
+--     replaced, no DDL. Even a compromised application server cannot rewrite history;
+--     the hash chain (`fundpass audit verify`) detects a rewrite by anyone who gets
+--     past this.
 --
 -- Run as the owner in the fundpass database after `fundpass migrate`, and again after
 -- any migration that adds a table or sequence:
@@ -63,6 +65,14 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON rate_limits TO fundpass_app;
 
 -- The SMS outbox: queued, claimed (FOR UPDATE needs UPDATE) and marked; kept.
 GRANT SELECT, INSERT, UPDATE ON outbox TO fundpass_app;
+
+-- Holds after credential and phone changes: placed and read, never lifted early or
+-- removed (a hold ends when its time passes; the rows are the record of every hold).
+-- Their ids come from an identity column, which needs no grant on its sequence.
+GRANT SELECT, INSERT ON member_holds TO fundpass_app;
+
+-- Security questions: set, read, and replaced or removed as a whole by the member.
+GRANT SELECT, INSERT, DELETE ON security_answers TO fundpass_app;
 
 -- Ids of new members and history rows (BIGSERIAL).
 GRANT USAGE ON SEQUENCE members_id_seq, secret_history_id_seq TO fundpass_app;

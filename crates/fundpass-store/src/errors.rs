@@ -15,6 +15,14 @@ const UNIQUE_CONSTRAINTS: &[(&str, &str)] = &[
         "members_document_key",
     ),
     ("audit_events.seq", "audit_events_pkey"),
+    (
+        "security_answers.member_id, security_answers.slot",
+        "security_answers_pkey",
+    ),
+    (
+        "security_answers.member_id, security_answers.question",
+        "security_answers_question_key",
+    ),
 ];
 
 /// Maps a sqlx error: unique violation → `Duplicate(constraint)`, no row → `NotFound`,

@@ -1,5 +1,6 @@
 //! [`FlowStore`] over the `flows` table, and the flow writes of a unit of work. Only the
-//! SHA-256 of a flow id and the MAC of its current code are stored.
+//! SHA-256 of a flow id, the MAC of its current code and the MAC of its subject are
+//! stored.
 
 use async_trait::async_trait;
 use fundpass_core::crypto::TokenDigest;
@@ -19,8 +20,8 @@ impl FlowStore for Store {
     async fn flow(&self, id: &TokenDigest) -> Result<Option<FlowRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT id_digest, kind, state, member_id, code_mac, code_expires_at, \
-             code_sent_at, wrong_codes, sends, created_at, expires_at, version \
-             FROM flows WHERE id_digest = $1",
+             code_sent_at, wrong_codes, sends, created_at, expires_at, subject_key, nonce, \
+             version FROM flows WHERE id_digest = $1",
         )
         .bind(&id.0[..])
         .fetch_optional(&self.pool)
@@ -43,7 +44,8 @@ pub(crate) async fn write_flow(
             sqlx::query(
                 "INSERT INTO flows (id_digest, kind, state, member_id, code_mac, \
                  code_expires_at, code_sent_at, wrong_codes, sends, created_at, expires_at, \
-                 version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                 subject_key, nonce, version) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
             )
             .bind(&f.id.0[..])
             .bind(f.kind.code())
@@ -56,6 +58,8 @@ pub(crate) async fn write_flow(
             .bind(f.sends)
             .bind(micros(f.created_at))
             .bind(micros(f.expires_at))
+            .bind(f.subject_key.as_deref())
+            .bind(f.nonce.as_deref())
             .bind(f.version)
             .execute(&mut *conn)
             .await
@@ -69,8 +73,8 @@ pub(crate) async fn write_flow(
             let done = sqlx::query(
                 "UPDATE flows SET state = $1, member_id = $2, code_mac = $3, \
                  code_expires_at = $4, code_sent_at = $5, wrong_codes = $6, sends = $7, \
-                 expires_at = $8, version = version + 1 \
-                 WHERE id_digest = $9 AND version = $10",
+                 expires_at = $8, subject_key = $9, nonce = $10, version = version + 1 \
+                 WHERE id_digest = $11 AND version = $12",
             )
             .bind(f.state.code())
             .bind(f.member_id.map(|m| m.0))
@@ -80,6 +84,8 @@ pub(crate) async fn write_flow(
             .bind(f.wrong_codes)
             .bind(f.sends)
             .bind(micros(f.expires_at))
+            .bind(f.subject_key.as_deref())
+            .bind(f.nonce.as_deref())
             .bind(&f.id.0[..])
             .bind(*expected_version)
             .execute(&mut *conn)
@@ -118,6 +124,8 @@ fn flow_from_row(row: &AnyRow) -> Result<FlowRecord, StoreError> {
         sends: column(row, "sends")?,
         created_at: from_micros(column(row, "created_at")?)?,
         expires_at: from_micros(column(row, "expires_at")?)?,
+        subject_key: column(row, "subject_key")?,
+        nonce: column(row, "nonce")?,
         version: column(row, "version")?,
     })
 }

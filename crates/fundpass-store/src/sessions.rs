@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use fundpass_core::crypto::TokenDigest;
 use fundpass_core::member::MemberId;
 use fundpass_core::ports::{SessionStore, SessionWrite, StoreError};
-use fundpass_core::session::{ClientKind, SessionRecord};
+use fundpass_core::session::{ClientKind, SessionRecord, SessionScope};
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
@@ -23,8 +23,8 @@ const MEMBER_SESSIONS_LIMIT: i64 = 20;
 macro_rules! select_sessions {
     ($tail:literal) => {
         concat!(
-            "SELECT token_digest, member_id, client, csrf, created_at, last_seen_at, ip, \
-             user_agent, revoked_at FROM sessions ",
+            "SELECT token_digest, member_id, client, scope, csrf, created_at, last_seen_at, \
+             ip, user_agent, revoked_at FROM sessions ",
             $tail
         )
     };
@@ -83,13 +83,14 @@ pub(crate) async fn write_session(
 ) -> Result<(), StoreError> {
     let query = match write {
         SessionWrite::Insert(s) => sqlx::query(
-            "INSERT INTO sessions (token_digest, member_id, client, csrf, created_at, \
+            "INSERT INTO sessions (token_digest, member_id, client, scope, csrf, created_at, \
              last_seen_at, ip, user_agent, revoked_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&s.token.0[..])
         .bind(s.member_id.0)
         .bind(s.client.code())
+        .bind(s.scope.code())
         .bind(s.csrf.as_str())
         .bind(micros(s.created_at))
         .bind(micros(s.last_seen_at))
@@ -114,6 +115,7 @@ pub(crate) async fn write_session(
 
 fn session_from_row(row: &AnyRow) -> Result<SessionRecord, StoreError> {
     let client: String = column(row, "client")?;
+    let scope: String = column(row, "scope")?;
     Ok(SessionRecord {
         token: TokenDigest(hash32(
             column(row, "token_digest")?,
@@ -121,6 +123,7 @@ fn session_from_row(row: &AnyRow) -> Result<SessionRecord, StoreError> {
         )?),
         member_id: MemberId(column(row, "member_id")?),
         client: ClientKind::from_code(&client).ok_or_else(|| bad_value("session client"))?,
+        scope: SessionScope::from_code(&scope).ok_or_else(|| bad_value("session scope"))?,
         csrf: column(row, "csrf")?,
         created_at: from_micros(column(row, "created_at")?)?,
         last_seen_at: from_micros(column(row, "last_seen_at")?)?,

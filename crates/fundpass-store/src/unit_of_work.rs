@@ -15,8 +15,10 @@ use crate::codec::micros;
 use crate::connect::Store;
 use crate::errors::db_error;
 use crate::flows::write_flow;
+use crate::holds::insert_hold;
 use crate::members::write_credentials;
 use crate::outbox::insert_message;
+use crate::questions::{clear_questions, insert_answer};
 use crate::sessions::write_session;
 use crate::throttles::write_throttle;
 
@@ -26,13 +28,18 @@ const FLOW_RETENTION: Duration = Duration::days(1);
 
 #[async_trait]
 impl UnitOfWork for Store {
-    /// Writes members, history, flows, sessions, throttles, outbox and audit events, in
-    /// that order, in one writing transaction. The first failure (an optimistic check:
-    /// `Conflict`; a vanished member or flow: `NotFound`) rolls everything back.
+    /// Writes members, history, flows, sessions, throttles, outbox, holds, security
+    /// questions and audit events, in that order, in one writing transaction. The first
+    /// failure (an optimistic check: `Conflict`; a vanished member or flow: `NotFound`)
+    /// rolls everything back.
     ///
-    /// Members, flows and throttles are written in key order, so two changes touching
-    /// the same rows lock them in the same order and cannot deadlock; the audit head is
-    /// locked last, so the chain is held only for the final statements.
+    /// A member's questions are replaced as a whole: those of every member named in
+    /// `clear_questions` or in `security_answers` are deleted before the new answers
+    /// are inserted.
+    ///
+    /// Members, flows, throttles and questions are written in key order, so two changes
+    /// touching the same rows lock them in the same order and cannot deadlock; the audit
+    /// head is locked last, so the chain is held only for the final statements.
     async fn apply(&self, change: ChangeSet) -> Result<(), StoreError> {
         if change == ChangeSet::default() {
             return Ok(());
@@ -44,12 +51,23 @@ impl UnitOfWork for Store {
             sessions,
             mut throttles,
             outbox,
+            holds,
+            mut security_answers,
+            clear_questions: cleared,
             audit,
         } = change;
         // Stable sorts: writes to one key keep their order.
         members.sort_by_key(|m| m.id.0);
         flows.sort_by_key(|f| flow_key(f).0);
         throttles.sort_by(|a, b| a.0.cmp(&b.0));
+        security_answers.sort_by_key(|a| (a.member_id.0, a.slot));
+        let mut cleared: Vec<i64> = cleared
+            .iter()
+            .chain(security_answers.iter().map(|a| &a.member_id))
+            .map(|m| m.0)
+            .collect();
+        cleared.sort_unstable();
+        cleared.dedup();
 
         let mut tx = self.begin_write().await?;
         for m in &members {
@@ -73,6 +91,15 @@ impl UnitOfWork for Store {
         for message in &outbox {
             insert_message(&mut tx, message).await?;
         }
+        for hold in &holds {
+            insert_hold(&mut tx, hold).await?;
+        }
+        for member in cleared {
+            clear_questions(&mut tx, MemberId(member)).await?;
+        }
+        for answer in &security_answers {
+            insert_answer(&mut tx, answer).await?;
+        }
         for event in &audit {
             append_in(&mut tx, self.backend, event).await?;
         }
@@ -91,7 +118,7 @@ impl Store {
     /// Deletes what nobody can use any more: captchas and rate-limit windows that
     /// ended before `now`, and flows that expired more than a day before it. Meant for
     /// a periodic housekeeping task; returns how many rows went. Sessions, throttles,
-    /// outbox messages and the audit trail are kept.
+    /// outbox messages, holds, security answers and the audit trail are kept.
     pub async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
         let at = micros(now);
         let mut purged = 0;

@@ -96,6 +96,10 @@ pub async fn run(config: &Config, args: &ServeArgs) -> anyhow::Result<ExitCode> 
     if !params.meets_owasp_minimum() {
         tracing::warn!(?params, "Argon2 costs are below OWASP's minimum");
     }
+    let mut policy = config.portal.policy(config.mode == Mode::Dev)?;
+    policy.face = config.face.policy()?;
+    let face_simulator = (config.mode == Mode::Dev)
+        .then(|| fundpass_server::state::dev_face_simulator(&mut policy, &OsSecrets));
     let portal = Portal {
         store: Arc::new(store.clone()),
         limiter: Arc::new(store.clone()),
@@ -104,7 +108,7 @@ pub async fn run(config: &Config, args: &ServeArgs) -> anyhow::Result<ExitCode> 
         hasher: Arc::new(PasswordHasher::new(params).context("invalid Argon2 settings")?),
         clock: clock.clone(),
         rng: Arc::new(OsSecrets),
-        policy: config.portal.policy(config.mode == Mode::Dev)?,
+        policy,
         templates: config.sms.templates(),
     };
     let bind = args
@@ -142,6 +146,7 @@ pub async fn run(config: &Config, args: &ServeArgs) -> anyhow::Result<ExitCode> 
     let app = fundpass_server::app::build(AppState {
         portal,
         settings: Arc::new(settings),
+        face_simulator,
     });
     eprintln!(
         "fundpass listening on http://{local} ({} mode, database {})",
@@ -154,6 +159,7 @@ pub async fn run(config: &Config, args: &ServeArgs) -> anyhow::Result<ExitCode> 
     );
     if config.mode == Mode::Dev {
         eprintln!("dev SMS outbox: http://{local}/dev/outbox");
+        eprintln!("dev face simulator: http://{local}/dev/face (never trusted in production)");
     }
     let stop = shutdown.clone();
     axum::serve(

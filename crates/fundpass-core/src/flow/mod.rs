@@ -1,5 +1,5 @@
-//! Multi-step processes (registration now; recoveries later) as persisted state
-//! machines. A flow is a table row with an opaque random id, its kind and state, the
+//! Multi-step processes (registration, the recoveries, face login) as persisted
+//! state machines. A flow is a table row with an opaque random id, its kind and state, the
 //! member it concerns (or none: identify steps never reveal whether anyone matched),
 //! the current one-time code's MAC, counters, expiry and a version for optimistic
 //! concurrency. The transitions here are pure: handlers load a flow, apply one, and
@@ -18,6 +18,12 @@ use crate::member::MemberId;
 pub enum FlowKind {
     /// Ordinary member becomes a registered user.
     Registration,
+    /// Forgotten login password: identify, then prove the transaction password.
+    ForgotLogin,
+    /// Forgotten transaction password: identify (logged in), phone on file, SMS code.
+    ForgotTransaction,
+    /// Face verification login in the app, which opens a recovery-only session.
+    FaceLogin,
 }
 
 impl FlowKind {
@@ -25,6 +31,9 @@ impl FlowKind {
     pub fn code(self) -> &'static str {
         match self {
             Self::Registration => "registration",
+            Self::ForgotLogin => "forgot_login",
+            Self::ForgotTransaction => "forgot_transaction",
+            Self::FaceLogin => "face_login",
         }
     }
 
@@ -32,6 +41,9 @@ impl FlowKind {
     pub fn from_code(code: &str) -> Option<Self> {
         match code {
             "registration" => Some(Self::Registration),
+            "forgot_login" => Some(Self::ForgotLogin),
+            "forgot_transaction" => Some(Self::ForgotTransaction),
+            "face_login" => Some(Self::FaceLogin),
             _ => None,
         }
     }
@@ -41,10 +53,16 @@ impl FlowKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FlowState {
+    /// Identify step done, no code sent yet: the flow waits for its proof (a
+    /// transaction password, or the phone number on file before a code is sent).
+    Identified,
+    /// A face-verification nonce was issued; the provider's result is awaited.
+    FacePending,
     /// Identify step done; a code was sent if (and only if) someone matched.
     CodeSent,
-    /// The right code was entered: the next step may be taken.
-    CodeVerified,
+    /// The flow's proof (code, transaction password or face result) was accepted:
+    /// the last step may be taken.
+    Verified,
     /// Finished.
     Completed,
     /// Killed by too many wrong codes.
@@ -55,8 +73,10 @@ impl FlowState {
     /// Stored code.
     pub fn code(self) -> &'static str {
         match self {
+            Self::Identified => "identified",
+            Self::FacePending => "face_pending",
             Self::CodeSent => "code_sent",
-            Self::CodeVerified => "code_verified",
+            Self::Verified => "verified",
             Self::Completed => "completed",
             Self::Dead => "dead",
         }
@@ -65,8 +85,10 @@ impl FlowState {
     /// Parses a stored code.
     pub fn from_code(code: &str) -> Option<Self> {
         match code {
+            "identified" => Some(Self::Identified),
+            "face_pending" => Some(Self::FacePending),
             "code_sent" => Some(Self::CodeSent),
-            "code_verified" => Some(Self::CodeVerified),
+            "verified" => Some(Self::Verified),
             "completed" => Some(Self::Completed),
             "dead" => Some(Self::Dead),
             _ => None,
@@ -87,6 +109,12 @@ pub struct FlowPolicy {
     pub resend_after: Duration,
     /// Codes sent in one flow, first included.
     pub max_sends: i32,
+    /// Wrong proofs other than codes (transaction password, phone on file) before the
+    /// flow is dead.
+    pub max_wrong_proofs: i32,
+    /// Rejected face results before the flow is dead and the app is sent to manual
+    /// review or the counter.
+    pub max_face_attempts: i32,
 }
 
 impl Default for FlowPolicy {
@@ -97,6 +125,8 @@ impl Default for FlowPolicy {
             max_wrong_codes: 5,
             resend_after: Duration::seconds(60),
             max_sends: 5,
+            max_wrong_proofs: 5,
+            max_face_attempts: 3,
         }
     }
 }
@@ -118,6 +148,13 @@ pub struct FlowRecord {
     pub sends: i32,
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
+    /// Keyed MAC of what the member typed to identify themselves, so failures of a
+    /// flow that matched nobody can be counted like a member's (and a face result's
+    /// subject checked) without storing the document number.
+    pub subject_key: Option<Vec<u8>>,
+    /// The face-verification nonce bound to this flow (not a secret: it travels to
+    /// the provider and back inside the signed result).
+    pub nonce: Option<String>,
     pub version: i64,
 }
 
@@ -138,6 +175,8 @@ pub enum FlowError {
     ResendTooSoon { retry_after: OffsetDateTime },
     #[error("no more codes can be sent in this flow")]
     TooManySends,
+    #[error("wrong answer; {remaining} tries left")]
+    WrongProof { remaining: i32 },
 }
 
 impl FlowRecord {
@@ -151,27 +190,113 @@ impl FlowRecord {
         policy: &FlowPolicy,
     ) -> Self {
         Self {
-            id,
-            kind,
             state: FlowState::CodeSent,
-            member_id,
             code_mac,
             code_expires_at: now + policy.code_ttl,
+            sends: 1,
+            subject_key: None,
+            ..Self::identified(id, kind, member_id, Vec::new(), now, policy)
+        }
+    }
+
+    /// A flow whose identify step is done and that waits for its proof before any
+    /// code is sent (forgotten passwords).
+    pub fn identified(
+        id: TokenDigest,
+        kind: FlowKind,
+        member_id: Option<MemberId>,
+        subject_key: Vec<u8>,
+        now: OffsetDateTime,
+        policy: &FlowPolicy,
+    ) -> Self {
+        Self {
+            id,
+            kind,
+            state: FlowState::Identified,
+            member_id,
+            code_mac: Vec::new(),
+            code_expires_at: now,
             code_sent_at: now,
             wrong_codes: 0,
-            sends: 1,
+            sends: 0,
             created_at: now,
             expires_at: now + policy.lifetime,
+            subject_key: Some(subject_key),
+            nonce: None,
             version: 1,
         }
     }
 
-    fn live(&self, now: OffsetDateTime) -> Result<(), FlowError> {
-        match self.state {
-            FlowState::Dead => Err(FlowError::Dead),
-            _ if now >= self.expires_at => Err(FlowError::Expired),
-            _ => Ok(()),
+    /// A face-login flow waiting for the provider's result for `nonce`.
+    pub fn face_pending(
+        id: TokenDigest,
+        member_id: Option<MemberId>,
+        subject_key: Vec<u8>,
+        nonce: String,
+        now: OffsetDateTime,
+        policy: &FlowPolicy,
+    ) -> Self {
+        Self {
+            state: FlowState::FacePending,
+            nonce: Some(nonce),
+            ..Self::identified(id, FlowKind::FaceLogin, member_id, subject_key, now, policy)
         }
+    }
+
+    /// Applies the result of checking the flow's proof at the `Identified` step (the
+    /// transaction password for a forgotten login password): accepted only when it
+    /// was right and the flow found a member.
+    pub fn enter_proof(
+        &self,
+        right: bool,
+        now: OffsetDateTime,
+        policy: &FlowPolicy,
+    ) -> (Self, Result<(), FlowError>) {
+        self.advance(
+            FlowState::Identified,
+            right,
+            now,
+            policy.max_wrong_proofs,
+            |f| Self {
+                state: FlowState::Verified,
+                ..f
+            },
+        )
+    }
+
+    /// Applies a face result at the `FacePending` step.
+    pub fn enter_face_result(
+        &self,
+        accepted: bool,
+        now: OffsetDateTime,
+        policy: &FlowPolicy,
+    ) -> (Self, Result<(), FlowError>) {
+        let max = policy.max_face_attempts;
+        self.advance(FlowState::FacePending, accepted, now, max, |f| Self {
+            state: FlowState::Verified,
+            ..f
+        })
+    }
+
+    /// Sends the first code of a flow that was waiting at `Identified` (the phone
+    /// number typed was checked first). `phone_matches` false counts a wrong proof
+    /// and sends nothing.
+    pub fn send_first_code(
+        &self,
+        phone_matches: bool,
+        code_mac: Vec<u8>,
+        now: OffsetDateTime,
+        policy: &FlowPolicy,
+    ) -> (Self, Result<(), FlowError>) {
+        let max = policy.max_wrong_proofs;
+        self.advance(FlowState::Identified, phone_matches, now, max, |f| Self {
+            state: FlowState::CodeSent,
+            code_mac,
+            code_sent_at: now,
+            code_expires_at: now + policy.code_ttl,
+            sends: 1,
+            ..f
+        })
     }
 
     /// Applies an entered code: the flow as it must now be stored, and whether the
@@ -183,29 +308,63 @@ impl FlowRecord {
         now: OffsetDateTime,
         policy: &FlowPolicy,
     ) -> (Self, Result<(), FlowError>) {
-        if let Err(e) = self.live(now) {
-            return (self.clone(), Err(e));
-        }
-        if self.state != FlowState::CodeSent {
-            return (self.clone(), Err(FlowError::WrongStep));
-        }
-        if now >= self.code_expires_at {
+        if self.at(FlowState::CodeSent, now).is_ok() && now >= self.code_expires_at {
             return (self.clone(), Err(FlowError::CodeExpired));
         }
-        if matches && self.member_id.is_some() {
-            let verified = Self {
-                state: FlowState::CodeVerified,
+        self.advance(
+            FlowState::CodeSent,
+            matches,
+            now,
+            policy.max_wrong_codes,
+            |f| Self {
+                state: FlowState::Verified,
                 code_mac: Vec::new(),
-                ..self.clone()
-            };
-            return (verified, Ok(()));
+                ..f
+            },
+        )
+    }
+
+    fn live(&self, now: OffsetDateTime) -> Result<(), FlowError> {
+        match self.state {
+            FlowState::Dead => Err(FlowError::Dead),
+            _ if now >= self.expires_at => Err(FlowError::Expired),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether the flow is alive and at step `state`.
+    fn at(&self, state: FlowState, now: OffsetDateTime) -> Result<(), FlowError> {
+        self.live(now)?;
+        if self.state == state {
+            Ok(())
+        } else {
+            Err(FlowError::WrongStep)
+        }
+    }
+
+    /// One step from `from`: when `passed` (and the flow found a member) `pass` moves
+    /// the flow on; otherwise one wrong attempt is counted and the `max`th kills the
+    /// flow. A flow that is not alive at `from` comes back unchanged with the reason.
+    fn advance(
+        &self,
+        from: FlowState,
+        passed: bool,
+        now: OffsetDateTime,
+        max: i32,
+        pass: impl FnOnce(Self) -> Self,
+    ) -> (Self, Result<(), FlowError>) {
+        if let Err(e) = self.at(from, now) {
+            return (self.clone(), Err(e));
+        }
+        if passed && self.member_id.is_some() {
+            return (pass(self.clone()), Ok(()));
         }
         let wrong_codes = self.wrong_codes + 1;
-        let remaining = policy.max_wrong_codes - wrong_codes;
-        let (state, error) = if remaining <= 0 {
-            (FlowState::Dead, FlowError::Dead)
-        } else {
-            (self.state, FlowError::WrongCode { remaining })
+        let remaining = max - wrong_codes;
+        let (state, error) = match (remaining <= 0, from) {
+            (true, _) => (FlowState::Dead, FlowError::Dead),
+            (false, FlowState::CodeSent) => (self.state, FlowError::WrongCode { remaining }),
+            (false, _) => (self.state, FlowError::WrongProof { remaining }),
         };
         (
             Self {
@@ -249,7 +408,7 @@ impl FlowRecord {
     pub fn ready_to_complete(&self, now: OffsetDateTime) -> Result<MemberId, FlowError> {
         self.live(now)?;
         match (self.state, self.member_id) {
-            (FlowState::CodeVerified, Some(member)) => Ok(member),
+            (FlowState::Verified, Some(member)) => Ok(member),
             _ => Err(FlowError::WrongStep),
         }
     }

@@ -2,11 +2,18 @@
 //! state fundpass keeps beside it.
 
 mod account;
+mod holds;
 mod import;
+mod questions;
 
 pub use account::{AccountNumber, AccountNumberError};
+pub use holds::{Hold, HoldPolicy, HoldReason};
 pub use import::{ImportRow, NAME_MAX_CHARS, RowProblem, ValidRow};
 
+pub use questions::{
+    MAX_ANSWER_CHARS, MAX_QUESTIONS, QUESTION_CODES, QuestionError, SecurityAnswer,
+    check_questions, normalise_answer,
+};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 

@@ -18,7 +18,7 @@ use crate::member::{
 use crate::ports::{
     ChangeSet, MemberWrite, PoolBusy, RateDecision, SessionWrite, StoreError, run_on_pool,
 };
-use crate::session::{ClientKind, SessionRecord};
+use crate::session::ClientKind;
 
 /// How the member names themselves at login.
 #[derive(Debug, Clone)]
@@ -106,9 +106,7 @@ impl Portal {
         identifier: &LoginIdentifier,
         now: OffsetDateTime,
     ) -> Result<Subject, StoreError> {
-        let today = now
-            .to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC))
-            .date();
+        let today = super::notify::china_today(now);
         let (found, normalised) = match identifier {
             LoginIdentifier::Document { id_type, number } => {
                 match IdNumber::parse(*id_type, number, today) {
@@ -269,22 +267,9 @@ impl Portal {
         ctx: &RequestContext,
     ) -> Result<LoginSuccess, LoginError> {
         let now = self.clock.now();
-        let token = OpaqueToken::generate(self.rng.as_ref());
-        let csrf = OpaqueToken::generate(self.rng.as_ref()).expose().to_owned();
-        let session = SessionRecord {
-            token: token.digest(),
-            member_id: member.id,
-            client,
-            csrf: csrf.clone(),
-            created_at: now,
-            last_seen_at: now,
-            ip: ctx.ip.clone(),
-            user_agent: ctx
-                .user_agent
-                .as_ref()
-                .map(|u| u.chars().take(200).collect()),
-            revoked_at: None,
-        };
+        let (token, session) =
+            self.new_session(member.id, client, crate::session::SessionScope::Full, ctx);
+        let csrf = session.csrf.clone();
         let verified_hash = member.login_hash.clone();
         let mut subject = Subject::Member(Box::new(member));
         // Two logins of one member at the same moment (app and web) both succeed: the

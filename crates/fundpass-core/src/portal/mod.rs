@@ -6,7 +6,9 @@
 mod captcha;
 mod login;
 mod notify;
+mod recovery;
 mod registration;
+mod security;
 mod sessions;
 
 use std::sync::Arc;
@@ -18,16 +20,23 @@ pub use captcha::{
 };
 pub use login::{LoginError, LoginIdentifier, LoginSuccess};
 pub use notify::{SmsLimits, SmsTemplates};
+pub use recovery::{
+    FaceChallenge, MemberFacts, NewSecret, RecoveryError, RecoveryIdentify, RecoveryStarted,
+    TransactionRecoveryStarted,
+};
 pub use registration::{
     IdentifyInput, NEUTRAL_IDENTIFY_MESSAGE, NewPasswords, RegistrationError, StartedFlow,
 };
+pub use security::QuestionsError;
 pub use sessions::{Authenticated, SessionError};
 
 use crate::audit::Channel;
 use crate::credentials::{LoginPasswordPolicy, PasswordHasher};
 use crate::crypto::Keyring;
+use crate::face::FacePolicy;
 use crate::flow::FlowPolicy;
-use crate::lockout::LoginLockPolicy;
+use crate::lockout::{LoginLockPolicy, TransactionLockPolicy};
+use crate::member::HoldPolicy;
 use crate::ports::{Clock, CpuPool, PortalStore, RateLimiter, SecretGenerator, StoreError};
 use crate::session::SessionPolicy;
 
@@ -39,6 +48,16 @@ pub struct PortalPolicy {
     pub session: SessionPolicy,
     pub sms: SmsLimits,
     pub login_password: LoginPasswordPolicy,
+    /// Transaction-password failures (forgotten-login-password proof step).
+    pub transaction_lock: TransactionLockPolicy,
+    /// Wrong recovery codes per member across flows.
+    pub recovery_code_lock: LoginLockPolicy,
+    /// Rejected face results per document: 3, then a day without face login.
+    pub face_lock: LoginLockPolicy,
+    /// Checks on face-verification results and the providers' pinned keys.
+    pub face: FacePolicy,
+    /// How long holds last after resets and phone changes.
+    pub holds: HoldPolicy,
     /// Login attempts per client address per window, across all members.
     pub login_per_ip: u32,
     pub login_per_ip_window: Duration,
@@ -54,6 +73,15 @@ impl Default for PortalPolicy {
             session: SessionPolicy::member(),
             sms: SmsLimits::default(),
             login_password: LoginPasswordPolicy::standard(),
+            transaction_lock: TransactionLockPolicy::default(),
+            recovery_code_lock: LoginLockPolicy::default(),
+            face_lock: LoginLockPolicy {
+                threshold: 3,
+                first_lock: Duration::hours(24),
+                max_lock: Duration::hours(24),
+            },
+            face: FacePolicy::default(),
+            holds: HoldPolicy::default(),
             login_per_ip: 30,
             login_per_ip_window: Duration::minutes(10),
             dev_mode: false,

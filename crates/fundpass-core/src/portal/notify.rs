@@ -40,6 +40,20 @@ pub struct SmsTemplates {
     pub registration_code: String,
     pub registration_done: String,
     pub registration_attempt: String,
+    /// Code for the forgotten-transaction-password flow.
+    pub recovery_code: String,
+    /// Notice after a reset: `{secrets}`, `{time}`, `{channel}`, `{hotline}`.
+    pub reset_done: String,
+    pub login_password_name: String,
+    pub transaction_password_name: String,
+    /// Joins two secret names.
+    pub and: String,
+    pub channel_web: String,
+    pub channel_app: String,
+    pub channel_counter: String,
+    pub channel_hotline: String,
+    /// Notice after the security questions changed.
+    pub questions_changed: String,
 }
 
 impl Default for SmsTemplates {
@@ -49,6 +63,16 @@ impl Default for SmsTemplates {
             registration_code: "【公积金】您正在注册个人网上业务，验证码{code}，{minutes}分钟内有效。请勿将验证码告诉任何人。".into(),
             registration_done: "【公积金】您已于{time}成功注册个人网上业务并设置了登录密码和交易密码。如非本人操作，请立即致电{hotline}。".into(),
             registration_attempt: "【公积金】有人于{time}尝试用您的身份信息注册个人网上业务，您已是注册用户，无需再注册。如非本人操作，请致电{hotline}。".into(),
+            recovery_code: "【公积金】您正在找回交易密码，验证码{code}，{minutes}分钟内有效。工作人员不会向您索取验证码，请勿告诉任何人。".into(),
+            reset_done: "【公积金】您的{secrets}已于{time}通过{channel}重置，所有已登录的设备已退出。如非本人操作，请立即致电{hotline}。".into(),
+            login_password_name: "登录密码".into(),
+            transaction_password_name: "交易密码".into(),
+            and: "和".into(),
+            channel_web: "个人网上业务平台".into(),
+            channel_app: "手机APP".into(),
+            channel_counter: "柜台".into(),
+            channel_hotline: "服务热线".into(),
+            questions_changed: "【公积金】您的安全问题已于{time}更改。如非本人操作，请立即致电{hotline}。".into(),
         }
     }
 }
@@ -60,6 +84,12 @@ pub(crate) fn fill(template: &str, pairs: &[(&str, &str)]) -> String {
         out = out.replace(&format!("{{{key}}}"), value);
     }
     out
+}
+
+/// The China date of `now`, for document checks.
+pub(crate) fn china_today(now: OffsetDateTime) -> time::Date {
+    now.to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC))
+        .date()
 }
 
 /// China time, minute precision, for notices.

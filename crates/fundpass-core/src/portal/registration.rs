@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use super::{Portal, RequestContext};
 use crate::audit::{Actor, ActorKind, AuditEvent, Outcome};
-use crate::credentials::{LoginPassword, PolicyContext, PolicyViolation, TransactionPassword};
+use crate::credentials::{LoginPassword, PolicyViolation, TransactionPassword};
 use crate::crypto::{Field, OneTimeCode, OpaqueToken};
 use crate::flow::{FlowError, FlowKind, FlowRecord};
 use crate::identity::{IdNumber, IdNumberError, IdType, Phone, PhoneError};
@@ -122,11 +122,12 @@ impl Portal {
         if name.is_empty() || name.chars().count() > crate::member::NAME_MAX_CHARS {
             return Err(RegistrationError::BadName);
         }
-        let today = now
-            .to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC))
-            .date();
-        let id = IdNumber::parse(input.id_type, &input.id_number, today)
-            .map_err(RegistrationError::BadIdNumber)?;
+        let id = IdNumber::parse(
+            input.id_type,
+            &input.id_number,
+            super::notify::china_today(now),
+        )
+        .map_err(RegistrationError::BadIdNumber)?;
         let phone = Phone::parse(&input.phone).map_err(RegistrationError::BadPhone)?;
         if let RateDecision::Limited { retry_after } = self.sms_allowed(&phone, ctx).await? {
             return Err(RegistrationError::RateLimited { retry_after });
@@ -322,24 +323,9 @@ impl Portal {
         if member.status != MemberStatus::Ordinary {
             return Err(RegistrationError::Flow(FlowError::WrongStep));
         }
-        let phone = self.phone_on_file(&member)?;
-        let id_number = self
-            .keyring
-            .open(Field::IdNumber, &member.id_number)
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
-        let today = now
-            .to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC))
-            .date();
-        let birth = IdNumber::parse(member.id_type, &id_number, today)
-            .ok()
-            .and_then(|i| i.birth_date());
-        let ctx_policy = PolicyContext {
-            id_number: Some(&id_number),
-            phone: Some(phone.normalised()),
-            birth_date: birth,
-            account_no: Some(member.account_no.as_str()),
-            name: Some(&member.name),
-        };
+        let facts = self.member_facts(&member)?;
+        let phone = facts.phone.clone();
+        let ctx_policy = facts.policy_context();
         let login =
             LoginPassword::parse(&passwords.login, &self.policy.login_password, &ctx_policy);
         let transaction = TransactionPassword::parse(&passwords.transaction, &ctx_policy);

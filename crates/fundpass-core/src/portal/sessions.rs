@@ -3,11 +3,11 @@
 use time::OffsetDateTime;
 
 use super::{Portal, RequestContext};
-use crate::audit::{Actor, ActorKind, AuditEvent, Outcome};
+use crate::audit::{AuditEvent, Outcome};
 use crate::crypto::OpaqueToken;
 use crate::member::MemberRecord;
 use crate::ports::{ChangeSet, SessionWrite, StoreError};
-use crate::session::{ClientKind, SessionEnded, SessionRecord};
+use crate::session::{ClientKind, SessionEnded, SessionRecord, SessionScope};
 
 /// A request's verified session and its member.
 #[derive(Debug, Clone)]
@@ -21,6 +21,8 @@ pub struct Authenticated {
 pub enum SessionError {
     #[error("no such session")]
     Unknown,
+    #[error("this session may only be used to recover the transaction password")]
+    RecoveryOnly,
     #[error(transparent)]
     Ended(SessionEnded),
     #[error(transparent)]
@@ -28,11 +30,61 @@ pub enum SessionError {
 }
 
 impl Portal {
+    /// A new session for `member` (not yet stored): its bearer token and record. The
+    /// token is only ever in the client's hands; the record holds its digest.
+    pub(crate) fn new_session(
+        &self,
+        member: crate::member::MemberId,
+        client: ClientKind,
+        scope: SessionScope,
+        ctx: &RequestContext,
+    ) -> (OpaqueToken, SessionRecord) {
+        let now = self.clock.now();
+        let token = OpaqueToken::generate(self.rng.as_ref());
+        let csrf = OpaqueToken::generate(self.rng.as_ref()).expose().to_owned();
+        let record = SessionRecord {
+            token: token.digest(),
+            member_id: member,
+            client,
+            scope,
+            csrf,
+            created_at: now,
+            last_seen_at: now,
+            ip: ctx.ip.clone(),
+            user_agent: ctx
+                .user_agent
+                .as_ref()
+                .map(|u| u.chars().take(200).collect()),
+            revoked_at: None,
+        };
+        (token, record)
+    }
+
     /// Checks a session token from a cookie (web) or an Authorization header (app).
+    /// Only full sessions pass: a face-login session is good for recovery alone.
     pub async fn authenticate(
         &self,
         token: &str,
         client: ClientKind,
+    ) -> Result<Authenticated, SessionError> {
+        self.authenticate_scoped(token, client, false).await
+    }
+
+    /// Like [`Self::authenticate`], also accepting a recovery-only session (the
+    /// forgotten-transaction-password flow's endpoints).
+    pub async fn authenticate_for_recovery(
+        &self,
+        token: &str,
+        client: ClientKind,
+    ) -> Result<Authenticated, SessionError> {
+        self.authenticate_scoped(token, client, true).await
+    }
+
+    async fn authenticate_scoped(
+        &self,
+        token: &str,
+        client: ClientKind,
+        recovery_allowed: bool,
     ) -> Result<Authenticated, SessionError> {
         let token = OpaqueToken::parse(token.trim()).ok_or(SessionError::Unknown)?;
         let session = self
@@ -48,6 +100,9 @@ impl Portal {
             .session
             .check(&session, now)
             .map_err(SessionError::Ended)?;
+        if session.scope == SessionScope::Recovery && !recovery_allowed {
+            return Err(SessionError::RecoveryOnly);
+        }
         let member = self
             .store
             .member_by_id(session.member_id)
@@ -68,19 +123,7 @@ impl Portal {
         action: &str,
         ctx: &RequestContext,
     ) -> AuditEvent {
-        let mut e = AuditEvent::new(
-            self.clock.now(),
-            Actor {
-                kind: ActorKind::Member,
-                id: Some(auth.member.id.0.to_string()),
-            },
-            action,
-            ctx.channel,
-            Outcome::Success,
-        )
-        .member(auth.member.id);
-        e.ip = ctx.ip.clone();
-        e
+        self.recovery_event(action, Outcome::Success, Some(auth.member.id), ctx)
     }
 
     /// Ends this session.

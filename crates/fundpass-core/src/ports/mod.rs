@@ -9,9 +9,9 @@ mod sms;
 pub use audit::AuditStore;
 pub use members::{MemberImport, MemberStore};
 pub use portal::{
-    CaptchaRecord, CaptchaStore, ChangeSet, CpuPool, FlowStore, FlowWrite, Health, MemberWrite,
-    PoolBusy, PortalStore, RateDecision, RateLimiter, SecretHistoryEntry, SessionStore,
-    SessionWrite, ThrottleStore, UnitOfWork, run_on_pool,
+    CaptchaRecord, CaptchaStore, ChangeSet, CpuPool, FlowStore, FlowWrite, Health, HoldStore,
+    MemberWrite, PoolBusy, PortalStore, RateDecision, RateLimiter, SecretHistoryEntry,
+    SecurityQuestionStore, SessionStore, SessionWrite, ThrottleStore, UnitOfWork, run_on_pool,
 };
 pub use sms::{OutboxMessage, OutboxStore, SmsError, SmsSender};
 

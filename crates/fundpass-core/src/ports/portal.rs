@@ -8,7 +8,7 @@ use super::{OutboxMessage, StoreError};
 use crate::audit::AuditEvent;
 use crate::crypto::{BlindIndex, TokenDigest};
 use crate::flow::FlowRecord;
-use crate::member::{CredentialUpdate, LockState, MemberId, SecretKind};
+use crate::member::{CredentialUpdate, Hold, LockState, MemberId, SecretKind, SecurityAnswer};
 use crate::session::SessionRecord;
 
 /// Sessions, looked up by the digest of their token.
@@ -62,6 +62,24 @@ pub trait CaptchaStore: Send + Sync {
 pub trait ThrottleStore: Send + Sync {
     /// The counter for this identifier (empty if none).
     async fn throttle(&self, key: &BlindIndex) -> Result<LockState, StoreError>;
+}
+
+/// Holds placed on members after credential changes.
+#[async_trait]
+pub trait HoldStore: Send + Sync {
+    /// The member's holds still in force at `now`, newest first.
+    async fn active_holds(
+        &self,
+        member: MemberId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Hold>, StoreError>;
+}
+
+/// Members' security questions (keyed MACs of the answers only).
+#[async_trait]
+pub trait SecurityQuestionStore: Send + Sync {
+    /// The member's questions in slot order.
+    async fn security_answers(&self, member: MemberId) -> Result<Vec<SecurityAnswer>, StoreError>;
 }
 
 /// Whether a rate-limited action may go ahead.
@@ -138,6 +156,12 @@ pub struct ChangeSet {
     pub sessions: Vec<SessionWrite>,
     pub throttles: Vec<(BlindIndex, LockState)>,
     pub outbox: Vec<OutboxMessage>,
+    pub holds: Vec<Hold>,
+    /// Replaces all of a member's security questions with these (same member in
+    /// every entry; an empty list is not a way to delete: use `clear_questions`).
+    pub security_answers: Vec<SecurityAnswer>,
+    /// Members whose security questions are removed before `security_answers` land.
+    pub clear_questions: Vec<MemberId>,
     pub audit: Vec<AuditEvent>,
 }
 
@@ -202,6 +226,8 @@ pub trait PortalStore:
     + FlowStore
     + CaptchaStore
     + ThrottleStore
+    + HoldStore
+    + SecurityQuestionStore
     + UnitOfWork
 {
 }
@@ -215,6 +241,8 @@ impl<T> PortalStore for T where
         + FlowStore
         + CaptchaStore
         + ThrottleStore
+        + HoldStore
+        + SecurityQuestionStore
         + UnitOfWork
 {
 }

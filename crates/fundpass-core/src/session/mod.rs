@@ -36,12 +36,43 @@ impl ClientKind {
     }
 }
 
+/// What a session may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionScope {
+    /// A login with the login password: everything a member can do.
+    Full,
+    /// A face-verification login in the app: only the forgotten-transaction-password
+    /// flow, for a short time.
+    Recovery,
+}
+
+impl SessionScope {
+    /// Stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Full => "full",
+            Self::Recovery => "recovery",
+        }
+    }
+
+    /// Parses a stored code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "full" => Some(Self::Full),
+            "recovery" => Some(Self::Recovery),
+            _ => None,
+        }
+    }
+}
+
 /// A member session as stored (the token itself is never stored, only its digest).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRecord {
     pub token: TokenDigest,
     pub member_id: MemberId,
     pub client: ClientKind,
+    pub scope: SessionScope,
     /// Synchroniser token that every form posted in this session must carry.
     pub csrf: String,
     pub created_at: OffsetDateTime,
@@ -67,6 +98,8 @@ pub enum SessionEnded {
 pub struct SessionPolicy {
     pub idle: Duration,
     pub absolute: Duration,
+    /// Absolute length of a recovery-only session.
+    pub recovery_absolute: Duration,
 }
 
 impl SessionPolicy {
@@ -75,6 +108,7 @@ impl SessionPolicy {
         Self {
             idle: Duration::minutes(15),
             absolute: Duration::hours(12),
+            recovery_absolute: Duration::minutes(15),
         }
     }
 
@@ -83,7 +117,11 @@ impl SessionPolicy {
         if session.revoked_at.is_some() {
             return Err(SessionEnded::Revoked);
         }
-        if now >= session.created_at + self.absolute {
+        let absolute = match session.scope {
+            SessionScope::Full => self.absolute,
+            SessionScope::Recovery => self.recovery_absolute.min(self.absolute),
+        };
+        if now >= session.created_at + absolute {
             return Err(SessionEnded::Absolute);
         }
         if now >= session.last_seen_at + self.idle {
@@ -109,6 +147,7 @@ mod tests {
             token: TokenDigest([0; 32]),
             member_id: MemberId(1),
             client: ClientKind::Web,
+            scope: SessionScope::Full,
             csrf: String::new(),
             created_at: created,
             last_seen_at: seen,
@@ -138,5 +177,28 @@ mod tests {
             ..s
         };
         assert_eq!(p.check(&revoked, t0), Err(SessionEnded::Revoked));
+    }
+
+    #[test]
+    fn a_recovery_session_ends_after_fifteen_minutes_whatever_its_use() {
+        let p = SessionPolicy::member();
+        let t0 = datetime!(2026-11-23 08:00 UTC);
+        let s = SessionRecord {
+            scope: SessionScope::Recovery,
+            ..session(t0, t0 + Duration::minutes(14))
+        };
+        assert_eq!(p.check(&s, t0 + Duration::minutes(14)), Ok(()));
+        assert_eq!(
+            p.check(&s, t0 + Duration::minutes(15)),
+            Err(SessionEnded::Absolute)
+        );
+        let full = SessionRecord {
+            scope: SessionScope::Full,
+            ..s
+        };
+        assert_eq!(p.check(&full, t0 + Duration::minutes(15)), Ok(()));
+        for scope in [SessionScope::Full, SessionScope::Recovery] {
+            assert_eq!(SessionScope::from_code(scope.code()), Some(scope));
+        }
     }
 }

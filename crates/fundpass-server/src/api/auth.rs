@@ -1,6 +1,10 @@
 //! Bearer-token authentication of the app. Only the `Authorization` header counts: a
 //! session cookie the same client happens to carry is never API authentication, so a
 //! page another site makes the browser post cannot act through the API.
+//!
+//! [`SignedIn`] takes a full login only; [`SignedInForRecovery`] also takes the
+//! recovery-only token of a face login, and guards nothing but the
+//! forgotten-transaction-password endpoints.
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -27,6 +31,27 @@ impl FromRequestParts<AppState> for SignedIn {
         let authenticated = state
             .portal
             .authenticate(token, ClientKind::App)
+            .await
+            .map_err(map::session)?;
+        Ok(Self(authenticated))
+    }
+}
+
+/// The member behind a valid app token, full or from a face login.
+#[derive(Debug, Clone)]
+pub struct SignedInForRecovery(pub Authenticated);
+
+impl FromRequestParts<AppState> for SignedInForRecovery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(parts).ok_or_else(|| ApiError::new(ErrorCode::Unauthorized))?;
+        let authenticated = state
+            .portal
+            .authenticate_for_recovery(token, ClientKind::App)
             .await
             .map_err(map::session)?;
         Ok(Self(authenticated))

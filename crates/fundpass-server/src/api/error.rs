@@ -74,6 +74,34 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// 500: something failed on the server.
     Internal,
+    /// 400: the details or the proof given could not be verified (which one is not
+    /// said); `details.remaining` tries are left in this flow.
+    NotVerified,
+    /// 403: the name and document are not those of the logged-in member.
+    NotYourAccount,
+    /// 423: too many wrong transaction passwords; `details.until` says when (the next
+    /// midnight, China time) the transaction password can be tried again.
+    TransactionLocked,
+    /// 423: the transaction password is disabled until it is recovered.
+    TransactionDisabled,
+    /// 423: too many wrong recovery codes for this member, in this flow and earlier
+    /// ones; `details.until` says when to try again.
+    CodesLocked,
+    /// 403: a face-login token may only be used to recover the transaction password.
+    RecoverySessionOnly,
+    /// 400: the face verification result was refused; `details.reason` says why
+    /// (`bad_signature`, `stale`, `low_score`, …).
+    FaceRejected,
+    /// 409: this face verification result was already used.
+    FaceReplayed,
+    /// 423: too many refused face results for this document; send the member to
+    /// manual review or a counter. `details.until`, when given, says when face login
+    /// opens again.
+    FaceAttemptsExhausted,
+    /// 403: face login is not available for this person (not a registered user).
+    FaceNotEligible,
+    /// 422: the security questions chosen are not acceptable; `details.reason` says how.
+    BadQuestions,
 }
 
 impl ErrorCode {
@@ -94,11 +122,20 @@ impl ErrorCode {
             | Self::BadIdentifier
             | Self::CodeExpired
             | Self::WrongCode
-            | Self::BadJson => StatusCode::BAD_REQUEST,
+            | Self::BadJson
+            | Self::NotVerified
+            | Self::FaceRejected => StatusCode::BAD_REQUEST,
+            Self::NotYourAccount | Self::RecoverySessionOnly | Self::FaceNotEligible => {
+                StatusCode::FORBIDDEN
+            }
+            Self::TransactionLocked
+            | Self::TransactionDisabled
+            | Self::CodesLocked
+            | Self::FaceAttemptsExhausted => StatusCode::LOCKED,
             Self::UnknownFlow | Self::NotFound => StatusCode::NOT_FOUND,
             Self::FlowExpired | Self::FlowDead => StatusCode::GONE,
-            Self::WrongStep | Self::Conflict => StatusCode::CONFLICT,
-            Self::PasswordPolicy => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::WrongStep | Self::Conflict | Self::FaceReplayed => StatusCode::CONFLICT,
+            Self::PasswordPolicy | Self::BadQuestions => StatusCode::UNPROCESSABLE_ENTITY,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -140,6 +177,32 @@ impl ErrorCode {
             Self::NotFound => "There is no such endpoint.",
             Self::MethodNotAllowed => "This endpoint does not accept this method.",
             Self::Internal => "Something went wrong on our side. Try again later.",
+            Self::NotVerified => "The details given could not be verified.",
+            Self::NotYourAccount => {
+                "The name and document given are not those of the member logged in."
+            }
+            Self::TransactionLocked => {
+                "Too many wrong transaction passwords. Try again after the time given."
+            }
+            Self::TransactionDisabled => {
+                "The transaction password is disabled. Recover it, or visit a counter."
+            }
+            Self::CodesLocked => "Too many wrong codes. Try again after the time given.",
+            Self::RecoverySessionOnly => {
+                "This login can only be used to recover the transaction password. \
+                 Log in with the login password for anything else."
+            }
+            Self::FaceRejected => "The face verification was not accepted. Try again.",
+            Self::FaceReplayed => "This face verification was already used. Start again.",
+            Self::FaceAttemptsExhausted => {
+                "Face verification failed too many times. Ask for a manual review, \
+                 or visit a counter with your identity document."
+            }
+            Self::FaceNotEligible => {
+                "Face login is not available for this person. Register first, \
+                 or visit a counter with your identity document."
+            }
+            Self::BadQuestions => "The security questions chosen are not acceptable.",
         }
     }
 }
@@ -160,8 +223,11 @@ pub struct ErrorObject {
     pub message: String,
     /// Facts about this error, by code: `locked` → `until`; `rate_limited` →
     /// `retry_after`; `bad_id_number`, `bad_phone`, `bad_identifier` → `reason`;
-    /// `wrong_code` → `remaining`; `bad_json` → `field`; `password_policy` → `login`,
-    /// `login_mismatch`, `transaction`, `transaction_mismatch`.
+    /// `wrong_code`, `not_verified` → `remaining`; `bad_json` → `field`;
+    /// `password_policy` → `login`, `login_mismatch`, `transaction`,
+    /// `transaction_mismatch` (registration) or `reasons`, `mismatch` (recovery);
+    /// `transaction_locked`, `codes_locked`, `face_attempts_exhausted` → `until`;
+    /// `face_rejected` → `reason`; `bad_questions` → `reason`, `slot`.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub details: Option<serde_json::Value>,

@@ -148,6 +148,7 @@ fn identifier(body: &LoginRequest) -> Result<LoginIdentifier, ApiError> {
     responses(
         (status = 204, description = "The token no longer works"),
         (status = 401, description = "unauthorized", body = ErrorBody),
+        (status = 403, description = "recovery_session_only: a face-login token", body = ErrorBody),
     )
 )]
 pub async fn logout(
@@ -169,6 +170,7 @@ pub async fn logout(
     responses(
         (status = 204, description = "No session or token of the member works any more"),
         (status = 401, description = "unauthorized", body = ErrorBody),
+        (status = 403, description = "recovery_session_only: a face-login token", body = ErrorBody),
     )
 )]
 pub async fn logout_all(

@@ -2,8 +2,12 @@
 //! is named, so a new one is a compile error here rather than a silent 500.
 
 use fundpass_core::credentials::{Lang, PolicyViolation};
+use fundpass_core::face::FaceRejection;
 use fundpass_core::flow::FlowError;
-use fundpass_core::portal::{CaptchaError, LoginError, RegistrationError, SessionError};
+use fundpass_core::member::QuestionError;
+use fundpass_core::portal::{
+    CaptchaError, LoginError, QuestionsError, RecoveryError, RegistrationError, SessionError,
+};
 use fundpass_core::ports::{PoolBusy, StoreError};
 use serde_json::json;
 use time::OffsetDateTime;
@@ -61,12 +65,144 @@ pub fn flow(error: FlowError, now: OffsetDateTime) -> ApiError {
         FlowError::WrongCode { remaining } => ApiError::new(ErrorCode::WrongCode)
             .message(format!("The code is wrong. {remaining} tries left."))
             .details(json!({ "remaining": remaining })),
+        FlowError::WrongProof { remaining } => not_verified(remaining),
         FlowError::Dead => ApiError::new(ErrorCode::FlowDead),
         FlowError::ResendTooSoon { retry_after } => {
             ApiError::new(ErrorCode::ResendTooSoon).retry_at(retry_after, now)
         }
         FlowError::TooManySends => ApiError::new(ErrorCode::TooManySends),
     }
+}
+
+/// A refused recovery or face-login step. Whether a member exists is never told:
+/// details that match nobody and a wrong proof both arrive as `NotVerified`.
+pub fn recovery(error: RecoveryError, now: OffsetDateTime) -> ApiError {
+    match error {
+        RecoveryError::BadName => ApiError::new(ErrorCode::BadName),
+        RecoveryError::BadIdNumber(e) => ApiError::new(ErrorCode::BadIdNumber)
+            .message(format!("The document number is not valid: {e}."))
+            .details(json!({ "reason": e.code() })),
+        RecoveryError::BadPhone(e) => ApiError::new(ErrorCode::BadPhone)
+            .message(format!("The mobile number is not valid: {e}."))
+            .details(json!({ "reason": e.code() })),
+        RecoveryError::RateLimited { retry_after } => {
+            ApiError::new(ErrorCode::RateLimited).retry_at(retry_after, now)
+        }
+        RecoveryError::UnknownFlow => ApiError::new(ErrorCode::UnknownFlow)
+            .message("This recovery does not exist. Start again."),
+        RecoveryError::Flow(e) => recovery_flow(e, now),
+        RecoveryError::NotVerified { remaining } => not_verified(remaining),
+        RecoveryError::NotYourAccount => ApiError::new(ErrorCode::NotYourAccount),
+        RecoveryError::TransactionLocked { until } => ApiError::new(ErrorCode::TransactionLocked)
+            .message(format!(
+                "Too many wrong transaction passwords. Try again after {}.",
+                rfc3339(until)
+            ))
+            .details(json!({ "until": rfc3339(until) })),
+        RecoveryError::TransactionDisabled => ApiError::new(ErrorCode::TransactionDisabled),
+        RecoveryError::CodesLocked { until } => ApiError::new(ErrorCode::CodesLocked)
+            .message(format!(
+                "Too many wrong codes. Try again after {}.",
+                rfc3339(until)
+            ))
+            .details(json!({ "until": rfc3339(until) })),
+        RecoveryError::Secret {
+            violations,
+            mismatch,
+        } => ApiError::new(ErrorCode::PasswordPolicy).details(json!({
+            "reasons": reasons(&violations),
+            "mismatch": mismatch,
+        })),
+        RecoveryError::Face(rejection) => face(rejection),
+        RecoveryError::FaceReplayed => ApiError::new(ErrorCode::FaceReplayed),
+        RecoveryError::FaceAttemptsExhausted { until } => {
+            let error = ApiError::new(ErrorCode::FaceAttemptsExhausted);
+            match until {
+                Some(until) => error.details(json!({ "until": rfc3339(until) })),
+                None => error,
+            }
+        }
+        RecoveryError::FaceNotEligible => ApiError::new(ErrorCode::FaceNotEligible),
+        RecoveryError::Conflict => ApiError::new(ErrorCode::Conflict),
+        RecoveryError::Busy(e) => busy(e),
+        RecoveryError::Store(e) => store(e),
+    }
+}
+
+/// A flow refusal in a recovery: as in registration, worded for a recovery.
+fn recovery_flow(error: FlowError, now: OffsetDateTime) -> ApiError {
+    match error {
+        FlowError::Expired => {
+            ApiError::new(ErrorCode::FlowExpired).message("This recovery has expired. Start again.")
+        }
+        FlowError::TooManySends => ApiError::new(ErrorCode::TooManySends)
+            .message("No more codes can be sent for this recovery. Start again."),
+        FlowError::WrongStep
+        | FlowError::CodeExpired
+        | FlowError::WrongCode { .. }
+        | FlowError::Dead
+        | FlowError::ResendTooSoon { .. }
+        | FlowError::WrongProof { .. } => flow(error, now),
+    }
+}
+
+/// The neutral refusal of details or a proof, with the tries left in the flow.
+fn not_verified(remaining: i32) -> ApiError {
+    ApiError::new(ErrorCode::NotVerified)
+        .message(format!(
+            "The details given could not be verified. {remaining} tries left."
+        ))
+        .details(json!({ "remaining": remaining }))
+}
+
+/// A refused face result: one code, the check that failed in `details.reason`.
+fn face(rejection: FaceRejection) -> ApiError {
+    ApiError::new(ErrorCode::FaceRejected)
+        .message(sentence(&rejection.to_string()))
+        .details(json!({ "reason": rejection.code() }))
+}
+
+/// A refused set of security questions.
+pub fn questions(error: QuestionsError) -> ApiError {
+    let invalid = |reason: &str, slot: Option<usize>, message: String| {
+        let details = match slot {
+            Some(slot) => json!({ "reason": reason, "slot": slot }),
+            None => json!({ "reason": reason }),
+        };
+        ApiError::new(ErrorCode::BadQuestions)
+            .message(message)
+            .details(details)
+    };
+    match error {
+        QuestionsError::Invalid(e) => match e {
+            QuestionError::Count => invalid("count", None, sentence(&e.to_string())),
+            // The message would quote what was sent: say only that it is unknown.
+            QuestionError::UnknownQuestion(_) => invalid(
+                "unknown_question",
+                None,
+                "A question chosen is not on the list.".into(),
+            ),
+            QuestionError::Repeated => invalid("repeated", None, sentence(&e.to_string())),
+            QuestionError::EmptyAnswer { slot } => {
+                invalid("empty_answer", Some(slot), sentence(&e.to_string()))
+            }
+            QuestionError::LongAnswer { slot } => {
+                invalid("long_answer", Some(slot), sentence(&e.to_string()))
+            }
+        },
+        QuestionsError::Store(e) => store(e),
+    }
+}
+
+/// A core message (`"the liveness check failed"`) as a sentence to show.
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    let mut out: String = chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    out.push('.');
+    out
 }
 
 /// A refused login. Unknown members, wrong passwords, unregistered and frozen
@@ -89,10 +225,12 @@ pub fn login(error: LoginError, now: OffsetDateTime) -> ApiError {
 }
 
 /// A token that does not authenticate: one answer whatever the reason, so a client
-/// cannot tell an unknown token from an ended one.
+/// cannot tell an unknown token from an ended one. A face-login token used beyond
+/// recovery is told so, for the app to ask for a real login.
 pub fn session(error: SessionError) -> ApiError {
     match error {
         SessionError::Unknown | SessionError::Ended(_) => ApiError::new(ErrorCode::Unauthorized),
+        SessionError::RecoveryOnly => ApiError::new(ErrorCode::RecoverySessionOnly),
         SessionError::Store(e) => store(e),
     }
 }
@@ -165,6 +303,96 @@ mod tests {
         let unique: std::collections::BTreeSet<_> =
             codes.iter().map(|c| format!("{c:?}")).collect();
         assert_eq!(unique.len(), codes.len());
+    }
+
+    #[test]
+    fn each_recovery_refusal_has_its_code_and_status() {
+        let now = datetime!(2026-11-23 02:00 UTC);
+        let later = now + time::Duration::hours(14);
+        let cases = [
+            (
+                RecoveryError::NotVerified { remaining: 3 },
+                "not_verified",
+                400,
+            ),
+            (RecoveryError::NotYourAccount, "not_your_account", 403),
+            (
+                RecoveryError::TransactionLocked { until: later },
+                "transaction_locked",
+                423,
+            ),
+            (
+                RecoveryError::TransactionDisabled,
+                "transaction_disabled",
+                423,
+            ),
+            (
+                RecoveryError::CodesLocked { until: later },
+                "codes_locked",
+                423,
+            ),
+            (
+                RecoveryError::Face(FaceRejection::Stale),
+                "face_rejected",
+                400,
+            ),
+            (RecoveryError::FaceReplayed, "face_replayed", 409),
+            (
+                RecoveryError::FaceAttemptsExhausted { until: None },
+                "face_attempts_exhausted",
+                423,
+            ),
+            (RecoveryError::FaceNotEligible, "face_not_eligible", 403),
+            (RecoveryError::UnknownFlow, "unknown_flow", 404),
+            (RecoveryError::Flow(FlowError::Expired), "flow_expired", 410),
+            (
+                RecoveryError::Flow(FlowError::WrongProof { remaining: 1 }),
+                "not_verified",
+                400,
+            ),
+            (RecoveryError::Conflict, "conflict", 409),
+            (
+                RecoveryError::Store(StoreError::Backend("x".into())),
+                "internal",
+                500,
+            ),
+            (
+                RecoveryError::Secret {
+                    violations: Vec::new(),
+                    mismatch: true,
+                },
+                "password_policy",
+                422,
+            ),
+        ];
+        for (error, code, status) in cases {
+            let mapped = recovery(error, now);
+            assert_eq!(
+                (
+                    serde_json::to_value(mapped.code()).unwrap(),
+                    mapped.code().status().as_u16()
+                ),
+                (json!(code), status)
+            );
+        }
+    }
+
+    #[test]
+    fn a_refused_face_result_names_the_check_that_failed() {
+        let error = face(FaceRejection::LivenessFailed);
+        assert_eq!(error.code(), ErrorCode::FaceRejected);
+        let text = format!("{error:?}");
+        assert!(text.contains("liveness_failed"), "{text}");
+        assert!(text.contains("The liveness check failed."), "{text}");
+    }
+
+    #[test]
+    fn an_unknown_question_is_not_echoed() {
+        let error = questions(QuestionsError::Invalid(QuestionError::UnknownQuestion(
+            "my secret pet".into(),
+        )));
+        assert_eq!(error.code(), ErrorCode::BadQuestions);
+        assert!(!format!("{error:?}").contains("pet"));
     }
 
     #[test]

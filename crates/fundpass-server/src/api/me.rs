@@ -1,9 +1,11 @@
-//! The signed-in member's own profile, masked as everywhere else.
+//! The signed-in member's own profile, masked as everywhere else, with the holds
+//! recent resets placed.
 
 use axum::Json;
 use axum::extract::State;
 use fundpass_core::crypto::Field;
 use fundpass_core::identity::{Phone, mask_id_number};
+use fundpass_core::member::Hold;
 use fundpass_core::portal::Authenticated;
 use fundpass_core::session::SessionRecord;
 use serde::Serialize;
@@ -13,7 +15,7 @@ use utoipa::ToSchema;
 use super::auth::SignedIn;
 use super::error::{ApiError, ErrorBody};
 use super::map;
-use super::types::{AccountStatus, DocumentType};
+use super::types::{AccountStatus, ChannelName, DocumentType, HoldKind};
 use crate::state::AppState;
 
 /// What the app shows on its home screen.
@@ -34,6 +36,35 @@ pub struct Profile {
     /// The login before this session; `null` if there was none.
     #[schema(required = true)]
     pub last_login: Option<LastLogin>,
+    /// Holds in force: recent credential changes during which the fund's business
+    /// systems are careful with payouts. Empty when there are none.
+    pub holds: Vec<HoldView>,
+}
+
+/// One hold in force on the account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HoldView {
+    /// What changed.
+    pub reason: HoldKind,
+    /// Through which channel it changed.
+    pub channel: ChannelName,
+    /// When the hold was placed.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When the hold ends.
+    #[serde(with = "time::serde::rfc3339")]
+    pub until: OffsetDateTime,
+}
+
+impl From<Hold> for HoldView {
+    fn from(hold: Hold) -> Self {
+        Self {
+            reason: hold.reason.into(),
+            channel: hold.channel.into(),
+            created_at: hold.created_at,
+            until: hold.until,
+        }
+    }
 }
 
 /// When and from where the member last logged in.
@@ -57,6 +88,7 @@ pub struct LastLogin {
     responses(
         (status = 200, description = "The member behind the token", body = Profile),
         (status = 401, description = "unauthorized", body = ErrorBody),
+        (status = 403, description = "recovery_session_only: a face-login token", body = ErrorBody),
     )
 )]
 pub async fn me(
@@ -64,7 +96,9 @@ pub async fn me(
     SignedIn(auth): SignedIn,
 ) -> Result<Json<Profile>, ApiError> {
     let sessions = state.portal.sessions_of(&auth).await.map_err(map::store)?;
-    let profile = profile(&state, &auth, &sessions)?;
+    let holds = state.portal.holds_of(&auth).await.map_err(map::store)?;
+    let mut profile = profile(&state, &auth, &sessions)?;
+    profile.holds = holds.into_iter().map(HoldView::from).collect();
     Ok(Json(profile))
 }
 
@@ -98,5 +132,6 @@ fn profile(
         phone_masked: phone.masked(),
         status: member.status.into(),
         last_login,
+        holds: Vec::new(),
     })
 }

@@ -3,17 +3,22 @@
 //!
 //! Everything answers JSON with `Cache-Control: no-store`; every refusal, including an
 //! unknown path or a body that is not JSON, uses the one envelope of [`error`].
-//! Member endpoints take `Authorization: Bearer <token>` and nothing else.
+//! Member endpoints take `Authorization: Bearer <token>` and nothing else; the
+//! recovery-only token of a face login is taken by the forgotten-transaction-password
+//! endpoints alone.
 
 mod auth;
 mod captcha;
 mod error;
+mod face;
 mod json;
 mod login;
 mod map;
 mod me;
 mod openapi;
+mod recovery;
 mod registration;
+mod security;
 mod types;
 
 use std::sync::Arc;
@@ -71,6 +76,17 @@ fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(login::logout))
         .routes(routes!(login::logout_all))
         .routes(routes!(me::me))
+        .routes(routes!(recovery::login::start))
+        .routes(routes!(recovery::login::verify))
+        .routes(routes!(recovery::login::complete))
+        .routes(routes!(recovery::transaction::start))
+        .routes(routes!(recovery::transaction::code_request))
+        .routes(routes!(recovery::transaction::resend))
+        .routes(routes!(recovery::transaction::code))
+        .routes(routes!(recovery::transaction::complete))
+        .routes(routes!(face::start))
+        .routes(routes!(face::complete))
+        .routes(routes!(security::get_questions, security::put_questions))
         .split_for_parts();
     openapi::add_common_responses(&mut document);
     (routes, document)

@@ -19,7 +19,7 @@ use super::error::{ApiError, ErrorBody, ErrorCode, ErrorObject};
 #[openapi(
     info(
         title = "fundpass app API",
-        description = "Registration, login and sessions for the housing provident fund's mobile app. \
+        description = "Registration, login, sessions and password recovery for the housing provident fund's mobile app. \
             Every error has the body `{\"error\": {\"code\", \"message\", \"details\"}}` (schema `ErrorBody`); \
             branch on `code`. Every response carries `Cache-Control: no-store`."
     ),
@@ -29,6 +29,9 @@ use super::error::{ApiError, ErrorBody, ErrorCode, ErrorObject};
         (name = "captcha", description = "Image captchas needed by registration and login"),
         (name = "registration", description = "Ordinary member to registered user"),
         (name = "session", description = "Login, logout and the member's profile"),
+        (name = "recovery", description = "Forgotten login and transaction passwords"),
+        (name = "face", description = "Face verification login: a recovery-only token"),
+        (name = "security", description = "The member's security questions"),
     )
 )]
 pub struct ApiDoc;
@@ -42,7 +45,10 @@ impl Modify for BearerScheme {
             HttpBuilder::new()
                 .scheme(HttpAuthScheme::Bearer)
                 .bearer_format("opaque")
-                .description(Some("The token from POST /api/v1/login."))
+                .description(Some(
+                    "The token from POST /api/v1/login, or the recovery-only token from \
+                     POST /api/v1/face/complete (forgotten-transaction-password endpoints only).",
+                ))
                 .build(),
         );
         let components = openapi

@@ -2,8 +2,9 @@
 //! core's enums stay free of documentation machinery; these mirror them with the same
 //! stable codes and convert both ways.
 
+use fundpass_core::audit::Channel;
 use fundpass_core::identity::IdType;
-use fundpass_core::member::MemberStatus;
+use fundpass_core::member::{HoldReason, MemberStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -73,6 +74,62 @@ impl From<MemberStatus> for AccountStatus {
     }
 }
 
+/// Why a hold was placed on the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldKind {
+    /// The login password was reset.
+    LoginReset,
+    /// The transaction password was reset.
+    TransactionReset,
+    /// The phone number on file changed.
+    PhoneChange,
+}
+
+impl From<HoldReason> for HoldKind {
+    fn from(value: HoldReason) -> Self {
+        match value {
+            HoldReason::LoginReset => Self::LoginReset,
+            HoldReason::TransactionReset => Self::TransactionReset,
+            HoldReason::PhoneChange => Self::PhoneChange,
+        }
+    }
+}
+
+/// The channel a change came through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelName {
+    /// The web portal (个人网上业务平台).
+    Web,
+    /// The mobile app.
+    App,
+    /// A service counter.
+    Counter,
+    /// The service hotline.
+    Hotline,
+    /// A business system of the fund.
+    Internal,
+    /// An operator's command.
+    Cli,
+    /// fundpass itself.
+    System,
+}
+
+impl From<Channel> for ChannelName {
+    fn from(value: Channel) -> Self {
+        match value {
+            Channel::Web => Self::Web,
+            Channel::App => Self::App,
+            Channel::Counter => Self::Counter,
+            Channel::Hotline => Self::Hotline,
+            Channel::Internal => Self::Internal,
+            Channel::Cli => Self::Cli,
+            Channel::System => Self::System,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,6 +149,30 @@ mod tests {
             assert_eq!(
                 serde_json::to_value(AccountStatus::from(status)).unwrap(),
                 status.code()
+            );
+        }
+        for reason in [
+            HoldReason::LoginReset,
+            HoldReason::TransactionReset,
+            HoldReason::PhoneChange,
+        ] {
+            assert_eq!(
+                serde_json::to_value(HoldKind::from(reason)).unwrap(),
+                reason.code()
+            );
+        }
+        for channel in [
+            Channel::Web,
+            Channel::App,
+            Channel::Counter,
+            Channel::Hotline,
+            Channel::Internal,
+            Channel::Cli,
+            Channel::System,
+        ] {
+            assert_eq!(
+                serde_json::to_value(ChannelName::from(channel)).unwrap(),
+                channel.code()
             );
         }
     }

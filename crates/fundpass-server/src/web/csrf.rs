@@ -181,15 +181,15 @@ impl<T: DeserializeOwned + CsrfField + Send> FromRequest<AppState> for AnonForm<
 }
 
 /// A logged-in member's form whose token matches their session's. Without a live
-/// session the member is sent to the login page. (The forms posted so far carry
-/// nothing but the token, so only the check is kept.)
+/// session the member is sent to the login page.
 #[derive(Debug)]
 pub(crate) struct MemberForm<T> {
     /// The request.
     pub web: Web,
     /// The member and their session.
     pub auth: Authenticated,
-    form: std::marker::PhantomData<fn() -> T>,
+    /// The parsed form.
+    pub form: T,
 }
 
 impl<T: DeserializeOwned + CsrfField + Send> FromRequest<AppState> for MemberForm<T> {
@@ -206,11 +206,7 @@ impl<T: DeserializeOwned + CsrfField + Send> FromRequest<AppState> for MemberFor
             tracing::warn!(path = %web.path, "form refused: session CSRF token missing or wrong");
             return Err(error::forbidden(&web));
         }
-        Ok(Self {
-            web,
-            auth,
-            form: std::marker::PhantomData,
-        })
+        Ok(Self { web, auth, form })
     }
 }
 

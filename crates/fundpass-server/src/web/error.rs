@@ -265,7 +265,7 @@ fn flow(web: &Web, err: FlowError) -> Refusal {
         FlowError::Expired => Refusal::restart(tr.get("register.flow_expired")),
         FlowError::WrongStep => Refusal::restart(tr.get("register.wrong_step")),
         FlowError::CodeExpired => Refusal::new(Some("code"), tr.get("register.code_expired")),
-        FlowError::WrongCode { remaining } => Refusal::new(
+        FlowError::WrongCode { remaining } | FlowError::WrongProof { remaining } => Refusal::new(
             Some("code"),
             tr.format(
                 "register.wrong_code",
@@ -319,7 +319,8 @@ pub(crate) fn login(web: &Web, err: LoginError) -> Result<Refusal, Internal> {
 /// the request as anonymous".
 pub(crate) fn session(web: &Web, err: SessionError) -> Result<(), Internal> {
     match err {
-        SessionError::Unknown => Ok(()),
+        // Recovery-only sessions belong to the app; a cookie never carries one.
+        SessionError::Unknown | SessionError::RecoveryOnly => Ok(()),
         SessionError::Ended(
             SessionEnded::Idle | SessionEnded::Absolute | SessionEnded::Revoked,
         ) => Ok(()),

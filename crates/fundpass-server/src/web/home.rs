@@ -1,4 +1,5 @@
-//! The member's home page (masked profile, last login) and ending sessions.
+//! The member's home page (masked profile, last login, holds in force, the way to the
+//! security menu) and ending sessions.
 
 use askama::Template;
 use fundpass_core::crypto::Field;
@@ -13,6 +14,7 @@ use super::cookies;
 use super::csrf::{MemberForm, csrf_field};
 use super::error::Internal;
 use super::layout::{Page, Reply, date_time};
+use super::security::{self, HoldView};
 
 /// A form that carries nothing but its token (logout buttons).
 #[derive(Deserialize, Default)]
@@ -42,6 +44,8 @@ struct HomeView {
     phone: String,
     status: &'static str,
     last_login: Option<LastLogin>,
+    holds: Vec<HoldView>,
+    holds_hint: String,
 }
 
 /// `GET /`: home when logged in, else the login page.
@@ -70,7 +74,8 @@ pub(super) async fn page(Member { web, auth }: Member) -> Result<Reply, Internal
                 .clone()
                 .unwrap_or_else(|| web.tr.get("home.unknown_place").to_owned()),
         });
-    let view = profile(&web, &auth, last_login)?;
+    let holds = security::holds(&web, &auth).await?;
+    let view = profile(&web, &auth, last_login, holds)?;
     Reply::page(&web, &view)
 }
 
@@ -79,6 +84,7 @@ fn profile(
     web: &Web,
     auth: &Authenticated,
     last_login: Option<LastLogin>,
+    holds: Vec<HoldView>,
 ) -> Result<HomeView, Internal> {
     let keyring = &web.state.portal.keyring;
     let member = &auth.member;
@@ -105,6 +111,8 @@ fn profile(
         phone: phone.masked(),
         status: web.tr.get(status),
         last_login,
+        holds,
+        holds_hint: security::holds_hint(web),
     })
 }
 

@@ -1,5 +1,6 @@
 //! The member portal's HTML pages: registration, login, the member's home page, the
-//! language switch and, in dev mode, the outbox viewer.
+//! forgotten-password journeys, the security menu, the language switch and, in dev
+//! mode, the outbox viewer.
 //!
 //! Every page is rendered from a template in `templates/` with texts from `messages/`,
 //! is sent with `Cache-Control: no-store`, and every form that changes anything is a
@@ -12,12 +13,16 @@ pub mod cookies;
 mod csrf;
 mod dev;
 mod error;
+mod forgot_login;
+mod forgot_transaction;
 mod home;
 mod identity_text;
 mod lang;
 mod layout;
 mod login;
+mod recovery;
 mod register;
+mod security;
 
 use axum::Router;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
@@ -50,6 +55,43 @@ pub fn router() -> Router<AppState> {
             get(register::start_over).post(register::passwords),
         )
         .route("/login", get(login::form).post(login::submit))
+        .route(
+            "/forgot-password",
+            get(forgot_login::identify_form).post(forgot_login::identify),
+        )
+        .route(
+            "/forgot-password/verify",
+            get(forgot_login::start_over).post(forgot_login::verify),
+        )
+        .route(
+            "/forgot-password/new",
+            get(forgot_login::start_over).post(forgot_login::new_password),
+        )
+        .route("/security", get(security::menu))
+        .route(
+            "/security/transaction-password",
+            get(forgot_transaction::identify_form).post(forgot_transaction::identify),
+        )
+        .route(
+            "/security/transaction-password/phone",
+            get(forgot_transaction::start_over).post(forgot_transaction::phone),
+        )
+        .route(
+            "/security/transaction-password/code",
+            get(forgot_transaction::start_over).post(forgot_transaction::code),
+        )
+        .route(
+            "/security/transaction-password/resend",
+            get(forgot_transaction::start_over).post(forgot_transaction::resend),
+        )
+        .route(
+            "/security/transaction-password/new",
+            get(forgot_transaction::start_over).post(forgot_transaction::new_password),
+        )
+        .route(
+            "/security/questions",
+            get(security::questions_form).post(security::save_questions),
+        )
         .route("/home", get(home::page))
         .route("/logout", post(home::logout))
         .route("/logout-all", post(home::logout_all))

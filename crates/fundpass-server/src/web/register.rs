@@ -317,7 +317,7 @@ fn passwords_page(
 }
 
 /// The login password rules as configured, in a sentence.
-fn login_hint(web: &Web) -> String {
+pub(super) fn login_hint(web: &Web) -> String {
     let policy = &web.state.portal.policy.login_password;
     let length = match policy.exact_len {
         Some(n) => web

@@ -112,6 +112,9 @@ impl TestApp {
             })
             .unwrap(),
         );
+        let mut policy = options.policy;
+        let face_simulator = (options.mode == Mode::Dev)
+            .then(|| fundpass_server::state::dev_face_simulator(&mut policy, &OsSecrets));
         let portal = Portal {
             store: Arc::new(store.clone()),
             limiter: Arc::new(store.clone()),
@@ -120,7 +123,7 @@ impl TestApp {
             hasher,
             clock: clock.clone(),
             rng: Arc::new(OsSecrets),
-            policy: options.policy,
+            policy,
             templates: SmsTemplates::default(),
         };
         let settings = ServerSettings {
@@ -132,6 +135,7 @@ impl TestApp {
         let state = AppState {
             portal: portal.clone(),
             settings: Arc::new(settings),
+            face_simulator,
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

@@ -7,6 +7,8 @@
 
 use reqwest::header::HeaderMap;
 
+pub mod recovery;
+
 pub use crate::support::Person;
 use crate::support::{TestApp, send_from};
 

@@ -1,10 +1,14 @@
 //! The portal's ports: the unit of work, sessions, flows, captchas, throttles, rate
-//! limits and the SMS outbox. Shared builders here; the tests in the files below.
+//! limits, the SMS outbox, holds and security questions. Shared builders here; the
+//! tests in the files below.
 
 mod apply;
 mod concurrency;
 mod ephemeral;
+mod holds;
 mod outbox;
+mod questions;
+mod recovery;
 mod roles;
 mod secrecy;
 mod sessions;
@@ -12,9 +16,9 @@ mod sessions;
 use fundpass_core::audit::{Actor, ActorKind, AuditEvent, ChainVerifier, Channel, Outcome};
 use fundpass_core::crypto::{CipherSuite, Field, Keyring, TokenDigest};
 use fundpass_core::flow::{FlowKind, FlowPolicy, FlowRecord};
-use fundpass_core::member::{MemberId, MemberRecord};
+use fundpass_core::member::{Hold, HoldReason, MemberId, MemberRecord, SecurityAnswer};
 use fundpass_core::ports::{AuditStore, MemberStore, OutboxMessage};
-use fundpass_core::session::{ClientKind, SessionRecord};
+use fundpass_core::session::{ClientKind, SessionRecord, SessionScope};
 use fundpass_core::testing::CountingRng;
 use fundpass_store::Store;
 use time::OffsetDateTime;
@@ -54,12 +58,13 @@ pub fn flow(n: u64, member: Option<MemberId>) -> FlowRecord {
     )
 }
 
-/// A live web session `n` of `member`, created at `created`.
+/// A live, full web session `n` of `member`, created at `created`.
 pub fn session(n: u64, member: MemberId, created: OffsetDateTime) -> SessionRecord {
     SessionRecord {
         token: digest(n),
         member_id: member,
         client: ClientKind::Web,
+        scope: SessionScope::Full,
         csrf: format!("csrf-{n}"),
         created_at: created,
         last_seen_at: created,
@@ -67,6 +72,32 @@ pub fn session(n: u64, member: MemberId, created: OffsetDateTime) -> SessionReco
         user_agent: Some("Mozilla/5.0 测试".into()),
         revoked_at: None,
     }
+}
+
+/// A hold on `member` for a login password reset on the web, from `created` to `until`.
+pub fn hold(member: MemberId, created: OffsetDateTime, until: OffsetDateTime) -> Hold {
+    Hold {
+        member_id: member,
+        reason: HoldReason::LoginReset,
+        channel: Channel::Web,
+        created_at: created,
+        until,
+    }
+}
+
+/// `member`'s answers to `questions`, in slot order, with MAC-sized stand-ins seeded
+/// by `seed`.
+pub fn answers(member: MemberId, questions: &[&str], seed: u64) -> Vec<SecurityAnswer> {
+    questions
+        .iter()
+        .zip(1..)
+        .map(|(question, slot)| SecurityAnswer {
+            member_id: member,
+            slot,
+            question: (*question).to_owned(),
+            answer_mac: bytes(seed, 12 + u64::try_from(slot).unwrap(), 32),
+        })
+        .collect()
 }
 
 /// An undelivered message `n` to `phone` saying `text`, due at `due`.

@@ -1,8 +1,10 @@
-//! The `[server]`, `[sms]` and `[portal]` sections of the configuration.
+//! The `[server]`, `[sms]`, `[portal]` and `[face]` sections of the configuration.
 
 use fundpass_core::credentials::LoginPasswordPolicy;
+use fundpass_core::face::{FacePolicy, TrustedFaceKey};
 use fundpass_core::flow::FlowPolicy;
-use fundpass_core::lockout::LoginLockPolicy;
+use fundpass_core::lockout::{LoginLockPolicy, TransactionLockPolicy};
+use fundpass_core::member::HoldPolicy;
 use fundpass_core::portal::{PortalPolicy, SmsLimits, SmsTemplates};
 use fundpass_core::session::SessionPolicy;
 use serde::{Deserialize, Serialize};
@@ -98,6 +100,17 @@ pub struct PortalConfig {
     pub sms_phone_daily: u32,
     pub sms_ip_hourly: u32,
     pub sms_global_hourly: u32,
+    /// Hours a member is on hold after a reset, per channel of the reset.
+    pub hold_hours_web: i64,
+    pub hold_hours_app: i64,
+    pub hold_hours_counter: i64,
+    pub hold_hours_hotline: i64,
+    /// Hours a member is on hold after the phone on file changed.
+    pub hold_hours_phone_change: i64,
+    /// Wrong transaction passwords before a lock until midnight, and before the
+    /// password is disabled until recovered.
+    pub transaction_lock_after: i32,
+    pub transaction_disable_after: i32,
 }
 
 impl Default for PortalConfig {
@@ -117,6 +130,13 @@ impl Default for PortalConfig {
             sms_phone_daily: 10,
             sms_ip_hourly: 20,
             sms_global_hourly: 2_000,
+            hold_hours_web: 24,
+            hold_hours_app: 24,
+            hold_hours_counter: 24,
+            hold_hours_hotline: 24,
+            hold_hours_phone_change: 72,
+            transaction_lock_after: 5,
+            transaction_disable_after: 10,
         }
     }
 }
@@ -142,11 +162,12 @@ impl PortalConfig {
                 code_ttl: Duration::minutes(self.code_minutes),
                 max_wrong_codes: self.code_wrong_max.max(1),
                 resend_after: Duration::seconds(self.code_resend_seconds),
-                max_sends: 5,
+                ..FlowPolicy::default()
             },
             session: SessionPolicy {
                 idle: Duration::minutes(self.session_idle_minutes),
                 absolute: Duration::hours(self.session_absolute_hours),
+                recovery_absolute: Duration::minutes(self.flow_minutes),
             },
             sms: SmsLimits {
                 phone_cooldown: Duration::seconds(self.code_resend_seconds),
@@ -155,9 +176,84 @@ impl PortalConfig {
                 global_hourly: self.sms_global_hourly,
             },
             login_password,
+            transaction_lock: TransactionLockPolicy {
+                lock_after: self.transaction_lock_after.max(1),
+                disable_after: self.transaction_disable_after.max(1),
+                ..TransactionLockPolicy::default()
+            },
+            holds: HoldPolicy {
+                web: Duration::hours(self.hold_hours_web),
+                app: Duration::hours(self.hold_hours_app),
+                counter: Duration::hours(self.hold_hours_counter),
+                hotline: Duration::hours(self.hold_hours_hotline),
+                phone_change: Duration::hours(self.hold_hours_phone_change),
+            },
             login_per_ip: self.login_per_ip_per_10_min,
             login_per_ip_window: Duration::minutes(10),
             dev_mode,
+            ..PortalPolicy::default()
+        })
+    }
+}
+
+/// One face-verification provider key, pinned with its algorithm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaceProviderKey {
+    /// The `kid` the provider puts in its results' header.
+    pub kid: String,
+    /// `EdDSA` (Ed25519) or `ES256` (ECDSA P-256).
+    pub algorithm: String,
+    /// Base64: the 32-byte Ed25519 key, or the SEC1 P-256 point.
+    pub public_key: String,
+}
+
+/// Face verification in the app (forgot both passwords).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FaceConfig {
+    /// Lowest similarity score accepted, between 0 and 1.
+    pub min_score: f64,
+    /// How old a result may be.
+    pub max_age_seconds: i64,
+    /// How far in the future a result's time may be (clock differences).
+    pub max_skew_seconds: i64,
+    /// Trusted provider keys. In dev mode a simulator key is added for /dev/face.
+    pub providers: Vec<FaceProviderKey>,
+}
+
+impl Default for FaceConfig {
+    fn default() -> Self {
+        let d = FacePolicy::default();
+        Self {
+            min_score: d.min_score,
+            max_age_seconds: d.max_age.whole_seconds(),
+            max_skew_seconds: d.max_skew.whole_seconds(),
+            providers: Vec::new(),
+        }
+    }
+}
+
+impl FaceConfig {
+    /// The checks and pinned keys. Dev keys are never accepted from here.
+    pub fn policy(&self) -> anyhow::Result<FacePolicy> {
+        if !(self.min_score.is_finite() && (0.0..=1.0).contains(&self.min_score)) {
+            anyhow::bail!("face.min_score must be between 0 and 1");
+        }
+        let keys = self
+            .providers
+            .iter()
+            .map(|p| {
+                TrustedFaceKey::parse(&p.kid, &p.algorithm, &p.public_key)
+                    .map_err(|e| anyhow::anyhow!("face.providers kid {:?}: {e}", p.kid))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(FacePolicy {
+            keys,
+            max_age: Duration::seconds(self.max_age_seconds.max(1)),
+            max_skew: Duration::seconds(self.max_skew_seconds.max(0)),
+            min_score: self.min_score,
+            accept_dev_keys: false,
         })
     }
 }

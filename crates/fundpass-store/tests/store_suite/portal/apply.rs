@@ -4,11 +4,14 @@ use fundpass_core::crypto::BlindIndex;
 use fundpass_core::flow::FlowState;
 use fundpass_core::member::{CredentialUpdate, LockState, MemberId, MemberStatus, SecretKind};
 use fundpass_core::ports::{
-    AuditStore, ChangeSet, FlowStore, FlowWrite, Health, MemberStore, MemberWrite, OutboxStore,
-    SecretHistoryEntry, SessionStore, SessionWrite, StoreError, ThrottleStore, UnitOfWork,
+    AuditStore, ChangeSet, FlowStore, FlowWrite, Health, HoldStore, MemberStore, MemberWrite,
+    OutboxStore, SecretHistoryEntry, SecurityQuestionStore, SessionStore, SessionWrite, StoreError,
+    ThrottleStore, UnitOfWork,
 };
 
-use super::{event, flow, keyring, members, message, session, verified_chain_length};
+use super::{
+    answers, event, flow, hold, keyring, members, message, session, verified_chain_length,
+};
 use crate::support::{at, backends, bytes};
 
 fn registered(record: &fundpass_core::member::MemberRecord) -> MemberWrite {
@@ -54,6 +57,9 @@ async fn a_change_set_lands_whole_in_one_commit() {
                 "hi",
                 at(5),
             )],
+            holds: vec![hold(member.id, at(5), at(900))],
+            security_answers: answers(member.id, &["first_school", "first_street"], 1),
+            clear_questions: vec![member.id],
             audit: vec![event(5, member.id), event(6, member.id)],
         };
         store.apply(change.clone()).await.unwrap();
@@ -74,6 +80,14 @@ async fn a_change_set_lands_whole_in_one_commit() {
         assert_eq!(sessions, [session(1, member.id, at(5))]);
         assert_eq!(store.throttle(&throttle_key).await.unwrap(), lock);
         assert_eq!(store.recent_messages(10).await.unwrap(), change.outbox);
+        assert_eq!(
+            store.active_holds(member.id, at(5)).await.unwrap(),
+            change.holds
+        );
+        assert_eq!(
+            store.security_answers(member.id).await.unwrap(),
+            change.security_answers
+        );
         assert_eq!(verified_chain_length(store).await, 2);
         Health::ping(store).await.unwrap();
     }
@@ -130,7 +144,7 @@ async fn a_stale_flow_version_undoes_the_member_update_written_before_it() {
         store.apply(insert).await.unwrap();
 
         let verified = fundpass_core::flow::FlowRecord {
-            state: FlowState::CodeVerified,
+            state: FlowState::Verified,
             code_mac: Vec::new(),
             ..started.clone()
         };
@@ -155,7 +169,7 @@ async fn a_stale_flow_version_undoes_the_member_update_written_before_it() {
 
         store.apply(step(started.version)).await.unwrap();
         let stored = store.flow(&started.id).await.unwrap().unwrap();
-        assert_eq!(stored.state, FlowState::CodeVerified);
+        assert_eq!(stored.state, FlowState::Verified);
         assert!(
             stored.code_mac.is_empty(),
             "an empty MAC is stored as empty"

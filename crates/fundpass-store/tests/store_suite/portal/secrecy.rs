@@ -1,15 +1,17 @@
 //! What a database reader sees: digests, MACs and sealed bytes, never a code, a phone,
-//! a captcha answer or a bearer token.
+//! a captcha answer, a security answer, a document number or a bearer token.
 
 use fundpass_core::crypto::{Field, OneTimeCode, OpaqueToken, TokenDigest};
 use fundpass_core::flow::{FlowKind, FlowPolicy, FlowRecord};
+use fundpass_core::member::{SecurityAnswer, normalise_answer};
 use fundpass_core::ports::{
-    CaptchaRecord, CaptchaStore, ChangeSet, FlowWrite, OutboxStore, SessionWrite, UnitOfWork,
+    CaptchaRecord, CaptchaStore, ChangeSet, FlowWrite, OutboxStore, SecurityQuestionStore,
+    SessionWrite, UnitOfWork,
 };
 use fundpass_core::testing::CountingRng;
 use sqlx::{AnyConnection, Row};
 
-use super::{keyring, members, message, session};
+use super::{hold, keyring, members, message, session};
 use crate::support::{at, backends};
 
 /// Every value of every row of `table`, as bytes (text as UTF-8, integers as decimal).
@@ -119,5 +121,71 @@ async fn no_stored_row_holds_a_plaintext_code_phone_answer_or_token() {
         let stored = store.recent_messages(1).await.unwrap().remove(0);
         assert_eq!(ring.open(Field::Phone, &stored.to).unwrap(), phone);
         assert_eq!(ring.open(Field::Message, &stored.body).unwrap(), text);
+    }
+}
+
+#[tokio::test]
+async fn security_answers_holds_and_recovery_flows_hold_no_plaintext_answer_or_document() {
+    for db in backends().await {
+        let store = &db.store;
+        let ring = keyring();
+        let member = members(store, 1).await.remove(0);
+        let spoken = ["Beijing No. 4 Middle School", "Xiao Ming"];
+        let document = "110101199003074514";
+        let flow_nonce = "n-4f2c9a7d1e8c";
+
+        let answers: Vec<_> = ["first_school", "childhood_friend"]
+            .into_iter()
+            .zip(spoken)
+            .zip(1..)
+            .map(|((question, answer), slot)| SecurityAnswer {
+                member_id: member.id,
+                slot,
+                question: question.to_owned(),
+                answer_mac: ring
+                    .answer_mac("security_question", &normalise_answer(answer))
+                    .to_vec(),
+            })
+            .collect();
+        let subject = ring.answer_mac("face_login", &format!("resident_id:{document}"));
+        let face = FlowRecord::face_pending(
+            OpaqueToken::generate(&CountingRng::default()).digest(),
+            Some(member.id),
+            subject.to_vec(),
+            flow_nonce.to_owned(),
+            at(0),
+            &FlowPolicy::default(),
+        );
+        let change = ChangeSet {
+            flows: vec![FlowWrite::Insert(face)],
+            holds: vec![hold(member.id, at(0), at(100))],
+            security_answers: answers.clone(),
+            ..ChangeSet::default()
+        };
+        store.apply(change).await.unwrap();
+
+        let mut raw = db.raw().await;
+        let mut values = Vec::new();
+        for table in ["security_answers", "member_holds", "flows"] {
+            values.extend(raw_values(&mut raw, table).await);
+        }
+        for secret in spoken.iter().map(|a| normalise_answer(a)).chain([
+            "Beijing".to_owned(),
+            "Xiao".to_owned(),
+            document.to_owned(),
+            document[6..14].to_owned(),
+        ]) {
+            assert!(
+                !holds(&values, secret.as_bytes()),
+                "{secret:?} is stored in plaintext"
+            );
+        }
+        // The inspection itself sees the question codes, the MACs, the hold and the nonce.
+        assert!(holds(&values, b"childhood_friend"));
+        assert!(holds(&values, &answers[0].answer_mac));
+        assert!(holds(&values, &subject));
+        assert!(holds(&values, b"login_reset"));
+        assert!(holds(&values, flow_nonce.as_bytes()));
+        assert_eq!(store.security_answers(member.id).await.unwrap(), answers);
     }
 }

@@ -1,7 +1,7 @@
 //! Sessions: listing, activity, and ending one or all of a member's sessions.
 
 use fundpass_core::ports::{ChangeSet, SessionStore, SessionWrite, UnitOfWork};
-use fundpass_core::session::ClientKind;
+use fundpass_core::session::{ClientKind, SessionScope};
 
 use super::{digest, members, session};
 use crate::support::{at, backends};
@@ -131,5 +131,47 @@ async fn touching_a_session_only_moves_its_last_activity_forward() {
             "a late request does not move it back"
         );
         store.touch_session(&digest(2), at(60)).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_recovery_session_stays_one_and_sessions_stored_without_a_scope_are_full() {
+    for db in backends().await {
+        let store = &db.store;
+        let alice = members(store, 1).await[0].id;
+        let mut face = session(1, alice, at(0));
+        face.client = ClientKind::App;
+        face.scope = SessionScope::Recovery;
+        let change = ChangeSet {
+            sessions: vec![SessionWrite::Insert(face.clone())],
+            ..ChangeSet::default()
+        };
+        store.apply(change).await.unwrap();
+        assert_eq!(store.session(&digest(1)).await.unwrap(), Some(face.clone()));
+        assert_eq!(store.member_sessions(alice).await.unwrap(), [face]);
+
+        // A row written before scopes existed (no scope given) is a full login; a scope
+        // the schema does not know is refused.
+        let mut raw = db.raw().await;
+        sqlx::query(
+            "INSERT INTO sessions (token_digest, member_id, client, csrf, created_at, \
+             last_seen_at) VALUES ($1, $2, 'web', 'c', 0, 0)",
+        )
+        .bind(&digest(2).0[..])
+        .bind(alice.0)
+        .execute(&mut raw)
+        .await
+        .unwrap();
+        let old = store.session(&digest(2)).await.unwrap().unwrap();
+        assert_eq!(old.scope, SessionScope::Full);
+        let refused = sqlx::query(
+            "INSERT INTO sessions (token_digest, member_id, client, scope, csrf, created_at, \
+             last_seen_at) VALUES ($1, $2, 'web', 'admin', 'c', 0, 0)",
+        )
+        .bind(&digest(3).0[..])
+        .bind(alice.0)
+        .execute(&mut raw)
+        .await;
+        assert!(refused.is_err(), "an unknown scope is stored");
     }
 }

@@ -1,0 +1,71 @@
+//! [`HoldStore`] over `member_holds`, and the hold writes of a unit of work. Holds are
+//! only ever appended: one ends when its `until` passes, so the table is also the
+//! record of every hold placed.
+
+use async_trait::async_trait;
+use fundpass_core::audit::Channel;
+use fundpass_core::member::{Hold, HoldReason, MemberId};
+use fundpass_core::ports::{HoldStore, StoreError};
+use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
+
+use crate::codec::{from_micros, micros};
+use crate::connect::Store;
+use crate::errors::{bad_value, db_error};
+use crate::members::column;
+
+#[async_trait]
+impl HoldStore for Store {
+    /// Holds whose `until` is after `now`; the newest placed first (ties: the later
+    /// insert first).
+    async fn active_holds(
+        &self,
+        member: MemberId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Hold>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT member_id, reason, channel, created_at, until FROM member_holds \
+             WHERE member_id = $1 AND until > $2 ORDER BY created_at DESC, id DESC",
+        )
+        .bind(member.0)
+        .bind(micros(now))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter().map(hold_from_row).collect()
+    }
+}
+
+/// Places a hold inside a unit of work, guarded by the member's existence as secret
+/// history is, so an unknown member is `NotFound` on both backends.
+pub(crate) async fn insert_hold(conn: &mut AnyConnection, hold: &Hold) -> Result<(), StoreError> {
+    let done = sqlx::query(
+        "INSERT INTO member_holds (member_id, reason, channel, created_at, until) \
+         SELECT id, $2, $3, $4, $5 FROM members WHERE id = $1",
+    )
+    .bind(hold.member_id.0)
+    .bind(hold.reason.code())
+    .bind(hold.channel.code())
+    .bind(micros(hold.created_at))
+    .bind(micros(hold.until))
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+fn hold_from_row(row: &AnyRow) -> Result<Hold, StoreError> {
+    let reason: String = column(row, "reason")?;
+    let channel: String = column(row, "channel")?;
+    Ok(Hold {
+        member_id: MemberId(column(row, "member_id")?),
+        reason: HoldReason::from_code(&reason).ok_or_else(|| bad_value("hold reason"))?,
+        channel: Channel::from_code(&channel).ok_or_else(|| bad_value("hold channel"))?,
+        created_at: from_micros(column(row, "created_at")?)?,
+        until: from_micros(column(row, "until")?)?,
+    })
+}
