@@ -261,6 +261,47 @@ async fn unsigned_garbage_uses_up_a_flow_but_never_locks_the_document() {
     // Nine rejected posts by anyone, and the member can still log in by face.
     let token = api.face_login(&WANG).await;
     assert!(!token.is_empty());
+    // The address that posted them may have one more refused this hour, then waits.
+    let (flow, _) = api.face_challenge(WANG.id_number).await;
+    api.face_complete(&flow, "garbage")
+        .await
+        .assert_error(400, "face_rejected");
+    let (flow, _) = api.face_challenge(WANG.id_number).await;
+    api.face_complete(&flow, "garbage")
+        .await
+        .assert_error(429, "rate_limited");
+}
+
+#[tokio::test]
+async fn results_for_another_person_never_lock_the_document() {
+    let app = app_with_registered(&WANG).await;
+    seed(&app, &LI).await;
+    let api = Api::new(&app);
+    for _ in 0..3 {
+        let (flow, nonce) = api.face_challenge(WANG.id_number).await;
+        // A genuine, live, high-scoring result — for someone else's document.
+        let theirs = api.dev_face_result(&nonce, LI.id_number, json!({})).await;
+        let reply = api.face_complete(&flow, &theirs).await;
+        reply.assert_error(400, "face_rejected");
+        assert_eq!(reply.json()["error"]["details"]["reason"], "wrong_subject");
+    }
+    let token = api.face_login(&WANG).await;
+    assert!(!token.is_empty(), "the member can still log in by face");
+}
+
+#[tokio::test]
+async fn a_result_for_an_unregistered_document_reads_like_a_members_until_it_is_valid() {
+    let app = app_with_registered(&WANG).await;
+    let api = Api::new(&app);
+    // Someone else's valid result posted to a flow: for a member's document and for a
+    // document nobody registered, the answer is the same.
+    for id_number in [WANG.id_number, STRANGER.id_number] {
+        let (flow, nonce) = api.face_challenge(id_number).await;
+        let mine = api.dev_face_result(&nonce, LI.id_number, json!({})).await;
+        let reply = api.face_complete(&flow, &mine).await;
+        reply.assert_error(400, "face_rejected");
+        assert_eq!(reply.json()["error"]["details"]["reason"], "wrong_subject");
+    }
 }
 
 #[tokio::test]
@@ -283,6 +324,8 @@ async fn each_forged_or_unfit_result_is_refused_with_its_own_reason() {
         Forgery::Garbage,
     ];
     for forgery in forgeries {
+        // A new hour each time: one address may have 10 results refused per hour.
+        app.clock.advance(Duration::hours(1));
         let (flow, nonce) = api.face_challenge(WANG.id_number).await;
         let forged = forgery.result(&api, &nonce).await;
         let reply = api.face_complete(&flow, &forged).await;

@@ -425,3 +425,115 @@ async fn a_reset_notice_is_delivered_once_through_a_failing_gateway() {
     );
     assert!(row.delivered_at.is_some());
 }
+
+#[tokio::test]
+async fn an_unfinished_recovery_changes_nothing_on_the_account() {
+    use fundpass_core::ports::{HoldStore as _, MemberStore as _};
+    let app = app_with_registered(&WANG).await;
+    let api = Api::new(&app);
+    let token = api.token_for(&WANG).await;
+    let account = fundpass_core::member::AccountNumber::parse(WANG.account).unwrap();
+    let before = app
+        .store
+        .member_by_account(&account)
+        .await
+        .unwrap()
+        .unwrap();
+
+    // Forgotten login password: identified and proven, never completed.
+    let flow = api.forgot_login_flow(&WANG).await;
+    let reply = api.verify_forgot_login(&flow, TRANSACTION_PASSWORD).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    // Forgotten transaction password: code sent and entered, never completed.
+    let (flow, code) = api.flow_with_code(&token, &WANG).await;
+    let reply = api.submit_recovery_code(&token, &flow, &code).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+
+    let after = app.store.member_by_id(before.id).await.unwrap().unwrap();
+    assert_eq!(after.login_hash, before.login_hash);
+    assert_eq!(after.transaction_hash, before.transaction_hash);
+    assert_eq!(after.status, before.status);
+    assert!(
+        app.store
+            .active_holds(before.id, app.clock_now())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let me = api.get_as(&token, "/api/v1/me").await;
+    assert_eq!(me.status, 200, "the session is still alive: {}", me.text);
+    assert!(
+        !app.sms_to(WANG.phone)
+            .await
+            .iter()
+            .any(|t| t.contains("重置")),
+        "no reset notice before a reset"
+    );
+}
+
+/// What the forgotten-login-password proof step answers never depends on whether
+/// the name typed was the member's: failures count against the document.
+#[tokio::test]
+async fn the_proof_step_answers_the_same_whichever_name_was_typed() {
+    let mut transcripts = Vec::new();
+    for wrong_name_first in [false, true] {
+        let app = app_with_registered(&WANG).await;
+        let api = Api::new(&app);
+        let (first, second) = if wrong_name_first {
+            ("王小二", WANG.name)
+        } else {
+            (WANG.name, "王小二")
+        };
+        let (four, fifth) = five_wrong_proofs(&api, first, WANG.id_number).await;
+        let mut transcript: Vec<(u16, String)> = four
+            .iter()
+            .chain([&fifth])
+            .map(|r| (r.status, r.json()["error"]["code"].to_string()))
+            .collect();
+        let reply = api.start_forgot_login(second, WANG.id_number).await;
+        let flow = reply.json()["flow"].as_str().unwrap().to_owned();
+        let reply = api.verify_forgot_login(&flow, TRANSACTION_PASSWORD).await;
+        transcript.push((reply.status, reply.json()["error"]["code"].to_string()));
+        transcripts.push(transcript);
+    }
+    assert_eq!(transcripts[0], transcripts[1]);
+    assert_eq!(
+        transcripts[0][5],
+        (423, "\"transaction_locked\"".to_owned())
+    );
+}
+
+/// A member whose transaction password is locked by failures elsewhere is not tried,
+/// and the answer is the one a stranger gets.
+#[tokio::test]
+async fn a_member_locked_elsewhere_reads_like_a_stranger() {
+    use fundpass_core::member::CredentialUpdate;
+    use fundpass_core::ports::MemberStore as _;
+    let app = app_with_registered(&WANG).await;
+    seed(&app, &STRANGER).await;
+    let api = Api::new(&app);
+    let account = fundpass_core::member::AccountNumber::parse(WANG.account).unwrap();
+    let member = app
+        .store
+        .member_by_account(&account)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut update = CredentialUpdate::from_record(&member, app.clock_now());
+    update.transaction_lock.failures = 5;
+    update.transaction_lock.locked_until = Some(app.clock_now() + Duration::hours(3));
+    app.store
+        .update_credentials(member.id, member.version, &update)
+        .await
+        .unwrap();
+
+    let mut answers = Vec::new();
+    for person in [&WANG, &STRANGER] {
+        let flow = api.forgot_login_flow(person).await;
+        let reply = api.verify_forgot_login(&flow, TRANSACTION_PASSWORD).await;
+        assert_eq!(reply.status, 400, "{}", reply.text);
+        answers.push(without(&reply, &[]));
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert!(answers[0].contains("not_verified"), "{}", answers[0]);
+}

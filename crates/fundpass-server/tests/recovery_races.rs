@@ -33,6 +33,7 @@ const PHONE: &str = "13800000001";
 struct Backend {
     label: &'static str,
     portal: Portal,
+    clock: Arc<FixedClock>,
     store: Store,
     keyring: Arc<Keyring>,
     _dir: Option<tempfile::TempDir>,
@@ -55,22 +56,23 @@ impl Backend {
     }
 }
 
-async fn portal_on(url: &str) -> (Portal, Store, Arc<Keyring>) {
+async fn portal_on(url: &str) -> (Portal, Arc<FixedClock>, Store, Arc<Keyring>) {
     let store = Store::connect(url).await.unwrap();
     store.migrate().await.unwrap();
     let keyring = Arc::new(Keyring::generate(CipherSuite::Aes256Gcm, &OsSecrets));
+    let clock = Arc::new(FixedClock::at(datetime!(2026-11-23 02:00 UTC)));
     let portal = Portal {
         store: Arc::new(store.clone()),
         limiter: Arc::new(store.clone()),
         pool: Arc::new(HashPool::new(2, 256)),
         keyring: keyring.clone(),
         hasher: Arc::new(PasswordHasher::new(FAST).unwrap()),
-        clock: Arc::new(FixedClock::at(datetime!(2026-11-23 02:00 UTC))),
+        clock: clock.clone(),
         rng: Arc::new(OsSecrets),
         policy: PortalPolicy::default(),
         templates: SmsTemplates::default(),
     };
-    (portal, store, keyring)
+    (portal, clock, store, keyring)
 }
 
 /// SQLite always; PostgreSQL too when configured (each on a new database).
@@ -78,10 +80,11 @@ async fn backends() -> Vec<Backend> {
     sqlx::any::install_default_drivers();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("races.db").display());
-    let (portal, store, keyring) = portal_on(&url).await;
+    let (portal, clock, store, keyring) = portal_on(&url).await;
     let mut out = vec![Backend {
         label: "sqlite",
         portal,
+        clock,
         store,
         keyring,
         _dir: Some(dir),
@@ -99,10 +102,11 @@ async fn backends() -> Vec<Backend> {
         let base = admin_url
             .rsplit_once('/')
             .map_or(admin_url.as_str(), |(b, _)| b);
-        let (portal, store, keyring) = portal_on(&format!("{base}/{name}")).await;
+        let (portal, clock, store, keyring) = portal_on(&format!("{base}/{name}")).await;
         out.push(Backend {
             label: "postgres",
             portal,
+            clock,
             store,
             keyring,
             _dir: None,
@@ -304,6 +308,68 @@ async fn parallel_wrong_transaction_passwords_in_separate_flows_all_count() {
         assert_eq!(
             member.transaction_lock.failures, 4,
             "{}: no parallel failure was lost",
+            b.label
+        );
+        b.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_wrong_codes_across_flows_never_get_past_the_members_counter() {
+    for b in backends().await {
+        let auth = registered(&b).await;
+        let mut flows = Vec::new();
+        for _ in 0..4 {
+            let started = b
+                .portal
+                .start_forgot_transaction(&auth, &identify(), &ctx())
+                .await
+                .unwrap();
+            let flow = started.flow.expose().to_owned();
+            b.clock.advance(time::Duration::seconds(61));
+            b.portal
+                .send_forgot_transaction_code(&auth, &flow, PHONE, &ctx())
+                .await
+                .unwrap();
+            let code = last_code(&b).await;
+            let wrong = if code == "000000" { "000001" } else { "000000" };
+            flows.push((flow, wrong.to_owned()));
+        }
+        // Every flow's wrong code at once, round after round, until the member's
+        // counter locks: a wrong answer is only ever given for a counted failure.
+        let mut wrong_answers = 0;
+        let mut locked = false;
+        for _ in 0..20 {
+            let tasks: Vec<_> = flows
+                .iter()
+                .cloned()
+                .map(|(flow, wrong)| {
+                    let (portal, auth) = (b.portal.clone(), auth.clone());
+                    tokio::spawn(async move {
+                        portal
+                            .submit_forgot_transaction_code(&auth, &flow, &wrong, &ctx())
+                            .await
+                    })
+                })
+                .collect();
+            for t in tasks {
+                match t.await.unwrap() {
+                    Err(RecoveryError::Flow(fundpass_core::flow::FlowError::WrongCode {
+                        ..
+                    })) => wrong_answers += 1,
+                    Err(RecoveryError::CodesLocked { .. }) => locked = true,
+                    Err(RecoveryError::Conflict) => {}
+                    other => panic!("{}: unexpected {other:?}", b.label),
+                }
+            }
+            if locked {
+                break;
+            }
+        }
+        assert!(locked, "{}: the member's counter locked", b.label);
+        assert!(
+            wrong_answers <= 4,
+            "{}: {wrong_answers} wrong codes answered before the lock at 5",
             b.label
         );
         b.cleanup().await;

@@ -59,7 +59,7 @@ impl UnitOfWork for Store {
         // Stable sorts: writes to one key keep their order.
         members.sort_by_key(|m| m.id.0);
         flows.sort_by_key(|f| flow_key(f).0);
-        throttles.sort_by(|a, b| a.0.cmp(&b.0));
+        throttles.sort_by(|a, b| a.key.cmp(&b.key));
         security_answers.sort_by_key(|a| (a.member_id.0, a.slot));
         let mut cleared: Vec<i64> = cleared
             .iter()
@@ -85,8 +85,8 @@ impl UnitOfWork for Store {
         for s in &sessions {
             write_session(&mut tx, s).await?;
         }
-        for (key, state) in &throttles {
-            write_throttle(&mut tx, key, state).await?;
+        for write in &throttles {
+            write_throttle(&mut tx, write).await?;
         }
         for message in &outbox {
             insert_message(&mut tx, message).await?;

@@ -130,18 +130,14 @@ pub enum FaceRejection {
 }
 
 impl FaceRejection {
-    /// Whether the result was signed by a trusted provider key and refused only for
-    /// what it says (wrong nonce, too old, another person, not live, low score), as
-    /// opposed to being unreadable, unsigned or signed by an unknown key.
-    pub fn provider_signed(self) -> bool {
-        !matches!(
-            self,
-            Self::Malformed
-                | Self::UnknownKey
-                | Self::AlgorithmMismatch
-                | Self::BadSignature
-                | Self::DevKeyRefused
-        )
+    /// Whether the rejection counts against the document the flow was started for:
+    /// only when the provider compared a live check against that very document for
+    /// this flow, just now, and the face did not pass (not live, or a low score).
+    /// Unsigned or foreign results, another flow's nonce, stale results and results
+    /// for another person count against the flow and the client address only, so
+    /// that nobody can lock a member out of face login with results of their own.
+    pub fn counts_against_document(self) -> bool {
+        matches!(self, Self::LivenessFailed | Self::LowScore)
     }
 
     /// A stable snake_case code for audit rows and API error envelopes.

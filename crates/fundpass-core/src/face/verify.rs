@@ -76,6 +76,20 @@ impl FacePolicy {
         expected_subject: &str,
         now: OffsetDateTime,
     ) -> Result<FaceClaims, FaceRejection> {
+        self.verify_with(token, expected_nonce, now, |subject| {
+            bool::from(subject.as_bytes().ct_eq(expected_subject.as_bytes()))
+        })
+    }
+
+    /// [`Self::verify`] with the subject check left to `subject_matches`, for callers
+    /// that keep only a keyed digest of the expected subject, never the subject itself.
+    pub fn verify_with(
+        &self,
+        token: &str,
+        expected_nonce: &str,
+        now: OffsetDateTime,
+        subject_matches: impl FnOnce(&str) -> bool,
+    ) -> Result<FaceClaims, FaceRejection> {
         let parsed = Parsed::from_token(token).ok_or(FaceRejection::Malformed)?;
         let key = self
             .keys
@@ -102,7 +116,7 @@ impl FacePolicy {
         if now - parsed.issued_at > self.max_age {
             return Err(FaceRejection::Stale);
         }
-        if !bool::from(claims.sub.as_bytes().ct_eq(expected_subject.as_bytes())) {
+        if !subject_matches(&claims.sub) {
             return Err(FaceRejection::WrongSubject);
         }
         if !claims.liveness {

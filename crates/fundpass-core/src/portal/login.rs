@@ -16,7 +16,8 @@ use crate::member::{
     AccountNumber, CredentialUpdate, LockState, MemberId, MemberRecord, MemberStatus,
 };
 use crate::ports::{
-    ChangeSet, MemberWrite, PoolBusy, RateDecision, SessionWrite, StoreError, run_on_pool,
+    ChangeSet, MemberWrite, PoolBusy, RateDecision, SessionWrite, StoreError, ThrottleWrite,
+    run_on_pool,
 };
 use crate::session::ClientKind;
 
@@ -232,7 +233,11 @@ impl Portal {
                         update,
                     });
                 }
-                Subject::Unknown(key) => change.throttles.push((key.clone(), next.clone())),
+                Subject::Unknown(key) => change.throttles.push(ThrottleWrite {
+                    key: key.clone(),
+                    expected: lock.clone(),
+                    next: next.clone(),
+                }),
             }
             match (self.store.apply(change).await, &subject) {
                 (Ok(()), _) => {
@@ -249,6 +254,12 @@ impl Portal {
                         .ok_or(LoginError::InvalidCredentials)?;
                     lock = fresh.login_lock.clone();
                     subject = Subject::Member(Box::new(fresh));
+                    if let Gate::Locked { until } = self.policy.login_lock.gate(&lock, now) {
+                        return Err(LoginError::Locked { until });
+                    }
+                }
+                (Err(StoreError::Conflict), Subject::Unknown(key)) => {
+                    lock = self.store.throttle(key).await?;
                     if let Gate::Locked { until } = self.policy.login_lock.gate(&lock, now) {
                         return Err(LoginError::Locked { until });
                     }

@@ -11,7 +11,8 @@ pub use members::{MemberImport, MemberStore};
 pub use portal::{
     CaptchaRecord, CaptchaStore, ChangeSet, CpuPool, FlowStore, FlowWrite, Health, HoldStore,
     MemberWrite, PoolBusy, PortalStore, RateDecision, RateLimiter, SecretHistoryEntry,
-    SecurityQuestionStore, SessionStore, SessionWrite, ThrottleStore, UnitOfWork, run_on_pool,
+    SecurityQuestionStore, SessionStore, SessionWrite, ThrottleStore, ThrottleWrite, UnitOfWork,
+    run_on_pool,
 };
 pub use sms::{OutboxMessage, OutboxStore, SmsError, SmsSender};
 

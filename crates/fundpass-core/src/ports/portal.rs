@@ -130,6 +130,16 @@ pub enum FlowWrite {
     },
 }
 
+/// A failure counter write that lands only if the counter still holds `expected`
+/// (compare and set), so parallel failures are each counted or refused with
+/// [`StoreError::Conflict`], never silently lost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThrottleWrite {
+    pub key: BlindIndex,
+    pub expected: LockState,
+    pub next: LockState,
+}
+
 /// A session write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SessionWrite {
@@ -154,7 +164,7 @@ pub struct ChangeSet {
     pub history: Vec<SecretHistoryEntry>,
     pub flows: Vec<FlowWrite>,
     pub sessions: Vec<SessionWrite>,
-    pub throttles: Vec<(BlindIndex, LockState)>,
+    pub throttles: Vec<ThrottleWrite>,
     pub outbox: Vec<OutboxMessage>,
     pub holds: Vec<Hold>,
     /// Replaces all of a member's security questions with these (same member in

@@ -10,16 +10,18 @@
 
 use time::{Duration, OffsetDateTime};
 
+use subtle::ConstantTimeEq as _;
+
 use super::{RecoveryError, china_today};
 use crate::audit::Outcome;
 use crate::crypto::{BlindIndex, OpaqueToken};
 use crate::face::{FaceRejection, subject_hash};
-use crate::flow::{FlowKind, FlowRecord, FlowState};
+use crate::flow::{FlowError, FlowKind, FlowRecord, FlowState};
 use crate::identity::{IdNumber, IdType};
 use crate::lockout::Gate;
 use crate::member::{LockState, MemberStatus};
 use crate::portal::{LoginSuccess, Portal, RequestContext};
-use crate::ports::{ChangeSet, FlowWrite, RateDecision, SessionWrite, StoreError};
+use crate::ports::{ChangeSet, FlowWrite, RateDecision, SessionWrite, StoreError, ThrottleWrite};
 use crate::session::{ClientKind, SessionScope};
 
 const KIND: FlowKind = FlowKind::FaceLogin;
@@ -27,6 +29,10 @@ const SUBJECT: &str = "face-login-identifier";
 
 /// Face logins one client address may start per hour.
 pub const FACE_STARTS_PER_IP_HOUR: u32 = 30;
+
+/// Refused face results one client address may post per hour before it is told to
+/// wait (results refused for the flow only, such as another person's, count here).
+pub const FACE_FAILURES_PER_IP_HOUR: u32 = 10;
 
 /// A face-login challenge: the flow id the app keeps, and the nonce the provider must
 /// put in its signed result.
@@ -56,7 +62,7 @@ impl Portal {
         }
         let id = IdNumber::parse(id_type, id_number, china_today(now))
             .map_err(RecoveryError::BadIdNumber)?;
-        let key = self.subject_key(SUBJECT, &id);
+        let key = self.face_subject_key(&subject_hash(id.id_type(), id.normalised()));
         let counter = self
             .store
             .throttle(&BlindIndex::from_bytes(key.clone()))
@@ -94,22 +100,17 @@ impl Portal {
     ) -> Result<LoginSuccess, RecoveryError> {
         let (_, record) = self.load_flow_of(flow, KIND).await?;
         let now = self.clock.now();
-        let member = match record.member_id {
-            Some(id) => self.store.member_by_id(id).await?,
-            None => None,
-        };
-        let expected_subject = match &member {
-            Some(m) => {
-                let facts = self.member_facts(m)?;
-                subject_hash(m.id_type, &facts.id_number)
-            }
-            None => String::new(),
-        };
         let nonce = record.nonce.clone().unwrap_or_default();
+        let expected = record.subject_key.clone().unwrap_or_default();
+        // The same check for every flow, whether or not the document is a member's:
+        // the result must be for the document the flow was started for (only a keyed
+        // digest of it is stored).
         let verdict = self
             .policy
             .face
-            .verify(result, &nonce, &expected_subject, now);
+            .verify_with(result, &nonce, now, |subject| {
+                bool::from(self.face_subject_key(subject).ct_eq(expected.as_slice()))
+            });
         if matches!(record.state, FlowState::Verified | FlowState::Completed) {
             // The flow's one result was used already: a second presentation is a
             // replay, whatever else is wrong with it.
@@ -122,66 +123,33 @@ impl Portal {
                 .await?;
             return Err(RecoveryError::FaceReplayed);
         }
-        let key = BlindIndex::from_bytes(record.subject_key.clone().unwrap_or_default());
+        let key = BlindIndex::from_bytes(expected.clone());
         let counter = self.store.throttle(&key).await?;
         if let Gate::Locked { until } = self.policy.face_lock.gate(&counter, now) {
             self.face_audit(&record, Outcome::Denied, "locked", ctx)
                 .await?;
             return Err(RecoveryError::FaceAttemptsExhausted { until: Some(until) });
         }
-        let verdict = match (verdict, &member) {
-            (Ok(claims), Some(m)) if m.status == MemberStatus::Registered => Ok((claims, m)),
-            (Ok(_), _) | (Err(FaceRejection::WrongSubject), None) => Err(None),
+        let member = match record.member_id {
+            Some(id) => self
+                .store
+                .member_by_id(id)
+                .await?
+                .filter(|m| m.status == MemberStatus::Registered),
+            None => None,
+        };
+        let verdict = match (verdict, member) {
+            (Ok(claims), Some(m)) => Ok((claims, m)),
+            (Ok(_), None) => Err(None),
             (Err(rejection), _) => Err(Some(rejection)),
         };
         let (next, step) = record.enter_face_result(verdict.is_ok(), now, &self.policy.flow);
         let (claims, member) = match verdict {
             Ok(ok) => ok,
             Err(rejection) => {
-                // Only a result signed by a trusted provider counts against the
-                // document: garbage posted by anyone must not lock a member out of
-                // face login (it still uses up the flow's attempts).
-                let counted = if rejection.is_none_or(FaceRejection::provider_signed) {
-                    self.policy.face_lock.after_failure(&counter, now)
-                } else {
-                    counter.clone()
-                };
-                let reason = rejection.map_or("not_eligible", FaceRejection::code);
-                let mut change = ChangeSet {
-                    throttles: if counted == counter {
-                        Vec::new()
-                    } else {
-                        vec![(key, counted.clone())]
-                    },
-                    audit: vec![
-                        self.recovery_event("face.result", Outcome::Failure, record.member_id, ctx)
-                            .details(serde_json::json!({"reason": reason})),
-                    ],
-                    ..ChangeSet::default()
-                };
-                if next != record {
-                    change.flows.push(FlowWrite::Update {
-                        record: next.clone(),
-                        expected_version: record.version,
-                    });
-                }
-                self.store.apply(change).await?;
-                if let Some(until) = counted.locked_until {
-                    return Err(RecoveryError::FaceAttemptsExhausted { until: Some(until) });
-                }
-                if let Err(crate::flow::FlowError::Dead) = step {
-                    return Err(RecoveryError::FaceAttemptsExhausted { until: None });
-                }
-                if let Err(
-                    e @ (crate::flow::FlowError::Expired | crate::flow::FlowError::WrongStep),
-                ) = step
-                {
-                    return Err(RecoveryError::Flow(e));
-                }
-                return Err(match rejection {
-                    Some(r) => RecoveryError::Face(r),
-                    None => RecoveryError::FaceNotEligible,
-                });
+                return Err(self
+                    .face_failed(&record, next, step, rejection, &key, &counter, ctx)
+                    .await);
             }
         };
         step.map_err(RecoveryError::from_flow)?;
@@ -198,7 +166,11 @@ impl Portal {
             }));
         let mut throttles = Vec::new();
         if counter != LockState::default() {
-            throttles.push((key, LockState::default()));
+            throttles.push(ThrottleWrite {
+                key,
+                expected: counter,
+                next: LockState::default(),
+            });
         }
         self.store
             .apply(ChangeSet {
@@ -218,6 +190,77 @@ impl Portal {
             member_id: member.id,
             expires_at: now + self.policy.session.recovery_absolute,
         })
+    }
+
+    /// The keyed digest of a face subject (the provider's hash of a document).
+    fn face_subject_key(&self, subject: &str) -> Vec<u8> {
+        self.keyring.answer_mac(SUBJECT, subject).to_vec()
+    }
+
+    /// Records a refused result and says why it was refused. `rejection` is `None`
+    /// for a valid result for someone who cannot use face login.
+    #[allow(clippy::too_many_arguments)]
+    async fn face_failed(
+        &self,
+        record: &FlowRecord,
+        next: FlowRecord,
+        step: Result<(), FlowError>,
+        rejection: Option<FaceRejection>,
+        key: &BlindIndex,
+        counter: &LockState,
+        ctx: &RequestContext,
+    ) -> RecoveryError {
+        let now = self.clock.now();
+        let counted = if rejection.is_some_and(FaceRejection::counts_against_document) {
+            self.policy.face_lock.after_failure(counter, now)
+        } else {
+            counter.clone()
+        };
+        let ip_key = format!("face-fail:ip:{}", ctx.ip.as_deref().unwrap_or("unknown"));
+        let by_address = match self
+            .limiter
+            .hit(&ip_key, Duration::hours(1), FACE_FAILURES_PER_IP_HOUR, now)
+            .await
+        {
+            Ok(decision) => decision,
+            Err(e) => return e.into(),
+        };
+        let reason = rejection.map_or("not_eligible", FaceRejection::code);
+        let mut change = ChangeSet {
+            audit: vec![
+                self.recovery_event("face.result", Outcome::Failure, record.member_id, ctx)
+                    .details(serde_json::json!({"reason": reason})),
+            ],
+            ..ChangeSet::default()
+        };
+        if counted != *counter {
+            change.throttles.push(ThrottleWrite {
+                key: key.clone(),
+                expected: counter.clone(),
+                next: counted.clone(),
+            });
+        }
+        if next != *record {
+            change.flows.push(FlowWrite::Update {
+                record: next,
+                expected_version: record.version,
+            });
+        }
+        if let Err(e) = self.store.apply(change).await {
+            return e.into();
+        }
+        match (counted.locked_until, step, by_address, rejection) {
+            (Some(until), _, _, _) => RecoveryError::FaceAttemptsExhausted { until: Some(until) },
+            (_, Err(FlowError::Dead), _, _) => RecoveryError::FaceAttemptsExhausted { until: None },
+            (_, Err(e @ (FlowError::Expired | FlowError::WrongStep)), _, _) => {
+                RecoveryError::Flow(e)
+            }
+            (_, _, RateDecision::Limited { retry_after }, _) => {
+                RecoveryError::RateLimited { retry_after }
+            }
+            (_, _, _, Some(r)) => RecoveryError::Face(r),
+            (_, _, _, None) => RecoveryError::FaceNotEligible,
+        }
     }
 
     async fn face_audit(

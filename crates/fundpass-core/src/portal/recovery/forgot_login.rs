@@ -8,12 +8,15 @@
 
 use super::{NewSecret, RecoveryError, RecoveryIdentify, RecoveryStarted};
 use crate::audit::Outcome;
+use crate::crypto::BlindIndex;
 use crate::crypto::OpaqueToken;
 use crate::flow::{FlowKind, FlowRecord, FlowState};
 use crate::lockout::Gate;
 use crate::member::{CredentialUpdate, LockState, MemberRecord, MemberStatus, SecretKind};
 use crate::portal::{Portal, RequestContext};
-use crate::ports::{ChangeSet, FlowWrite, MemberWrite, StoreError, run_on_pool};
+use crate::ports::{
+    ChangeSet, FlowWrite, MemberWrite, RateDecision, StoreError, ThrottleWrite, run_on_pool,
+};
 
 const KIND: FlowKind = FlowKind::ForgotLogin;
 const SUBJECT: &str = "forgot-login-identifier";
@@ -27,6 +30,9 @@ impl Portal {
     ) -> Result<RecoveryStarted, RecoveryError> {
         let now = self.clock.now();
         let (name, id) = self.parse_identify(input)?;
+        if let RateDecision::Limited { retry_after } = self.recovery_ip_limit(ctx).await? {
+            return Err(RecoveryError::RateLimited { retry_after });
+        }
         let matched = self
             .registered_holder(&id)
             .await?
@@ -51,6 +57,13 @@ impl Portal {
     }
 
     /// The proof step: the transaction password.
+    ///
+    /// Every attempt counts against the document typed (a counter keyed by a MAC of
+    /// it, whatever the name), and also against the member's own transaction-password
+    /// lock when name and document matched. Only the document's counter decides what
+    /// the client is told, so the answers never depend on whether the name was right;
+    /// a member whose own lock is closed (after failures elsewhere) is not tried and
+    /// gets the same "could not be verified".
     pub async fn verify_forgot_login(
         &self,
         flow: &str,
@@ -59,30 +72,21 @@ impl Portal {
     ) -> Result<(), RecoveryError> {
         let (_, mut record) = self.load_flow_of(flow, KIND).await?;
         let policy = self.policy.transaction_lock;
-        // A failure must be counted even when another request changed the member or
-        // the flow meanwhile: the step is redone on fresh rows, a few times.
+        if let RateDecision::Limited { retry_after } = self.recovery_ip_limit(ctx).await? {
+            return Err(RecoveryError::RateLimited { retry_after });
+        }
+        // A failure must be counted even when another request changed the member, the
+        // flow or the counter meanwhile: the step is redone on fresh rows, a few times.
         for _ in 0..5 {
             let now = self.clock.now();
             if record.state != FlowState::Identified {
                 let (_, result) = record.enter_proof(false, now, &self.policy.flow);
                 return result.map_err(RecoveryError::from_flow);
             }
-            let member = match record.member_id {
-                Some(id) => self.store.member_by_id(id).await?,
-                None => None,
-            };
-            let key = crate::crypto::BlindIndex::from_bytes(
-                record.subject_key.clone().unwrap_or_default(),
-            );
-            let (lock, disabled) = match &member {
-                Some(m) => (m.transaction_lock.clone(), m.transaction_disabled),
-                None => {
-                    let lock = self.store.throttle(&key).await?;
-                    let disabled = lock.failures >= policy.disable_after;
-                    (lock, disabled)
-                }
-            };
-            match policy.gate(&lock, disabled, now) {
+            let key = BlindIndex::from_bytes(record.subject_key.clone().unwrap_or_default());
+            let document = self.store.throttle(&key).await?;
+            let document_disabled = document.failures >= policy.disable_after;
+            match policy.gate(&document, document_disabled, now) {
                 Gate::Open => {}
                 gate => {
                     let event = self
@@ -105,51 +109,71 @@ impl Portal {
                     });
                 }
             }
+            let member = match record.member_id {
+                Some(id) => self.store.member_by_id(id).await?,
+                None => None,
+            };
+            let member_open = member.as_ref().is_some_and(|m| {
+                policy.gate(&m.transaction_lock, m.transaction_disabled, now) == Gate::Open
+            });
+            let tried = member.as_ref().filter(|_| member_open);
             let right = self
-                .check_transaction_password(member.as_ref(), transaction_password)
+                .check_transaction_password(tried, transaction_password)
                 .await?;
             let (next, result) = record.enter_proof(right, now, &self.policy.flow);
-            let mut change = ChangeSet {
-                flows: vec![FlowWrite::Update {
-                    record: next.clone(),
-                    expected_version: record.version,
-                }],
-                ..ChangeSet::default()
-            };
             let outcome = if result.is_ok() {
                 Outcome::Success
             } else {
                 Outcome::Failure
             };
-            change.audit.push(
-                self.recovery_event("recovery.login.proof", outcome, record.member_id, ctx)
-                    .details(serde_json::json!({"wrong_proofs": next.wrong_codes})),
-            );
-            let new_lock = if result.is_ok() {
+            let mut change = ChangeSet {
+                flows: vec![FlowWrite::Update {
+                    record: next.clone(),
+                    expected_version: record.version,
+                }],
+                audit: vec![
+                    self.recovery_event("recovery.login.proof", outcome, record.member_id, ctx)
+                        .details(serde_json::json!({"wrong_proofs": next.wrong_codes})),
+                ],
+                ..ChangeSet::default()
+            };
+            let (document_next, _) = if result.is_ok() {
                 (LockState::default(), false)
             } else {
-                policy.after_failure(&lock, now)
+                policy.after_failure(&document, now)
             };
-            match &member {
-                Some(m) if (new_lock.0 != lock || new_lock.1 != disabled) => {
+            if document_next != document {
+                change.throttles.push(ThrottleWrite {
+                    key,
+                    expected: document.clone(),
+                    next: document_next.clone(),
+                });
+            }
+            if let Some(m) = tried {
+                let (lock, disabled) = if result.is_ok() {
+                    (LockState::default(), false)
+                } else {
+                    policy.after_failure(&m.transaction_lock, now)
+                };
+                if lock != m.transaction_lock || disabled != m.transaction_disabled {
                     let mut update = CredentialUpdate::from_record(m, now);
-                    update.transaction_lock = new_lock.0.clone();
-                    update.transaction_disabled = new_lock.1;
+                    update.transaction_lock = lock;
+                    update.transaction_disabled = disabled;
                     change.members.push(MemberWrite {
                         id: m.id,
                         expected_version: m.version,
                         update,
                     });
                 }
-                Some(_) => {}
-                None => change.throttles.push((key.clone(), new_lock.0.clone())),
             }
             match self.store.apply(change).await {
                 Ok(()) => {
                     return match result {
                         Ok(()) => Ok(()),
-                        Err(_) if new_lock.1 => Err(RecoveryError::TransactionDisabled),
-                        Err(e) => match new_lock.0.locked_until {
+                        Err(_) if document_next.failures >= policy.disable_after => {
+                            Err(RecoveryError::TransactionDisabled)
+                        }
+                        Err(e) => match document_next.locked_until {
                             Some(until) => Err(RecoveryError::TransactionLocked { until }),
                             None => Err(RecoveryError::from_flow(e)),
                         },
@@ -163,6 +187,20 @@ impl Portal {
             }
         }
         Err(RecoveryError::Conflict)
+    }
+
+    /// Counts one anonymous recovery request from the client's address (against
+    /// spraying transaction passwords across many members).
+    async fn recovery_ip_limit(&self, ctx: &RequestContext) -> Result<RateDecision, StoreError> {
+        let key = format!("forgot-login:ip:{}", ctx.ip.as_deref().unwrap_or("unknown"));
+        self.limiter
+            .hit(
+                &key,
+                self.policy.login_per_ip_window,
+                self.policy.login_per_ip,
+                self.clock.now(),
+            )
+            .await
     }
 
     /// Whether `candidate` is the member's transaction password; equal work (a dummy

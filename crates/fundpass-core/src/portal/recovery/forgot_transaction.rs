@@ -17,7 +17,7 @@ use crate::lockout::Gate;
 use crate::member::{LockState, SecretKind};
 use crate::portal::registration::StartedFlow;
 use crate::portal::{Authenticated, Portal, RequestContext};
-use crate::ports::{ChangeSet, FlowWrite, RateDecision};
+use crate::ports::{ChangeSet, FlowWrite, RateDecision, ThrottleWrite};
 
 const KIND: FlowKind = FlowKind::ForgotTransaction;
 
@@ -166,7 +166,11 @@ impl Portal {
             lock_policy.after_failure(&counter, now)
         };
         if counted != counter {
-            change.throttles.push((key, counted.clone()));
+            change.throttles.push(ThrottleWrite {
+                key,
+                expected: counter.clone(),
+                next: counted.clone(),
+            });
         }
         change.audit.push(
             self.recovery_event(
@@ -303,7 +307,11 @@ impl Portal {
             ..ChangeSet::default()
         };
         if counted != counter {
-            change.throttles.push((key, counted.clone()));
+            change.throttles.push(ThrottleWrite {
+                key,
+                expected: counter.clone(),
+                next: counted.clone(),
+            });
         }
         self.store.apply(change).await?;
         match (result, counted.locked_until) {

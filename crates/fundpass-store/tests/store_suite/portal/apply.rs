@@ -6,7 +6,7 @@ use fundpass_core::member::{CredentialUpdate, LockState, MemberId, MemberStatus,
 use fundpass_core::ports::{
     AuditStore, ChangeSet, FlowStore, FlowWrite, Health, HoldStore, MemberStore, MemberWrite,
     OutboxStore, SecretHistoryEntry, SecurityQuestionStore, SessionStore, SessionWrite, StoreError,
-    ThrottleStore, UnitOfWork,
+    ThrottleStore, ThrottleWrite, UnitOfWork,
 };
 
 use super::{
@@ -48,7 +48,11 @@ async fn a_change_set_lands_whole_in_one_commit() {
             }],
             flows: vec![FlowWrite::Insert(flow(1, Some(member.id)))],
             sessions: vec![SessionWrite::Insert(session(1, member.id, at(5)))],
-            throttles: vec![(throttle_key.clone(), lock.clone())],
+            throttles: vec![ThrottleWrite {
+                key: throttle_key.clone(),
+                expected: LockState::default(),
+                next: lock.clone(),
+            }],
             outbox: vec![message(
                 &ring,
                 1,
@@ -214,7 +218,7 @@ async fn writes_about_a_member_or_flow_that_does_not_exist_are_not_found() {
 }
 
 #[tokio::test]
-async fn an_unknown_identifier_starts_unlocked_and_keeps_the_last_counter_written() {
+async fn a_counter_moves_only_from_the_value_it_was_read_at() {
     for db in backends().await {
         let store = &db.store;
         let key = BlindIndex::from_bytes(bytes(2, 11, 32));
@@ -232,12 +236,25 @@ async fn an_unknown_identifier_starts_unlocked_and_keeps_the_last_counter_writte
                 locked_until: Some(at(1800)),
             },
         ] {
+            let read = store.throttle(&key).await.unwrap();
             let change = ChangeSet {
-                throttles: vec![(key.clone(), state.clone())],
+                throttles: vec![ThrottleWrite {
+                    key: key.clone(),
+                    expected: read.clone(),
+                    next: state.clone(),
+                }],
                 ..ChangeSet::default()
             };
-            store.apply(change).await.unwrap();
+            store.apply(change.clone()).await.unwrap();
             assert_eq!(store.throttle(&key).await.unwrap(), state);
+            // The same write again was read at a value that is gone: refused whole.
+            if read != state {
+                assert!(matches!(
+                    store.apply(change).await,
+                    Err(StoreError::Conflict)
+                ));
+                assert_eq!(store.throttle(&key).await.unwrap(), state);
+            }
         }
         assert_eq!(store.throttle(&other).await.unwrap(), LockState::default());
         // The database's clock dates the last write (the change carries no time).

@@ -25,10 +25,11 @@ async fn the_application_role_can_run_the_portal_but_not_erase_sessions_or_messa
     let change = ChangeSet {
         flows: vec![FlowWrite::Insert(started.clone())],
         sessions: vec![SessionWrite::Insert(session(1, member.id, at(0)))],
-        throttles: vec![(
-            fundpass_core::crypto::BlindIndex::from_bytes(vec![1; 32]),
-            fundpass_core::member::LockState::default(),
-        )],
+        throttles: vec![fundpass_core::ports::ThrottleWrite {
+            key: fundpass_core::crypto::BlindIndex::from_bytes(vec![1; 32]),
+            expected: fundpass_core::member::LockState::default(),
+            next: fundpass_core::member::LockState::default(),
+        }],
         outbox: vec![message(
             &ring,
             1,
