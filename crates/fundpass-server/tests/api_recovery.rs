@@ -265,6 +265,19 @@ async fn a_new_login_password_that_breaks_the_rules_is_refused_with_every_reason
         reply.json()["error"]["details"]["reasons"][0]["code"],
         "reused"
     );
+    // Each refusal is audited with its reason codes, never the passwords typed.
+    let refused: Vec<_> = audit_events(&app)
+        .await
+        .into_iter()
+        .filter(|e| {
+            e.action == "recovery.login.complete"
+                && e.outcome == fundpass_core::audit::Outcome::Failure
+        })
+        .collect();
+    assert_eq!(refused.len(), 2);
+    let details = serde_json::to_string(&refused[1].details).unwrap();
+    assert!(details.contains("reused"), "{details}");
+    assert!(!details.contains("abcdefg") && !details.contains(LOGIN_PASSWORD));
     let reply = api
         .complete_forgot_login(&flow, NEW_LOGIN_PASSWORD, NEW_LOGIN_PASSWORD)
         .await;

@@ -148,9 +148,31 @@ impl Portal {
         action: &str,
         ctx: &RequestContext,
     ) -> Result<(), RecoveryError> {
-        let hash = self
+        let hash = match self
             .prepare_new_secret(member, kind, &new_secret.value, &new_secret.again)
-            .await?;
+            .await
+        {
+            Ok(hash) => hash,
+            Err(e) => {
+                if let RecoveryError::Secret {
+                    violations,
+                    mismatch,
+                } = &e
+                {
+                    let codes: Vec<&str> = violations.iter().map(|v| v.code()).collect();
+                    let event = self
+                        .recovery_event(action, Outcome::Failure, Some(member.id), ctx)
+                        .details(serde_json::json!({"reasons": codes, "mismatch": mismatch}));
+                    self.store
+                        .apply(crate::ports::ChangeSet {
+                            audit: vec![event],
+                            ..Default::default()
+                        })
+                        .await?;
+                }
+                return Err(e);
+            }
+        };
         let now = self.clock.now();
         let done = record.complete(now).map_err(RecoveryError::from_flow)?;
         let event = self.recovery_event(action, Outcome::Success, Some(member.id), ctx);
