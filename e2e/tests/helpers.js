@@ -32,6 +32,8 @@ export const MEMBERS = {
   lisi: { account: '100000000002', name: '李四', idType: 'resident_id', id: '310115198511224567', phone: '13900000002', maskedId: '310115********4567', maskedPhone: '139****0002' },
   wangwu: { account: '100000000003', name: '王五', idType: 'resident_id', id: '44030519920615789X', phone: '15000000003', maskedId: '440305********789X', maskedPhone: '150****0003' },
   zhaoliu: { account: '100000000004', name: '赵六', idType: 'resident_id', id: '510107197809012340', phone: '18600000004', maskedId: '510107********2340', maskedPhone: '186****0004' },
+  chenxiaohong: { account: '100000000005', name: '陈小红', idType: 'resident_id', id: '330106199502285677', phone: '17700000005', maskedId: '330106********5677', maskedPhone: '177****0005' },
+  maria: { account: '100000000006', name: 'Maria Lopez', idType: 'passport', id: 'E12345678', phone: '13600000006', maskedId: 'E1*****78', maskedPhone: '136****0006' },
 };
 
 /** Texts of messages/zh-CN.toml the tests look for. */
@@ -344,4 +346,143 @@ export function chinaClock(date, minutes = 0) {
     date: `${t.getUTCFullYear()}-${pad(t.getUTCMonth() + 1)}-${pad(t.getUTCDate())}`,
     time: `${pad(t.getUTCHours())}:${pad(t.getUTCMinutes())}`,
   };
+}
+
+// ---------------------------------------------------------------------------------
+// Password recovery (recovery_*.test.js): the three scenarios of the seed text.
+
+/** Texts of messages/zh-CN.toml the recovery tests look for. */
+export const ZH_RECOVERY = {
+  forgotLink: '忘记密码',
+  forgotLoginTitle: '找回登录密码',
+  forgotTransactionTitle: '交易密码找回',
+  securityTitle: '辅助功能',
+  securityLink: '交易密码找回、安全问题和账户保护期',
+  doneTitle: '密码已重置',
+  loginDone: '登录密码已重置。',
+  transactionDone: '交易密码已重置。',
+  loggedOut: '为保护您的账户安全，您在所有浏览器和手机应用上的登录均已退出（包括本浏览器），请重新登录。通知短信已发送至中心留存手机号。',
+  // recovery.not_verified = "您填写的信息未能通过核验，还可尝试 {remaining} 次。"
+  notVerifiedPattern: /^您填写的信息未能通过核验，还可尝试 (\d+) 次。$/,
+  // forgot_transaction.wrong_phone = "该号码与中心留存的手机号不一致，还可尝试 {remaining} 次。"
+  wrongPhonePattern: /^该号码与中心留存的手机号不一致，还可尝试 (\d+) 次。$/,
+  codeSent: (maskedPhone) => `验证码已发送至 ${maskedPhone}。`,
+  loginMismatch: '两次输入的登录密码不一致。',
+  holdsTitle: '账户保护期',
+  noHolds: '您的账户当前不在保护期内。',
+  loginReset: '登录密码重置',
+  transactionReset: '交易密码重置',
+  channelWeb: '个人网上业务平台',
+  channelApp: '手机 APP',
+};
+
+/** Hours a reset puts the account on hold (portal.hold_hours_web / _app). */
+export const HOLD_HOURS = 24;
+
+/** One code per phone per this long (portal.code_resend_seconds). */
+export const SMS_COOLDOWN_SECONDS = 60;
+
+/** Message keys of the recovery pages that leaked into a page instead of their text. */
+export const UNTRANSLATED_RECOVERY_KEY =
+  /\b(?:recovery|forgot_login|forgot_transaction|security|questions|hold|channel)\.[a-z_]+\b/;
+
+/** Like `assertTranslated`, also for the keys of the recovery pages. */
+export async function assertRecoveryTranslated(page) {
+  await assertTranslated(page);
+  const text = await page.locator('body').innerText();
+  const leaked = UNTRANSLATED_RECOVERY_KEY.exec(text);
+  assert.equal(leaked, null, `untranslated message key "${leaked?.[0]}" on ${page.url()}`);
+}
+
+/**
+ * Waits until `phone` may be sent a code again: the newest code message to it (any
+ * `*_code` purpose) is `SMS_COOLDOWN_SECONDS` old. Registering sends a code, so a
+ * recovery code right after it would be refused as too frequent.
+ */
+export async function waitForSmsCooldown(phone) {
+  const codes = (await messagesTo(phone)).filter((m) => m.purpose.endsWith('_code'));
+  if (codes.length === 0) return 0;
+  const newest = Math.max(...codes.map((m) => Date.parse(m.created_at)));
+  const wait = newest + (SMS_COOLDOWN_SECONDS + 1) * 1000 - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  return Math.max(wait, 0);
+}
+
+/** Presses Tab until the element with `id` has the focus; fails after `max` presses. */
+export async function tabTo(page, id, max = 25) {
+  const path = [];
+  for (let i = 0; i < max; i += 1) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => {
+      const el = document.activeElement;
+      return el ? `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}` : '';
+    });
+    path.push(focused);
+    if (focused.endsWith(`#${id}`)) return path;
+  }
+  assert.fail(`#${id} not reached with Tab; focus went ${path.join(' → ')}`);
+}
+
+/** Fills the identify step of either recovery (name, document, captcha); does not submit. */
+export async function fillRecoveryIdentify(page, member, { name = member.name } = {}) {
+  await page.getByLabel('姓名', { exact: true }).fill(name);
+  await page.getByLabel('证件类型', { exact: true }).selectOption(member.idType);
+  await page.getByLabel('证件号码', { exact: true }).fill(member.id);
+  await solveCaptcha(page);
+}
+
+/** The rows of the holds table of the page (home page or security menu). */
+export async function holdRows(page) {
+  const section = page.locator('section[aria-labelledby=holds-title]');
+  assert.equal(await section.count(), 1, `no holds section on ${page.url()}`);
+  return section.locator('table.holds tbody tr').evaluateAll((rows) =>
+    rows.map((row) => {
+      const [what, at, channel, until] = [...row.cells].map((c) => c.textContent.trim());
+      return { what, at, channel, until };
+    }),
+  );
+}
+
+/**
+ * Asserts the holds of the page include one for `what` through `channel`, placed
+ * between `from` and now (China time, to the minute) and lasting `HOLD_HOURS`.
+ */
+export async function assertHold(page, { what, channel, from }) {
+  const rows = await holdRows(page);
+  const row = rows.find((r) => r.what === what);
+  assert.ok(row, `no hold "${what}" on ${page.url()}: ${JSON.stringify(rows)}`);
+  assert.equal(row.channel, channel, `channel of the hold "${what}"`);
+  const minute = (d) => { const { date, time } = chinaClock(d); return `${date} ${time}`; };
+  assert.ok(row.at >= minute(from) && row.at <= minute(new Date()), `hold "${what}" placed at ${row.at}, not during the test`);
+  const asUtc = (text) => Date.parse(`${text.replace(' ', 'T')}:00+08:00`);
+  assert.equal(asUtc(row.until) - asUtc(row.at), HOLD_HOURS * 3_600_000, `hold "${what}" lasts ${HOLD_HOURS} hours: ${JSON.stringify(row)}`);
+  return row;
+}
+
+/** The browser context's session cookie (the portal's `…fundpass_session`), if any. */
+export async function sessionCookie(context) {
+  return (await context.cookies(BASE)).find((c) => /fundpass_session$/.test(c.name));
+}
+
+/**
+ * A JSON call to the app API through a Playwright `APIRequestContext`: `{status,
+ * body, text}`. `token` goes in `Authorization: Bearer`.
+ */
+export async function api(requestContext, method, path, { data, token } = {}) {
+  const headers = token ? { Authorization: `Bearer ${token}` } : {};
+  const response = await requestContext.fetch(path, { method, data, headers, timeout: STEP_TIMEOUT });
+  const text = await response.text();
+  let body = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    // Not JSON: the assertions show the text.
+  }
+  return { status: response.status(), body, text, headers: response.headers() };
+}
+
+/** Asserts an API answer has `status`, showing the body when not; returns the body. */
+export function expectStatus(reply, status, what) {
+  assert.equal(reply.status, status, `${what} answered ${reply.status}: ${reply.text}`);
+  return reply.body;
 }
