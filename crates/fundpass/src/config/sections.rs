@@ -290,4 +290,37 @@ mod tests {
             .is_err()
         );
     }
+
+    #[test]
+    fn face_providers_are_pinned_from_the_configuration_and_never_as_dev_keys() {
+        use fundpass_core::face::FaceSigner;
+        let signer = FaceSigner::from_seed("provider-2026", [7; 32]);
+        let config = FaceConfig {
+            providers: vec![FaceProviderKey {
+                kid: "provider-2026".into(),
+                algorithm: "EdDSA".into(),
+                public_key: signer.public_key_b64(),
+            }],
+            ..FaceConfig::default()
+        };
+        let policy = config.policy().unwrap();
+        assert_eq!(policy.keys.len(), 1);
+        assert!(!policy.accept_dev_keys && !policy.keys[0].dev_simulator);
+        assert_eq!(policy.max_age, FacePolicy::default().max_age);
+
+        let bad_key = FaceConfig {
+            providers: vec![FaceProviderKey {
+                algorithm: "HS256".into(),
+                ..config.providers[0].clone()
+            }],
+            ..FaceConfig::default()
+        };
+        let e = bad_key.policy().unwrap_err().to_string();
+        assert!(e.contains("provider-2026"), "{e}");
+        let bad_score = FaceConfig {
+            min_score: 1.5,
+            ..FaceConfig::default()
+        };
+        assert!(bad_score.policy().is_err());
+    }
 }
