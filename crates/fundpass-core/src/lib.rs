@@ -14,5 +14,6 @@ pub mod member;
 pub mod portal;
 pub mod ports;
 pub mod session;
+pub mod staff;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

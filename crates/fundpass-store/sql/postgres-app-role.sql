@@ -10,7 +10,8 @@
 --     counters and SMS outbox, places holds and keeps security answers, and nothing
 --     else: no UPDATE, DELETE or TRUNCATE on audit_events, no UPDATE or DELETE on
 --     holds, DELETE only on short-lived portal rows and on security answers being
---     replaced, no DDL. Even a compromised application server cannot rewrite history;
+--     replaced, no DDL. It also creates, reads and updates staff accounts but never
+--     deletes them. Even a compromised application server cannot rewrite history;
 --     the hash chain (`fundpass audit verify`) detects a rewrite by anyone who gets
 --     past this.
 --
@@ -73,6 +74,11 @@ GRANT SELECT, INSERT ON member_holds TO fundpass_app;
 
 -- Security questions: set, read, and replaced or removed as a whole by the member.
 GRANT SELECT, INSERT, DELETE ON security_answers TO fundpass_app;
+
+-- Staff accounts: created, read, and updated (password, second factor, lock, status).
+-- Never deleted: audit events name them; an account leaves by being disabled. Ids come
+-- from an identity column, which needs no grant on its sequence.
+GRANT SELECT, INSERT, UPDATE ON staff TO fundpass_app;
 
 -- Ids of new members and history rows (BIGSERIAL).
 GRANT USAGE ON SEQUENCE members_id_seq, secret_history_id_seq TO fundpass_app;

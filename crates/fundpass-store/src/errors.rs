@@ -15,6 +15,7 @@ const UNIQUE_CONSTRAINTS: &[(&str, &str)] = &[
         "members_document_key",
     ),
     ("audit_events.seq", "audit_events_pkey"),
+    ("staff.username", "staff_username_key"),
     (
         "security_answers.member_id, security_answers.slot",
         "security_answers_pkey",

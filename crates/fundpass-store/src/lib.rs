@@ -19,6 +19,7 @@ mod outbox;
 mod questions;
 mod rate_limits;
 mod sessions;
+mod staff;
 mod throttles;
 mod unit_of_work;
 
@@ -29,4 +30,6 @@ pub use outbox::OUTBOX_GIVEN_UP;
 const _: fn(Store) -> std::sync::Arc<dyn fundpass_core::ports::PortalStore> =
     |store| std::sync::Arc::new(store);
 const _: fn(Store) -> std::sync::Arc<dyn fundpass_core::ports::RateLimiter> =
+    |store| std::sync::Arc::new(store);
+const _: fn(Store) -> std::sync::Arc<dyn fundpass_core::ports::StaffStore> =
     |store| std::sync::Arc::new(store);

@@ -42,6 +42,10 @@ pub enum Command {
     /// Inspect and rotate encryption keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage staff accounts of the console (counter, hotline, supervisor, auditor,
+    /// admin). None exists after install: create the first admin here.
+    #[command(subcommand)]
+    Staff(StaffCommand),
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -124,6 +128,47 @@ pub struct RotateArgs {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Create a staff account. The initial password is read from standard input (asked
+    /// twice, without echo, at a terminal), never from the command line; the second
+    /// factor (TOTP) is enrolled at the first login.
+    Add(StaffAddArgs),
+    /// Stop an account from logging in (it is kept for the record).
+    Disable(StaffUserArg),
+    /// Forget an account's second factor, so that the next login enrols a new one.
+    ResetMfa(StaffUserArg),
+    /// List staff accounts (never passwords or secrets).
+    List,
+}
+
+/// Options of `fundpass staff add`.
+#[derive(Debug, Args)]
+pub struct StaffAddArgs {
+    /// Login name: 3-32 of a-z, 0-9, '.', '_', '-', starting with a letter.
+    #[arg(long)]
+    pub username: String,
+    /// The staff member's name as shown in the console and audit reports.
+    #[arg(long)]
+    pub name: String,
+    /// counter, hotline, supervisor, auditor or admin.
+    #[arg(long)]
+    pub role: String,
+    /// The office or bank branch code.
+    #[arg(long)]
+    pub branch_id: String,
+    /// The office or bank branch name.
+    #[arg(long)]
+    pub branch_name: String,
+}
+
+/// The account a staff command acts on.
+#[derive(Debug, Args)]
+pub struct StaffUserArg {
+    /// The staff user name.
+    pub username: String,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Recompute the hash chain and report the first broken link, if any.
     Verify,
@@ -155,6 +200,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Member(cmd) => crate::member_cmd::command(&config, &cmd).await,
             Command::Outbox(args) => crate::outbox_cmd::command(&config, &args).await,
             Command::Keys(cmd) => crate::keys::command(&config, &cmd).await,
+            Command::Staff(cmd) => crate::staff_cmd::command(&config, &cmd).await,
             Command::Audit(AuditCommand::Verify) => crate::audit_cmd::verify(&config).await,
             Command::Config(_) => Ok(ExitCode::SUCCESS),
         }

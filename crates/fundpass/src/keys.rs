@@ -161,13 +161,19 @@ async fn rotate_data_key(config: &Config, args: &RotateArgs) -> anyhow::Result<E
         }
     }
     bar.finish_and_clear();
+    let staff_resealed = crate::staff_cmd::reseal_totp_secrets(&ctx).await?;
     let retired = ctx.keyring.retire_old_data_keys();
     write_key_file(&path, &ctx.keyring, false)?;
     let retired: Vec<&str> = retired.iter().map(|k| k.as_str()).collect();
     ctx.audit_operator(
         "keys.rotate_data",
         Outcome::Success,
-        json!({"new_key": new_id.as_str(), "retired": retired, "members_resealed": resealed}),
+        json!({
+            "new_key": new_id.as_str(),
+            "retired": retired,
+            "members_resealed": resealed,
+            "staff_resealed": staff_resealed,
+        }),
     )
     .await?;
     eprintln!(

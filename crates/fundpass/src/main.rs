@@ -10,6 +10,7 @@ mod keys;
 mod member_cmd;
 mod outbox_cmd;
 mod serve;
+mod staff_cmd;
 mod system;
 
 use clap::Parser;

@@ -595,3 +595,295 @@ fn edit_sqlite(db: &Path, statements: &[&str]) {
         }
     });
 }
+
+// --- staff accounts -------------------------------------------------------------
+
+/// A staff password that meets the policy.
+const STAFF_PASSWORD: &str = "Blue-Harbour-47";
+
+impl Fundpass {
+    /// `fundpass staff …` with `stdin` as standard input (a pipe, not a terminal).
+    fn staff(&self, args: &[&str], stdin: &str) -> Output {
+        use std::io::Write as _;
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_fundpass"));
+        cmd.arg("--data-dir")
+            .arg(self.data_dir())
+            .arg("staff")
+            .args(args);
+        cmd.env_remove("FUNDPASS_KEYRING")
+            .env_remove("FUNDPASS_CONFIG")
+            .env_remove("FUNDPASS_MODE")
+            .env_remove("FUNDPASS_DATABASE_URL");
+        cmd.stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        // The command may exit before reading (a refused role): ignore a broken pipe.
+        let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+        child.wait_with_output().unwrap()
+    }
+
+    fn add_staff(&self, username: &str, role: &str, password: &str) -> Output {
+        self.staff(
+            &[
+                "add",
+                "--username",
+                username,
+                "--name",
+                "王力",
+                "--role",
+                role,
+                "--branch-id",
+                "BJ-DC-01",
+                "--branch-name",
+                "东城管理部",
+            ],
+            &format!("{password}\n"),
+        )
+    }
+
+    /// Every byte of the SQLite database and its write-ahead log.
+    fn database_bytes(&self) -> Vec<u8> {
+        let mut bytes = std::fs::read(self.db_path()).unwrap();
+        let wal = self.data_dir().join("fundpass.db-wal");
+        if wal.exists() {
+            bytes.extend(std::fs::read(wal).unwrap());
+        }
+        bytes
+    }
+}
+
+fn query_sqlite(db: &Path, sql: &str) -> Vec<String> {
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let url = format!("sqlite://{}", db.display());
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+    })
+}
+
+fn staff_count(fp: &Fundpass) -> usize {
+    query_sqlite(&fp.db_path(), "SELECT username FROM staff").len()
+}
+
+#[test]
+fn staff_accounts_are_added_listed_disabled_and_their_mfa_reset() {
+    let fp = Fundpass::new();
+    let empty = fp.staff(&["list"], "");
+    assert!(empty.status.success(), "{}", stderr(&empty));
+    assert!(
+        stderr(&empty).contains("no staff accounts"),
+        "none after install: {}",
+        stderr(&empty)
+    );
+
+    let added = fp.add_staff("Admin.Zhang", "admin", STAFF_PASSWORD);
+    assert!(added.status.success(), "{}", stderr(&added));
+    assert!(stderr(&added).contains("admin.zhang"), "{}", stderr(&added));
+    assert!(stderr(&added).contains("first login"), "{}", stderr(&added));
+    assert!(
+        fp.add_staff("li.counter", "counter", STAFF_PASSWORD)
+            .status
+            .success()
+    );
+
+    let listed = fp.staff(&["list"], "");
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let text = stdout(&listed);
+    let admin = text.lines().find(|l| l.starts_with("admin.zhang")).unwrap();
+    for part in [
+        "王力",
+        "admin",
+        "BJ-DC-01 东城管理部",
+        "active",
+        " no ",
+        "0 days",
+    ] {
+        assert!(admin.contains(part), "{part:?} missing: {admin}");
+    }
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("li.counter") && l.contains("counter"))
+    );
+
+    // Pretend the counter account enrolled its second factor, then reset it.
+    edit_sqlite(
+        &fp.db_path(),
+        &[
+            "UPDATE staff SET totp_secret_enc = x'0102', totp_last_step = 7 \
+           WHERE username = 'li.counter'",
+        ],
+    );
+    let enrolled = stdout(&fp.staff(&["list"], ""));
+    let line = enrolled
+        .lines()
+        .find(|l| l.starts_with("li.counter"))
+        .unwrap();
+    assert!(line.contains(" yes "), "{line}");
+    let reset = fp.staff(&["reset-mfa", "li.counter"], "");
+    assert!(reset.status.success(), "{}", stderr(&reset));
+    assert!(stderr(&reset).contains("next login"), "{}", stderr(&reset));
+    assert_eq!(
+        query_sqlite(
+            &fp.db_path(),
+            "SELECT username FROM staff WHERE totp_secret_enc IS NULL \
+             AND totp_last_step IS NULL ORDER BY username"
+        ),
+        ["admin.zhang", "li.counter"]
+    );
+
+    let disabled = fp.staff(&["disable", "li.counter"], "");
+    assert!(disabled.status.success(), "{}", stderr(&disabled));
+    let after = stdout(&fp.staff(&["list"], ""));
+    let line = after.lines().find(|l| l.starts_with("li.counter")).unwrap();
+    assert!(line.contains("disabled"), "{line}");
+
+    let unknown = fp.staff(&["disable", "nobody"], "");
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        stderr(&unknown).contains("no staff account named"),
+        "{}",
+        stderr(&unknown)
+    );
+
+    let actions = query_sqlite(
+        &fp.db_path(),
+        "SELECT action || ':' || outcome || ':' || actor_kind FROM audit_events ORDER BY seq",
+    );
+    assert_eq!(
+        actions,
+        [
+            "staff.list:success:operator",
+            "staff.add:success:operator",
+            "staff.add:success:operator",
+            "staff.list:success:operator",
+            "staff.list:success:operator",
+            "staff.reset_mfa:success:operator",
+            "staff.disable:success:operator",
+            "staff.list:success:operator",
+            "staff.disable:failure:operator",
+        ]
+    );
+    let verify = fp.run(&["audit", "verify"]);
+    assert!(verify.status.success(), "{}", stderr(&verify));
+    assert!(
+        stderr(&verify).contains("9 events verified"),
+        "{}",
+        stderr(&verify)
+    );
+}
+
+#[test]
+fn a_weak_staff_password_is_refused_with_the_reason() {
+    let fp = Fundpass::new();
+    let short = fp.add_staff("wang.li", "counter", "Ab1!short");
+    assert_eq!(short.status.code(), Some(1));
+    assert!(
+        stderr(&short).contains("at least 12 characters"),
+        "{}",
+        stderr(&short)
+    );
+    let classes = fp.add_staff("wang.li", "counter", "riverlanternstorm");
+    assert_eq!(classes.status.code(), Some(1));
+    assert!(
+        stderr(&classes)
+            .contains("at least 3 of: lower-case letters, upper-case letters, digits, symbols"),
+        "{}",
+        stderr(&classes)
+    );
+    let own_name = fp.add_staff("wang.li", "counter", "Wang.Li-Harbour-47");
+    assert!(
+        stderr(&own_name).contains("must not contain the user name"),
+        "{}",
+        stderr(&own_name)
+    );
+    let common = fp.add_staff("wang.li", "counter", "Password123!");
+    assert!(
+        stderr(&common).contains("too common"),
+        "{}",
+        stderr(&common)
+    );
+    let none = fp.add_staff("wang.li", "counter", "");
+    assert!(stderr(&none).contains("no password"), "{}", stderr(&none));
+    assert_eq!(staff_count(&fp), 0);
+    let refused = query_sqlite(
+        &fp.db_path(),
+        "SELECT json_extract(details, '$.reason') FROM audit_events \
+         WHERE action = 'staff.add' AND outcome = 'denied'",
+    );
+    assert_eq!(
+        refused,
+        [
+            "weak_password",
+            "weak_password",
+            "weak_password",
+            "weak_password",
+            "no_password"
+        ]
+    );
+}
+
+#[test]
+fn an_unknown_role_or_a_taken_user_name_is_refused() {
+    let fp = Fundpass::new();
+    let root = fp.add_staff("wang.li", "root", STAFF_PASSWORD);
+    assert_eq!(root.status.code(), Some(1));
+    assert!(
+        stderr(&root).contains("unknown role \"root\""),
+        "{}",
+        stderr(&root)
+    );
+    assert!(
+        stderr(&root).contains("counter, hotline, supervisor, auditor or admin"),
+        "{}",
+        stderr(&root)
+    );
+    assert_eq!(staff_count(&fp), 0);
+
+    assert!(
+        fp.add_staff("wang.li", "hotline", STAFF_PASSWORD)
+            .status
+            .success()
+    );
+    let again = fp.add_staff("Wang.Li", "admin", "Other-Harbour-58");
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains("a staff account named wang.li already exists"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(
+        query_sqlite(&fp.db_path(), "SELECT role FROM staff"),
+        ["hotline"],
+        "the first account is untouched"
+    );
+}
+
+#[test]
+fn a_staff_password_never_appears_in_output_or_the_database() {
+    let fp = Fundpass::new();
+    let mut outputs = vec![fp.add_staff("zhou.audit", "auditor", STAFF_PASSWORD)];
+    assert!(outputs[0].status.success(), "{}", stderr(&outputs[0]));
+    outputs.push(fp.staff(&["list"], ""));
+    outputs.push(fp.add_staff("zhou.audit", "auditor", STAFF_PASSWORD));
+    outputs.push(fp.add_staff("weak.one", "counter", "Harbourharbour"));
+    outputs.push(fp.staff(&["reset-mfa", "zhou.audit"], ""));
+    for out in &outputs {
+        assert!(!stdout(out).contains(STAFF_PASSWORD), "{}", stdout(out));
+        assert!(!stderr(out).contains(STAFF_PASSWORD), "{}", stderr(out));
+        assert!(!stderr(out).contains("Harbourharbour"), "{}", stderr(out));
+    }
+    let db = fp.database_bytes();
+    for secret in [STAFF_PASSWORD, "Harbourharbour"] {
+        assert!(
+            !db.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{secret} is in the database"
+        );
+    }
+    let hash = query_sqlite(&fp.db_path(), "SELECT password_hash FROM staff");
+    assert!(hash[0].starts_with("$argon2id$"), "{hash:?}");
+    let verify = fp.run(&["audit", "verify"]);
+    assert!(verify.status.success(), "{}", stderr(&verify));
+}

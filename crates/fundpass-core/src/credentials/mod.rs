@@ -10,7 +10,7 @@
 //! - The "not one of the last N" rule needs stored hashes, so callers apply it with
 //!   [`reused`].
 
-mod blocklist;
+pub(crate) mod blocklist;
 mod context;
 mod hasher;
 mod login_policy;

@@ -27,6 +27,9 @@ pub enum Field {
     Phone,
     /// The text of an outgoing message (it may hold a one-time code).
     Message,
+    /// A staff member's TOTP shared secret (base32), sealed so a copy of the database
+    /// cannot mint second factors.
+    TotpSecret,
 }
 
 impl Field {
@@ -35,6 +38,7 @@ impl Field {
             Self::IdNumber => b"id_number",
             Self::Phone => b"phone",
             Self::Message => b"message",
+            Self::TotpSecret => b"totp_secret",
         }
     }
 }

@@ -5,6 +5,7 @@ mod audit;
 mod members;
 mod portal;
 mod sms;
+mod staff;
 
 pub use audit::AuditStore;
 pub use members::{MemberImport, MemberStore};
@@ -15,6 +16,7 @@ pub use portal::{
     run_on_pool,
 };
 pub use sms::{OutboxMessage, OutboxStore, SmsError, SmsSender};
+pub use staff::StaffStore;
 
 use time::OffsetDateTime;
 

@@ -12,5 +12,6 @@ mod import;
 mod members;
 mod portal;
 mod postgres_roles;
+mod staff;
 mod support;
 mod upsert_rate;
