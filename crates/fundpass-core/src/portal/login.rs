@@ -156,17 +156,29 @@ impl Portal {
             Subject::Member(m) if m.status == MemberStatus::Registered => m.login_hash.clone(),
             _ => None,
         };
+        self.verify_on_pool(stored, password, true).await
+    }
+
+    /// Checks `candidate` against `stored` on the CPU pool, with equal work (a dummy
+    /// hash) when there is nothing to check: `Some(new hash if the stored one should be
+    /// re-made and `rehash` asks for it)` when it matches, `None` otherwise.
+    pub(crate) async fn verify_on_pool(
+        &self,
+        stored: Option<String>,
+        candidate: &str,
+        rehash: bool,
+    ) -> Result<Option<Option<String>>, PoolBusy> {
         let (hasher, keyring, rng) = (self.hasher.clone(), self.keyring.clone(), self.rng.clone());
-        let password = secrecy::SecretString::from(password.to_owned());
+        let candidate = secrecy::SecretString::from(candidate.to_owned());
         run_on_pool(self.pool.as_ref(), move || {
             use secrecy::ExposeSecret as _;
-            let secret = password.expose_secret();
+            let secret = candidate.expose_secret();
             let Some(phc) = stored else {
                 hasher.dummy_verify(&keyring, secret);
                 return None;
             };
             match hasher.verify(&keyring, secret, &phc) {
-                Ok(true) if hasher.needs_rehash(&keyring, &phc) => {
+                Ok(true) if rehash && hasher.needs_rehash(&keyring, &phc) => {
                     Some(hasher.hash(&keyring, secret, rng.as_ref()).ok())
                 }
                 Ok(true) => Some(None),

@@ -14,9 +14,7 @@ use crate::flow::{FlowKind, FlowRecord, FlowState};
 use crate::lockout::Gate;
 use crate::member::{CredentialUpdate, LockState, MemberRecord, MemberStatus, SecretKind};
 use crate::portal::{Portal, RequestContext};
-use crate::ports::{
-    ChangeSet, FlowWrite, MemberWrite, RateDecision, StoreError, ThrottleWrite, run_on_pool,
-};
+use crate::ports::{ChangeSet, FlowWrite, MemberWrite, RateDecision, StoreError, ThrottleWrite};
 
 const KIND: FlowKind = FlowKind::ForgotLogin;
 const SUBJECT: &str = "forgot-login-identifier";
@@ -213,20 +211,10 @@ impl Portal {
         let stored = member
             .filter(|m| m.status == MemberStatus::Registered)
             .and_then(|m| m.transaction_hash.clone());
-        let (hasher, keyring) = (self.hasher.clone(), self.keyring.clone());
-        let candidate = secrecy::SecretString::from(candidate.to_owned());
-        Ok(run_on_pool(self.pool.as_ref(), move || {
-            use secrecy::ExposeSecret as _;
-            let secret = candidate.expose_secret();
-            match stored {
-                Some(phc) => matches!(hasher.verify(&keyring, secret, &phc), Ok(true)),
-                None => {
-                    hasher.dummy_verify(&keyring, secret);
-                    false
-                }
-            }
-        })
-        .await?)
+        Ok(self
+            .verify_on_pool(stored, candidate, false)
+            .await?
+            .is_some())
     }
 
     /// The last step: the new login password. Every session ends; the member logs in
