@@ -3,7 +3,9 @@
 //! implement. Nothing here performs I/O or reads the clock or the random source on its
 //! own: those arrive through [`ports::Clock`] and [`ports::SecretGenerator`].
 
+pub mod assisted;
 pub mod audit;
+pub mod console;
 pub mod credentials;
 pub mod crypto;
 pub mod face;

@@ -261,9 +261,21 @@ mod tests {
         };
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut used = BTreeSet::new();
-        for dir in ["templates", "src/web"] {
-            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
-                let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let mut files = Vec::new();
+        let mut dirs = vec![root.join("templates"), root.join("src/web")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else {
+                    files.push(path);
+                }
+            }
+        }
+        {
+            for path in files {
+                let text = std::fs::read_to_string(path).unwrap();
                 // Every string literal: the pieces between quotes, once escaped quotes
                 // and quote characters are out of the way.
                 let text = text.replace("\\\"", "").replace("'\"'", "");

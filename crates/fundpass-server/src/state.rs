@@ -50,6 +50,15 @@ impl ServerSettings {
         }
     }
 
+    /// Name of the staff console's session cookie.
+    pub fn staff_cookie(&self) -> &'static str {
+        if self.secure_cookies {
+            "__Host-fundpass_staff"
+        } else {
+            "fundpass_staff"
+        }
+    }
+
     /// Whether the dev helpers and banner are on.
     pub fn dev(&self) -> bool {
         self.mode == Mode::Dev

@@ -10,10 +10,10 @@
 --     counters and SMS outbox, places holds and keeps security answers, and nothing
 --     else: no UPDATE, DELETE or TRUNCATE on audit_events, no UPDATE or DELETE on
 --     holds, DELETE only on short-lived portal rows and on security answers being
---     replaced, no DDL. It also creates, reads and updates staff accounts but never
---     deletes them. Even a compromised application server cannot rewrite history;
---     the hash chain (`fundpass audit verify`) detects a rewrite by anyone who gets
---     past this.
+--     replaced, no DDL. It also creates, reads and updates staff accounts, staff
+--     sessions, assisted cases and hotline checklists but never deletes them. Even a
+--     compromised application server cannot rewrite history; the hash chain
+--     (`fundpass audit verify`) detects a rewrite by anyone who gets past this.
 --
 -- Run as the owner in the fundpass database after `fundpass migrate`, and again after
 -- any migration that adds a table or sequence:
@@ -79,6 +79,17 @@ GRANT SELECT, INSERT, DELETE ON security_answers TO fundpass_app;
 -- Never deleted: audit events name them; an account leaves by being disabled. Ids come
 -- from an identity column, which needs no grant on its sequence.
 GRANT SELECT, INSERT, UPDATE ON staff TO fundpass_app;
+
+-- Staff console sessions: created, touched and revoked (never deleted: they are a
+-- security record, like member sessions).
+GRANT SELECT, INSERT, UPDATE ON staff_sessions TO fundpass_app;
+
+-- Assisted cases (counter and hotline): opened, approved, issued and redeemed by
+-- optimistic updates. Never deleted: they are the record of every assisted reset.
+GRANT SELECT, INSERT, UPDATE ON assisted_cases TO fundpass_app;
+
+-- Hotline caller-verification checklists: run, read, and marked used. Never deleted.
+GRANT SELECT, INSERT, UPDATE ON hotline_checks TO fundpass_app;
 
 -- Ids of new members and history rows (BIGSERIAL).
 GRANT USAGE ON SEQUENCE members_id_seq, secret_history_id_seq TO fundpass_app;

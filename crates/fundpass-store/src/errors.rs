@@ -24,6 +24,11 @@ const UNIQUE_CONSTRAINTS: &[(&str, &str)] = &[
         "security_answers.member_id, security_answers.question",
         "security_answers_question_key",
     ),
+    ("staff_sessions.token_digest", "staff_sessions_pkey"),
+    ("assisted_cases.id", "assisted_cases_pkey"),
+    ("assisted_cases.ticket_mac", "assisted_cases_ticket_key"),
+    ("assisted_cases.redeem_digest", "assisted_cases_redeem_key"),
+    ("hotline_checks.id", "hotline_checks_pkey"),
 ];
 
 /// Maps a sqlx error: unique violation → `Duplicate(constraint)`, no row → `NotFound`,

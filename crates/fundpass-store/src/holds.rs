@@ -1,16 +1,16 @@
-//! [`HoldStore`] over `member_holds`, and the hold writes of a unit of work. Holds are
-//! only ever appended: one ends when its `until` passes, so the table is also the
-//! record of every hold placed.
+//! [`HoldStore`] over `member_holds`, the hold writes of a unit of work, and the last
+//! reset an assisted case's risk rule asks for. Holds are only ever appended: one ends
+//! when its `until` passes, so the table is also the record of every hold placed.
 
 use async_trait::async_trait;
 use fundpass_core::audit::Channel;
 use fundpass_core::member::{Hold, HoldReason, MemberId};
 use fundpass_core::ports::{HoldStore, StoreError};
-use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AnyPool};
 use time::OffsetDateTime;
 
-use crate::codec::{from_micros, micros};
+use crate::codec::{from_micros, from_opt_micros, micros};
 use crate::connect::Store;
 use crate::errors::{bad_value, db_error};
 use crate::members::column;
@@ -35,6 +35,27 @@ impl HoldStore for Store {
         .map_err(db_error)?;
         rows.iter().map(hold_from_row).collect()
     }
+}
+
+/// When the member's login or transaction password was last reset: the newest reset
+/// hold, ended or not (holds are never removed, so this is the whole record). Phone
+/// changes are not resets.
+pub(crate) async fn last_reset_at(
+    pool: &AnyPool,
+    member: MemberId,
+) -> Result<Option<OffsetDateTime>, StoreError> {
+    let newest: Option<i64> = sqlx::query_scalar(
+        "SELECT created_at FROM member_holds \
+         WHERE member_id = $1 AND reason IN ($2, $3) \
+         ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(member.0)
+    .bind(HoldReason::LoginReset.code())
+    .bind(HoldReason::TransactionReset.code())
+    .fetch_optional(pool)
+    .await
+    .map_err(db_error)?;
+    from_opt_micros(newest)
 }
 
 /// Places a hold inside a unit of work, guarded by the member's existence as secret

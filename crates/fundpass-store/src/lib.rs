@@ -8,11 +8,13 @@
 
 mod audit;
 mod captchas;
+mod cases;
 mod codec;
 mod connect;
 mod errors;
 mod flows;
 mod holds;
+mod hotline_checks;
 mod import;
 mod members;
 mod outbox;
@@ -20,6 +22,7 @@ mod questions;
 mod rate_limits;
 mod sessions;
 mod staff;
+mod staff_sessions;
 mod throttles;
 mod unit_of_work;
 
@@ -32,4 +35,8 @@ const _: fn(Store) -> std::sync::Arc<dyn fundpass_core::ports::PortalStore> =
 const _: fn(Store) -> std::sync::Arc<dyn fundpass_core::ports::RateLimiter> =
     |store| std::sync::Arc::new(store);
 const _: fn(Store) -> std::sync::Arc<dyn fundpass_core::ports::StaffStore> =
+    |store| std::sync::Arc::new(store);
+const _: fn(Store) -> std::sync::Arc<dyn fundpass_core::ports::StaffSessionStore> =
+    |store| std::sync::Arc::new(store);
+const _: fn(Store) -> std::sync::Arc<dyn fundpass_core::ports::CaseStore> =
     |store| std::sync::Arc::new(store);

@@ -165,22 +165,8 @@ impl MemberStore for Store {
         expected_version: i64,
         update: &PiiUpdate,
     ) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "UPDATE members SET id_number_enc = $1, id_number_index = $2, phone_enc = $3, \
-             phone_index = $4, updated_at = $5, version = version + 1 \
-             WHERE id = $6 AND version = $7",
-        )
-        .bind(update.id_number.as_bytes())
-        .bind(update.id_number_index.as_bytes())
-        .bind(update.phone.as_bytes())
-        .bind(update.phone_index.as_bytes())
-        .bind(micros(update.at))
-        .bind(id.0)
-        .bind(expected_version)
-        .execute(&self.pool)
-        .await
-        .map_err(db_error)?;
-        self.one_row_changed(done.rows_affected(), id).await
+        let rows = write_pii(&self.pool, id, expected_version, update).await?;
+        self.one_row_changed(rows, id).await
     }
 }
 
@@ -236,6 +222,36 @@ where
     .bind(update.transaction_lock.lock_count)
     .bind(opt_micros(update.transaction_lock.locked_until))
     .bind(flag(update.transaction_disabled))
+    .bind(micros(update.at))
+    .bind(id.0)
+    .bind(expected_version)
+    .execute(executor)
+    .await
+    .map_err(db_error)?;
+    Ok(done.rows_affected())
+}
+
+/// The optimistic personal-data update (key rotation, a new phone on file), on the pool
+/// or inside a unit of work's transaction. Returns the rows changed: 0 when the version
+/// moved or the member is gone.
+pub(crate) async fn write_pii<'e, E>(
+    executor: E,
+    id: MemberId,
+    expected_version: i64,
+    update: &PiiUpdate,
+) -> Result<u64, StoreError>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    let done = sqlx::query(
+        "UPDATE members SET id_number_enc = $1, id_number_index = $2, phone_enc = $3, \
+         phone_index = $4, updated_at = $5, version = version + 1 \
+         WHERE id = $6 AND version = $7",
+    )
+    .bind(update.id_number.as_bytes())
+    .bind(update.id_number_index.as_bytes())
+    .bind(update.phone.as_bytes())
+    .bind(update.phone_index.as_bytes())
     .bind(micros(update.at))
     .bind(id.0)
     .bind(expected_version)

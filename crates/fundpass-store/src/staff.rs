@@ -1,4 +1,5 @@
-//! [`StaffStore`] over the `staff` table.
+//! [`StaffStore`] over the `staff` table, and the staff account writes of a unit of
+//! work.
 
 use async_trait::async_trait;
 use fundpass_core::crypto::{BlindIndex, Sealed};
@@ -7,6 +8,7 @@ use fundpass_core::ports::{StaffStore, StoreError};
 use fundpass_core::staff::{
     Branch, NewStaff, StaffId, StaffRecord, StaffRole, StaffStatus, Username,
 };
+use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
 use crate::codec::{from_micros, from_opt_micros, micros, opt_micros};
@@ -87,46 +89,59 @@ impl StaffStore for Store {
         expected_version: i64,
         record: &StaffRecord,
     ) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "UPDATE staff SET display_name = $3, role = $4, branch_id = $5, branch_name = $6, \
-             password_hash = $7, password_changed_at = $8, totp_secret_enc = $9, \
-             totp_last_step = $10, status = $11, login_failures = $12, \
-             login_lock_count = $13, login_locked_until = $14, member_index = $15, \
-             updated_at = $16, version = version + 1 \
-             WHERE id = $1 AND version = $2",
-        )
+        let mut conn = self.pool.acquire().await.map_err(db_error)?;
+        write_staff(&mut conn, expected_version, record).await
+    }
+}
+
+/// The optimistic update of every mutable field of a staff account, for
+/// [`StaffStore::update_staff`] on a pooled connection and for a unit of work inside its
+/// transaction: `Conflict` when the version moved on, `NotFound` when there is no such
+/// account. The user name and creation time never change.
+pub(crate) async fn write_staff(
+    conn: &mut AnyConnection,
+    expected_version: i64,
+    record: &StaffRecord,
+) -> Result<(), StoreError> {
+    let done = sqlx::query(
+        "UPDATE staff SET display_name = $3, role = $4, branch_id = $5, branch_name = $6, \
+         password_hash = $7, password_changed_at = $8, totp_secret_enc = $9, \
+         totp_last_step = $10, status = $11, login_failures = $12, \
+         login_lock_count = $13, login_locked_until = $14, member_index = $15, \
+         updated_at = $16, version = version + 1 \
+         WHERE id = $1 AND version = $2",
+    )
+    .bind(record.id.0)
+    .bind(expected_version)
+    .bind(record.display_name.as_str())
+    .bind(record.role.code())
+    .bind(record.branch.id.as_str())
+    .bind(record.branch.name.as_str())
+    .bind(record.password_hash.as_str())
+    .bind(micros(record.password_changed_at))
+    .bind(record.totp_secret.as_ref().map(Sealed::as_bytes))
+    .bind(record.totp_last_step)
+    .bind(record.status.code())
+    .bind(record.lock.failures)
+    .bind(record.lock.lock_count)
+    .bind(opt_micros(record.lock.locked_until))
+    .bind(record.member_index.as_ref().map(BlindIndex::as_bytes))
+    .bind(micros(record.updated_at))
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    if done.rows_affected() == 1 {
+        return Ok(());
+    }
+    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM staff WHERE id = $1")
         .bind(record.id.0)
-        .bind(expected_version)
-        .bind(record.display_name.as_str())
-        .bind(record.role.code())
-        .bind(record.branch.id.as_str())
-        .bind(record.branch.name.as_str())
-        .bind(record.password_hash.as_str())
-        .bind(micros(record.password_changed_at))
-        .bind(record.totp_secret.as_ref().map(Sealed::as_bytes))
-        .bind(record.totp_last_step)
-        .bind(record.status.code())
-        .bind(record.lock.failures)
-        .bind(record.lock.lock_count)
-        .bind(opt_micros(record.lock.locked_until))
-        .bind(record.member_index.as_ref().map(BlindIndex::as_bytes))
-        .bind(micros(record.updated_at))
-        .execute(&self.pool)
+        .fetch_optional(&mut *conn)
         .await
         .map_err(db_error)?;
-        if done.rows_affected() == 1 {
-            return Ok(());
-        }
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM staff WHERE id = $1")
-            .bind(record.id.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_error)?;
-        Err(match exists {
-            Some(_) => StoreError::Conflict,
-            None => StoreError::NotFound,
-        })
-    }
+    Err(match exists {
+        Some(_) => StoreError::Conflict,
+        None => StoreError::NotFound,
+    })
 }
 
 fn staff_from_row(row: &AnyRow) -> Result<StaffRecord, StoreError> {

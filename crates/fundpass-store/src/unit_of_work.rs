@@ -2,6 +2,7 @@
 //! ping and the housekeeping purge of short-lived rows.
 
 use async_trait::async_trait;
+use fundpass_core::assisted::{CaseWrite, CheckWrite};
 use fundpass_core::crypto::TokenDigest;
 use fundpass_core::member::MemberId;
 use fundpass_core::ports::{
@@ -11,15 +12,19 @@ use sqlx::AnyConnection;
 use time::{Duration, OffsetDateTime};
 
 use crate::audit::append_in;
+use crate::cases::write_case;
 use crate::codec::micros;
 use crate::connect::Store;
 use crate::errors::db_error;
 use crate::flows::write_flow;
 use crate::holds::insert_hold;
-use crate::members::write_credentials;
+use crate::hotline_checks::write_check;
+use crate::members::{write_credentials, write_pii};
 use crate::outbox::insert_message;
 use crate::questions::{clear_questions, insert_answer};
 use crate::sessions::write_session;
+use crate::staff::write_staff;
+use crate::staff_sessions::write_staff_session;
 use crate::throttles::write_throttle;
 
 /// How long a finished or abandoned flow is kept after it expired, for support staff
@@ -28,27 +33,37 @@ const FLOW_RETENTION: Duration = Duration::days(1);
 
 #[async_trait]
 impl UnitOfWork for Store {
-    /// Writes members, history, flows, sessions, throttles, outbox, holds, security
-    /// questions and audit events, in that order, in one writing transaction. The first
-    /// failure (an optimistic check: `Conflict`; a vanished member or flow: `NotFound`)
-    /// rolls everything back.
+    /// Writes members, members' personal data, history, flows, sessions, staff
+    /// accounts, staff sessions, assisted cases, hotline checks, throttles, outbox,
+    /// holds, security questions and audit events, in that order, in one writing
+    /// transaction. The first failure (an optimistic check: `Conflict`; a vanished
+    /// member, flow, staff account, case or check: `NotFound`) rolls everything back.
+    ///
+    /// Personal data lands after credentials: a change writing both for one member
+    /// expects, in its `PiiWrite`, the version the credential update left.
     ///
     /// A member's questions are replaced as a whole: those of every member named in
     /// `clear_questions` or in `security_answers` are deleted before the new answers
     /// are inserted.
     ///
-    /// Members, flows, throttles and questions are written in key order, so two changes
-    /// touching the same rows lock them in the same order and cannot deadlock; the audit
-    /// head is locked last, so the chain is held only for the final statements.
+    /// Members, personal data, flows, staff accounts, cases, checks, throttles and
+    /// questions are written in key order, so two changes touching the same rows lock
+    /// them in the same order and cannot deadlock; the audit head is locked last, so
+    /// the chain is held only for the final statements.
     async fn apply(&self, change: ChangeSet) -> Result<(), StoreError> {
         if change == ChangeSet::default() {
             return Ok(());
         }
         let ChangeSet {
             mut members,
+            mut pii,
             history,
             mut flows,
             sessions,
+            mut staff,
+            staff_sessions,
+            mut cases,
+            mut checks,
             mut throttles,
             outbox,
             holds,
@@ -58,7 +73,11 @@ impl UnitOfWork for Store {
         } = change;
         // Stable sorts: writes to one key keep their order.
         members.sort_by_key(|m| m.id.0);
+        pii.sort_by_key(|p| p.id.0);
         flows.sort_by_key(|f| flow_key(f).0);
+        staff.sort_by_key(|s| s.record.id.0);
+        cases.sort_by(|a, b| case_key(a).cmp(case_key(b)));
+        checks.sort_by(|a, b| check_key(a).cmp(check_key(b)));
         throttles.sort_by(|a, b| a.key.cmp(&b.key));
         security_answers.sort_by_key(|a| (a.member_id.0, a.slot));
         let mut cleared: Vec<i64> = cleared
@@ -76,6 +95,12 @@ impl UnitOfWork for Store {
                 return Err(missing_or_moved(&mut tx, m.id).await?);
             }
         }
+        for p in &pii {
+            let rows = write_pii(&mut *tx, p.id, p.expected_version, &p.update).await?;
+            if rows != 1 {
+                return Err(missing_or_moved(&mut tx, p.id).await?);
+            }
+        }
         for entry in &history {
             insert_history(&mut tx, entry).await?;
         }
@@ -84,6 +109,18 @@ impl UnitOfWork for Store {
         }
         for s in &sessions {
             write_session(&mut tx, s).await?;
+        }
+        for s in &staff {
+            write_staff(&mut tx, s.expected_version, &s.record).await?;
+        }
+        for s in &staff_sessions {
+            write_staff_session(&mut tx, s).await?;
+        }
+        for c in &cases {
+            write_case(&mut tx, c).await?;
+        }
+        for c in &checks {
+            write_check(&mut tx, c).await?;
         }
         for write in &throttles {
             write_throttle(&mut tx, write).await?;
@@ -118,7 +155,8 @@ impl Store {
     /// Deletes what nobody can use any more: captchas and rate-limit windows that
     /// ended before `now`, and flows that expired more than a day before it. Meant for
     /// a periodic housekeeping task; returns how many rows went. Sessions, throttles,
-    /// outbox messages, holds, security answers and the audit trail are kept.
+    /// outbox messages, holds, security answers, staff sessions, assisted cases, hotline
+    /// checks and the audit trail are kept.
     pub async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
         let at = micros(now);
         let mut purged = 0;
@@ -145,6 +183,20 @@ impl Store {
 fn flow_key(write: &FlowWrite) -> TokenDigest {
     match write {
         FlowWrite::Insert(f) | FlowWrite::Update { record: f, .. } => f.id,
+    }
+}
+
+/// The id a case write is keyed by.
+fn case_key(write: &CaseWrite) -> &str {
+    match write {
+        CaseWrite::Insert(c) | CaseWrite::Update { record: c, .. } => &c.id,
+    }
+}
+
+/// The id a hotline-check write is keyed by.
+fn check_key(write: &CheckWrite) -> &str {
+    match write {
+        CheckWrite::Insert(c) | CheckWrite::Update { record: c, .. } => &c.id,
     }
 }
 

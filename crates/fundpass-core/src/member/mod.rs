@@ -151,8 +151,8 @@ impl CredentialUpdate {
     }
 }
 
-/// Re-encrypted personal data for one member (key rotation).
-#[derive(Debug, Clone)]
+/// New encrypted personal data for one member (key rotation, a new phone on file).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PiiUpdate {
     pub id_number: Sealed,
     pub id_number_index: BlindIndex,

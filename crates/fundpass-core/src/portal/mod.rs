@@ -6,6 +6,7 @@
 mod captcha;
 mod login;
 mod notify;
+mod phone;
 mod recovery;
 mod registration;
 mod security;
@@ -20,9 +21,11 @@ pub use captcha::{
 };
 pub use login::{LoginError, LoginIdentifier, LoginSuccess};
 pub use notify::{SmsLimits, SmsTemplates};
+pub(crate) use notify::{china_time, china_today, fill};
+pub use phone::PhoneChangeError;
 pub use recovery::{
     FaceChallenge, MemberFacts, NewSecret, RecoveryError, RecoveryIdentify, RecoveryStarted,
-    TransactionRecoveryStarted,
+    TicketChecked, TicketError, TransactionRecoveryStarted,
 };
 pub use registration::{
     IdentifyInput, NEUTRAL_IDENTIFY_MESSAGE, NewPasswords, RegistrationError, StartedFlow,
@@ -61,6 +64,15 @@ pub struct PortalPolicy {
     /// Login attempts per client address per window, across all members.
     pub login_per_ip: u32,
     pub login_per_ip_window: Duration,
+    /// Staff console sessions: 10 minutes idle, 8 hours in all.
+    pub staff_session: crate::staff::StaffSessionPolicy,
+    /// Staff password and TOTP failures: 5 in a row lock the account.
+    pub staff_lock: LoginLockPolicy,
+    pub staff_password: crate::staff::StaffPasswordPolicy,
+    /// Counter tickets, hotline codes, four-eyes and checklist limits.
+    pub assisted: crate::assisted::AssistedPolicy,
+    /// Ticket redemption attempts per client address per 10 minutes.
+    pub ticket_per_ip: u32,
     /// Whether captcha answers are kept readable for the `/dev/` helpers.
     pub dev_mode: bool,
 }
@@ -84,6 +96,11 @@ impl Default for PortalPolicy {
             holds: HoldPolicy::default(),
             login_per_ip: 30,
             login_per_ip_window: Duration::minutes(10),
+            staff_session: crate::staff::StaffSessionPolicy::default(),
+            staff_lock: LoginLockPolicy::default(),
+            staff_password: crate::staff::StaffPasswordPolicy::default(),
+            assisted: crate::assisted::AssistedPolicy::default(),
+            ticket_per_ip: 20,
             dev_mode: false,
         }
     }

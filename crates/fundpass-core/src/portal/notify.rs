@@ -54,6 +54,13 @@ pub struct SmsTemplates {
     pub channel_hotline: String,
     /// Notice after the security questions changed.
     pub questions_changed: String,
+    /// A reset ticket sent by SMS: `{ticket}`, `{secrets}`, `{hours}`, `{channel}`.
+    pub reset_ticket: String,
+    /// Notice that staff issued a reset ticket: `{secrets}`, `{time}`, `{channel}`.
+    pub ticket_issued: String,
+    /// Notice to the old phone after a change of the phone on file: `{time}`,
+    /// `{channel}`, `{masked}` (the new number, masked).
+    pub phone_changed: String,
 }
 
 impl Default for SmsTemplates {
@@ -73,6 +80,9 @@ impl Default for SmsTemplates {
             channel_counter: "柜台".into(),
             channel_hotline: "服务热线".into(),
             questions_changed: "【公积金】您的安全问题已于{time}更改。如非本人操作，请立即致电{hotline}。".into(),
+            reset_ticket: "【公积金】您的{secrets}重置凭证为{ticket}，{hours}小时内有效，仅可使用一次。请在个人网上业务平台“凭证重置密码”中使用。工作人员不会向您索取凭证。".into(),
+            ticket_issued: "【公积金】{time}{channel}为您办理了{secrets}重置，已生成一次性重置凭证。如非本人办理，请立即致电{hotline}。".into(),
+            phone_changed: "【公积金】您在公积金中心留存的手机号已于{time}通过{channel}变更为{masked}，此后短信将发往新号码。如非本人操作，请立即致电{hotline}。".into(),
         }
     }
 }

@@ -1,12 +1,14 @@
 //! Ports: the traits adapters implement so that the domain never touches a database,
 //! the clock, the SMS gateway or the operating system's random source directly.
 
+mod assisted;
 mod audit;
 mod members;
 mod portal;
 mod sms;
 mod staff;
 
+pub use assisted::{CaseStore, PiiWrite, StaffSessionStore, StaffWrite};
 pub use audit::AuditStore;
 pub use members::{MemberImport, MemberStore};
 pub use portal::{

@@ -172,6 +172,15 @@ pub struct ChangeSet {
     pub security_answers: Vec<SecurityAnswer>,
     /// Members whose security questions are removed before `security_answers` land.
     pub clear_questions: Vec<MemberId>,
+    /// Staff accounts (failure counters, TOTP enrolment, password changes).
+    pub staff: Vec<super::StaffWrite>,
+    pub staff_sessions: Vec<crate::staff::StaffSessionWrite>,
+    /// Assisted cases (counter and hotline tickets).
+    pub cases: Vec<crate::assisted::CaseWrite>,
+    /// Hotline checklists.
+    pub checks: Vec<crate::assisted::CheckWrite>,
+    /// New personal data of members (phone on file), written after `members`.
+    pub pii: Vec<super::PiiWrite>,
     pub audit: Vec<AuditEvent>,
 }
 
@@ -238,6 +247,9 @@ pub trait PortalStore:
     + ThrottleStore
     + HoldStore
     + SecurityQuestionStore
+    + super::StaffStore
+    + super::StaffSessionStore
+    + super::CaseStore
     + UnitOfWork
 {
 }
@@ -253,6 +265,9 @@ impl<T> PortalStore for T where
         + ThrottleStore
         + HoldStore
         + SecurityQuestionStore
+        + super::StaffStore
+        + super::StaffSessionStore
+        + super::CaseStore
         + UnitOfWork
 {
 }

@@ -8,10 +8,12 @@
 
 mod password;
 mod role;
+mod session;
 mod totp;
 
 pub use password::{StaffPasswordPolicy, StaffPasswordViolation};
 pub use role::{StaffAction, StaffRole, allowed};
+pub use session::{StaffLevel, StaffSessionPolicy, StaffSessionRecord, StaffSessionWrite};
 pub use totp::{
     TOTP_DIGITS, TOTP_ISSUER, TOTP_SECRET_LEN, TOTP_STEP_SECS, TotpError, TotpRejection, TotpSecret,
 };
@@ -127,7 +129,7 @@ pub struct NewStaff {
 }
 
 /// A staff account as stored.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffRecord {
     pub id: StaffId,
     pub username: Username,

@@ -102,6 +102,15 @@ pub enum ErrorCode {
     FaceNotEligible,
     /// 422: the security questions chosen are not acceptable; `details.reason` says how.
     BadQuestions,
+    /// 403: changing the phone on file needs a face-verification login token.
+    FaceLoginRequired,
+    /// 400: the two new phone numbers differ.
+    PhoneMismatch,
+    /// 400: the new phone number is already the one on file.
+    SamePhone,
+    /// 400: the transaction password is wrong; `details.remaining` tries before it
+    /// locks until midnight.
+    WrongTransactionPassword,
 }
 
 impl ErrorCode {
@@ -125,8 +134,12 @@ impl ErrorCode {
             | Self::BadJson
             | Self::NotVerified
             | Self::FaceRejected => StatusCode::BAD_REQUEST,
-            Self::NotYourAccount | Self::RecoverySessionOnly | Self::FaceNotEligible => {
-                StatusCode::FORBIDDEN
+            Self::NotYourAccount
+            | Self::RecoverySessionOnly
+            | Self::FaceNotEligible
+            | Self::FaceLoginRequired => StatusCode::FORBIDDEN,
+            Self::PhoneMismatch | Self::SamePhone | Self::WrongTransactionPassword => {
+                StatusCode::BAD_REQUEST
             }
             Self::TransactionLocked
             | Self::TransactionDisabled
@@ -203,6 +216,12 @@ impl ErrorCode {
                  or visit a counter with your identity document."
             }
             Self::BadQuestions => "The security questions chosen are not acceptable.",
+            Self::FaceLoginRequired => {
+                "Changing the mobile number needs a face verification login first."
+            }
+            Self::PhoneMismatch => "The two new mobile numbers differ.",
+            Self::SamePhone => "This is already the mobile number on file.",
+            Self::WrongTransactionPassword => "The transaction password is wrong.",
         }
     }
 }

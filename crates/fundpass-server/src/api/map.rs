@@ -6,7 +6,8 @@ use fundpass_core::face::FaceRejection;
 use fundpass_core::flow::FlowError;
 use fundpass_core::member::QuestionError;
 use fundpass_core::portal::{
-    CaptchaError, LoginError, QuestionsError, RecoveryError, RegistrationError, SessionError,
+    CaptchaError, LoginError, PhoneChangeError, QuestionsError, RecoveryError, RegistrationError,
+    SessionError,
 };
 use fundpass_core::ports::{PoolBusy, StoreError};
 use serde_json::json;
@@ -160,6 +161,37 @@ fn face(rejection: FaceRejection) -> ApiError {
     ApiError::new(ErrorCode::FaceRejected)
         .message(sentence(&rejection.to_string()))
         .details(json!({ "reason": rejection.code() }))
+}
+
+/// A refused phone change.
+pub fn phone_change(error: PhoneChangeError, _now: OffsetDateTime) -> ApiError {
+    match error {
+        PhoneChangeError::FaceLoginRequired => ApiError::new(ErrorCode::FaceLoginRequired),
+        PhoneChangeError::BadPhone(e) => ApiError::new(ErrorCode::BadPhone)
+            .message(format!("The mobile number is not valid: {e}."))
+            .details(json!({ "reason": e.code() })),
+        PhoneChangeError::Mismatch => ApiError::new(ErrorCode::PhoneMismatch),
+        PhoneChangeError::SamePhone => ApiError::new(ErrorCode::SamePhone),
+        PhoneChangeError::WrongTransactionPassword { remaining } => {
+            ApiError::new(ErrorCode::WrongTransactionPassword)
+                .message(format!(
+                    "The transaction password is wrong. {remaining} tries left."
+                ))
+                .details(json!({ "remaining": remaining }))
+        }
+        PhoneChangeError::TransactionLocked { until } => {
+            ApiError::new(ErrorCode::TransactionLocked)
+                .message(format!(
+                    "Too many wrong transaction passwords. Try again after {}.",
+                    rfc3339(until)
+                ))
+                .details(json!({ "until": rfc3339(until) }))
+        }
+        PhoneChangeError::TransactionDisabled => ApiError::new(ErrorCode::TransactionDisabled),
+        PhoneChangeError::Conflict => ApiError::new(ErrorCode::Conflict),
+        PhoneChangeError::Busy(e) => busy(e),
+        PhoneChangeError::Store(e) => store(e),
+    }
 }
 
 /// A refused set of security questions.

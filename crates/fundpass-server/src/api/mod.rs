@@ -16,6 +16,7 @@ mod login;
 mod map;
 mod me;
 mod openapi;
+mod phone;
 mod recovery;
 mod registration;
 mod security;
@@ -87,6 +88,7 @@ fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(face::start))
         .routes(routes!(face::complete))
         .routes(routes!(security::get_questions, security::put_questions))
+        .routes(routes!(phone::change))
         .split_for_parts();
     openapi::add_common_responses(&mut document);
     (routes, document)

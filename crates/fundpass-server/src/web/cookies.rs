@@ -51,6 +51,25 @@ pub fn clear_session(settings: &ServerSettings) -> String {
     )
 }
 
+/// The staff console's session cookie: `Strict`, so no link or form from elsewhere
+/// ever arrives with it.
+pub fn staff(settings: &ServerSettings, token: &str) -> String {
+    format!(
+        "{}={token}{}",
+        settings.staff_cookie(),
+        attributes(settings, "Strict")
+    )
+}
+
+/// Removes the staff console's session cookie.
+pub fn clear_staff(settings: &ServerSettings) -> String {
+    format!(
+        "{}=; Max-Age=0{}",
+        settings.staff_cookie(),
+        attributes(settings, "Strict")
+    )
+}
+
 /// The double-submit token of anonymous forms: `Strict`, never sent cross-site.
 pub fn csrf(settings: &ServerSettings, token: &str) -> String {
     format!(

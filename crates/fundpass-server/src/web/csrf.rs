@@ -210,9 +210,9 @@ impl<T: DeserializeOwned + CsrfField + Send> FromRequest<AppState> for MemberFor
     }
 }
 
-/// Whether `token` is valid for this request either way: the session's token when a
-/// member is logged in, or the anonymous cookie's (the language switch is on every
-/// page, logged in or not).
+/// Whether `token` is valid for this request any way: the session's token when a
+/// member is logged in, the staff session's at the console, or the anonymous
+/// cookie's (the language switch is on every page, logged in or not).
 pub(crate) async fn token_valid(web: &Web, token: &str) -> Result<bool, error::Internal> {
     let anon = web
         .cookie(web.state.settings.csrf_cookie())
@@ -220,7 +220,13 @@ pub(crate) async fn token_valid(web: &Web, token: &str) -> Result<bool, error::I
     if tokens_match(anon, token) {
         return Ok(true);
     }
-    Ok(auth::current(web)
+    if auth::current(web)
+        .await?
+        .is_some_and(|auth| tokens_match(&auth.session.csrf, token))
+    {
+        return Ok(true);
+    }
+    Ok(super::console::current_staff(web)
         .await?
         .is_some_and(|auth| tokens_match(&auth.session.csrf, token)))
 }

@@ -94,14 +94,14 @@ impl Refusal {
         }
     }
 
-    fn restart(message: impl Into<String>) -> Self {
+    pub(crate) fn restart(message: impl Into<String>) -> Self {
         Self {
             restart: true,
             ..Self::new(None, message)
         }
     }
 
-    fn wait(status: StatusCode, seconds: u64, message: impl Into<String>) -> Self {
+    pub(crate) fn wait(status: StatusCode, seconds: u64, message: impl Into<String>) -> Self {
         Self {
             status,
             retry_after: Some(seconds),

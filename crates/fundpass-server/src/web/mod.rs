@@ -1,6 +1,7 @@
 //! The member portal's HTML pages: registration, login, the member's home page, the
-//! forgotten-password journeys, the security menu, the language switch and, in dev
-//! mode, the outbox viewer.
+//! forgotten-password journeys, the security menu, reset tickets (online and on the
+//! counter's PIN-pad page), the language switch, the staff console (`console`) and,
+//! in dev mode, the outbox viewer.
 //!
 //! Every page is rendered from a template in `templates/` with texts from `messages/`,
 //! is sent with `Cache-Control: no-store`, and every form that changes anything is a
@@ -8,6 +9,7 @@
 
 mod auth;
 mod captcha;
+mod console;
 mod context;
 pub mod cookies;
 mod csrf;
@@ -23,6 +25,7 @@ mod login;
 mod recovery;
 mod register;
 mod security;
+mod ticket;
 
 use axum::Router;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
@@ -95,11 +98,38 @@ pub fn router() -> Router<AppState> {
         .route("/home", get(home::page))
         .route("/logout", post(home::logout))
         .route("/logout-all", post(home::logout_all))
+        .route(
+            "/ticket",
+            get(ticket::online_form).post(ticket::online_check),
+        )
+        .route(
+            "/ticket/new",
+            get(ticket_start_over).post(ticket::online_redeem),
+        )
+        .route(
+            "/counter/pinpad",
+            get(ticket::pinpad_form).post(ticket::pinpad_check),
+        )
+        .route(
+            "/counter/pinpad/new",
+            get(pinpad_start_over).post(ticket::pinpad_redeem),
+        )
+        .merge(console::router())
         .route("/lang", post(lang::switch))
         .route("/dev/outbox", get(dev::outbox))
         .route("/dev/outbox.json", get(dev::outbox_json))
         .route("/dev/captcha/{id}", get(dev::captcha))
         .route("/static/fundpass.css", get(stylesheet))
+}
+
+/// `GET` on the ticket's last step (a reload): back to the first.
+async fn ticket_start_over() -> layout::Reply {
+    layout::Reply::see_other("/ticket")
+}
+
+/// `GET` on the PIN-pad's last step: back to the first.
+async fn pinpad_start_over() -> layout::Reply {
+    layout::Reply::see_other("/counter/pinpad")
 }
 
 /// `GET /static/fundpass.css`: public and cacheable for a day.

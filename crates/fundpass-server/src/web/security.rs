@@ -45,7 +45,7 @@ pub(super) async fn holds(web: &Web, auth: &Authenticated) -> Result<Vec<HoldVie
     Ok(holds.iter().map(|h| hold_view(web, h)).collect())
 }
 
-fn hold_view(web: &Web, hold: &Hold) -> HoldView {
+pub(super) fn hold_view(web: &Web, hold: &Hold) -> HoldView {
     let what = match hold.reason {
         HoldReason::LoginReset => "hold.login_reset",
         HoldReason::TransactionReset => "hold.transaction_reset",
@@ -149,7 +149,7 @@ struct QuestionsView {
 }
 
 /// The message key of a question's text.
-fn question_key(code: &str) -> Option<&'static str> {
+pub(super) fn question_key(code: &str) -> Option<&'static str> {
     Some(match code {
         "first_school" => "question.first_school",
         "childhood_friend" => "question.childhood_friend",

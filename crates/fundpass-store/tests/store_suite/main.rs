@@ -7,6 +7,7 @@
 // Helpers outside #[test] functions fail loudly too: this whole crate is test code.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod assisted;
 mod audit;
 mod import;
 mod members;

@@ -8,12 +8,13 @@ use fundpass_core::staff::{
     Branch, NewStaff, StaffId, StaffRole, StaffStatus, TotpSecret, Username,
 };
 use fundpass_core::testing::CountingRng;
-use sqlx::{Connection, Row};
+use sqlx::Connection;
 
 use crate::portal::keyring;
-use crate::support::{TestDb, at, backends, postgres};
+use crate::support::{at, backends, contains, postgres, raw_values};
 
-fn new_staff(name: &str, role: StaffRole) -> NewStaff {
+/// A new account `name` with `role` at a Beijing office, created at `at(0)`.
+pub fn new_staff(name: &str, role: StaffRole) -> NewStaff {
     NewStaff {
         username: Username::parse(name).unwrap(),
         display_name: format!("测试 {name}"),
@@ -192,7 +193,7 @@ async fn no_plaintext_totp_secret_is_stored() {
         staff.totp_secret = Some(secret.seal(&ring, &rng));
         store.update_staff(expected, &staff).await.unwrap();
 
-        let values = raw_staff_values(&db).await;
+        let values = raw_values(&mut db.raw().await, "staff").await;
         assert!(
             !contains(&values, base32.as_bytes()),
             "base32 secret stored"
@@ -200,15 +201,13 @@ async fn no_plaintext_totp_secret_is_stored() {
         let stored = store.staff_by_id(staff.id).await.unwrap().unwrap();
         let sealed = stored.totp_secret.unwrap();
         assert_eq!(ring.open(Field::TotpSecret, &sealed).unwrap(), base32);
-        if let Some(files) = sqlite_files(&db) {
-            for file in files {
-                let bytes = std::fs::read(&file).unwrap();
-                assert!(
-                    !bytes.windows(base32.len()).any(|w| w == base32.as_bytes()),
-                    "{} holds the secret",
-                    file.display()
-                );
-            }
+        for file in db.sqlite_files() {
+            let bytes = std::fs::read(&file).unwrap();
+            assert!(
+                !bytes.windows(base32.len()).any(|w| w == base32.as_bytes()),
+                "{} holds the secret",
+                file.display()
+            );
         }
     }
 }
@@ -222,42 +221,6 @@ fn uri_text(uri: &secrecy::SecretString) -> &str {
 fn secret_param(uri: &str) -> String {
     let start = uri.find("secret=").unwrap() + "secret=".len();
     uri[start..].split('&').next().unwrap().to_owned()
-}
-
-async fn raw_staff_values(db: &TestDb) -> Vec<Vec<u8>> {
-    let mut conn = db.raw().await;
-    let rows = sqlx::query("SELECT * FROM staff")
-        .fetch_all(&mut conn)
-        .await
-        .unwrap();
-    let mut values = Vec::new();
-    for row in &rows {
-        for i in 0..row.len() {
-            if let Ok(v) = row.try_get::<Option<Vec<u8>>, _>(i) {
-                values.push(v.unwrap_or_default());
-            } else if let Ok(v) = row.try_get::<Option<String>, _>(i) {
-                values.push(v.unwrap_or_default().into_bytes());
-            }
-        }
-    }
-    conn.close().await.unwrap();
-    assert!(!values.is_empty());
-    values
-}
-
-fn contains(values: &[Vec<u8>], needle: &[u8]) -> bool {
-    values
-        .iter()
-        .any(|v| v.windows(needle.len()).any(|w| w == needle))
-}
-
-/// The SQLite database file and its write-ahead log, when the backend is SQLite.
-fn sqlite_files(db: &TestDb) -> Option<Vec<std::path::PathBuf>> {
-    let path = db.url.strip_prefix("sqlite://")?;
-    let path = path.split('?').next()?;
-    let main = std::path::PathBuf::from(path);
-    let wal = std::path::PathBuf::from(format!("{path}-wal"));
-    Some([main, wal].into_iter().filter(|p| p.exists()).collect())
 }
 
 #[tokio::test]

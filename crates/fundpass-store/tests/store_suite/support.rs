@@ -1,4 +1,5 @@
-//! Fresh databases per test and synthetic members.
+//! Fresh databases per test, synthetic members, and the raw readers the secrecy tests
+//! look for plaintext with.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -7,7 +8,7 @@ use fundpass_core::identity::IdType;
 use fundpass_core::member::{AccountNumber, ImportOutcome, NewMember};
 use fundpass_core::ports::MemberStore;
 use fundpass_store::{Backend, Store};
-use sqlx::{AnyConnection, Connection};
+use sqlx::{AnyConnection, Connection, Row};
 use tempfile::TempDir;
 use time::OffsetDateTime;
 
@@ -67,6 +68,50 @@ impl TestDb {
         let sep = if self.url.contains('?') { '&' } else { '?' };
         format!("{}{sep}{params}", self.url)
     }
+
+    /// The SQLite database file and its write-ahead log (none on PostgreSQL), to grep
+    /// for plaintext that may sit in free pages or the log rather than in a live row.
+    pub fn sqlite_files(&self) -> Vec<std::path::PathBuf> {
+        let Some(path) = self.url.strip_prefix("sqlite://") else {
+            return Vec::new();
+        };
+        let path = path.split('?').next().unwrap_or(path);
+        let main = std::path::PathBuf::from(path);
+        let wal = std::path::PathBuf::from(format!("{path}-wal"));
+        [main, wal].into_iter().filter(|p| p.exists()).collect()
+    }
+}
+
+/// Every value of every row of `table`, as bytes (text as UTF-8, integers as decimal).
+pub async fn raw_values(conn: &mut AnyConnection, table: &str) -> Vec<Vec<u8>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {table}")))
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    let mut values = Vec::new();
+    for row in &rows {
+        for i in 0..row.len() {
+            let value = if let Ok(v) = row.try_get::<Option<Vec<u8>>, _>(i) {
+                v.unwrap_or_default()
+            } else if let Ok(v) = row.try_get::<Option<String>, _>(i) {
+                v.unwrap_or_default().into_bytes()
+            } else if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
+                v.map(|n| n.to_string()).unwrap_or_default().into_bytes()
+            } else {
+                panic!("{table} column {i} is neither bytes, text nor an integer");
+            };
+            values.push(value);
+        }
+    }
+    assert!(!rows.is_empty(), "{table} has rows to inspect");
+    values
+}
+
+/// Whether any of `values` contains `needle`.
+pub fn contains(values: &[Vec<u8>], needle: &[u8]) -> bool {
+    values
+        .iter()
+        .any(|v| v.windows(needle.len()).any(|w| w == needle))
 }
 
 /// Every backend available: SQLite always, PostgreSQL when configured.

@@ -11,12 +11,14 @@ mod face;
 mod forgot_login;
 mod forgot_transaction;
 mod reset;
+mod ticket;
 
 use time::OffsetDateTime;
 
 pub use face::FaceChallenge;
 pub use forgot_transaction::TransactionRecoveryStarted;
 pub use reset::MemberFacts;
+pub use ticket::{TicketChecked, TicketError};
 
 use super::{Portal, RequestContext};
 use crate::audit::{Actor, ActorKind, AuditEvent, Outcome};

@@ -259,26 +259,37 @@ impl Portal {
         at: OffsetDateTime,
     ) -> String {
         let t = &self.templates;
+        fill(
+            &t.reset_done,
+            &[
+                ("secrets", &self.secret_names(kinds)),
+                ("time", &super::super::notify::china_time(at)),
+                ("channel", self.channel_name(channel)),
+                ("hotline", &t.hotline),
+            ],
+        )
+    }
+
+    /// "登录密码和交易密码": the names of the secrets, as notices write them.
+    pub(crate) fn secret_names(&self, kinds: impl Iterator<Item = SecretKind>) -> String {
+        let t = &self.templates;
         let names: Vec<&str> = kinds
             .map(|k| match k {
                 SecretKind::Login => t.login_password_name.as_str(),
                 SecretKind::Transaction => t.transaction_password_name.as_str(),
             })
             .collect();
-        let channel = match channel {
+        names.join(&t.and)
+    }
+
+    /// The name of a channel, as notices write it.
+    pub(crate) fn channel_name(&self, channel: Channel) -> &str {
+        let t = &self.templates;
+        match channel {
             Channel::App => &t.channel_app,
             Channel::Counter => &t.channel_counter,
             Channel::Hotline => &t.channel_hotline,
             _ => &t.channel_web,
-        };
-        fill(
-            &t.reset_done,
-            &[
-                ("secrets", &names.join(&t.and)),
-                ("time", &super::super::notify::china_time(at)),
-                ("channel", channel),
-                ("hotline", &t.hotline),
-            ],
-        )
+        }
     }
 }

@@ -1,0 +1,537 @@
+//! The counter's cases (seed 002 scenario 3, method 2): the in-person check of the
+//! original card, what to reset, an optional new phone on file, the supervisor's
+//! approval of high-risk cases, and the one-time ticket.
+
+use time::macros::format_description;
+
+use super::{ConsoleError, MemberSummary, StaffAuth};
+use crate::assisted::{
+    AssistedCase, CaseStatus, CaseWrite, ResetScope, ResetTicket, RiskFacts, assess,
+};
+use crate::audit::{Channel, Outcome};
+use crate::crypto::Field;
+use crate::identity::{IdNumber, IdType, Phone};
+use crate::member::{HoldReason, MemberId, MemberRecord, MemberStatus, PiiUpdate};
+use crate::portal::{Portal, RequestContext, china_time, china_today, fill};
+use crate::ports::{ChangeSet, PiiWrite, SessionWrite};
+use crate::staff::StaffAction;
+
+/// What the counter records of the visit.
+#[derive(Debug, Clone, Default)]
+pub struct CounterCaseInput {
+    /// The document type and number read from the original card.
+    pub card_id_type: String,
+    pub card_id_number: String,
+    /// The card's expiry date (`YYYY-MM-DD`), unless `card_long_term`.
+    pub card_expiry: String,
+    pub card_long_term: bool,
+    /// Number of the signed reset form collected.
+    pub form_number: String,
+    /// What to reset (`None`: a phone change alone).
+    pub scope: Option<ResetScope>,
+    /// A new phone on file, typed twice (both empty: no change).
+    pub new_phone: String,
+    pub new_phone_again: String,
+    /// Also text the ticket to the phone on file.
+    pub send_sms: bool,
+}
+
+/// A case as the console shows it, with the ticket right after it was issued (the
+/// only time it is ever visible).
+#[derive(Debug, Clone)]
+pub struct CaseView {
+    pub case: AssistedCase,
+    pub member: MemberSummary,
+    pub ticket: Option<ResetTicket>,
+}
+
+/// A ticket just issued and the case it belongs to.
+pub type IssuedTicket = CaseView;
+
+impl Portal {
+    /// Records the in-person check and opens a case; a case that needs no approval
+    /// is issued at once (the view then carries the ticket).
+    pub async fn open_counter_case(
+        &self,
+        auth: &StaffAuth,
+        member: MemberId,
+        input: &CounterCaseInput,
+        ctx: &RequestContext,
+    ) -> Result<CaseView, ConsoleError> {
+        const ACTION: &str = "counter.open_case";
+        self.require(auth, StaffAction::RecordInPersonCheck, ctx)
+            .await?;
+        if input.scope.is_some() {
+            self.require(auth, StaffAction::IssueCounterTicket, ctx)
+                .await?;
+        }
+        let record = self.member_for_staff(auth, member, ACTION, ctx).await?;
+        let case = match self.checked_case(auth, &record, input).await {
+            Ok(case) => case,
+            Err(e) => return self.staff_refused(auth, ACTION, Some(member), e, ctx).await,
+        };
+        if case.new_phone.is_some() {
+            self.require(auth, StaffAction::ChangePhoneAtCounter, ctx)
+                .await?;
+        }
+        let event = self.staff_event(
+            auth,
+            ACTION,
+            Outcome::Success,
+            Some(member),
+            serde_json::json!({
+                "case": case.id,
+                "form_number": case.reference,
+                "scope": case.scope.map(ResetScope::code),
+                "phone_change": case.new_phone.is_some(),
+                "risks": case.risks.iter().map(|r| r.code()).collect::<Vec<_>>(),
+            }),
+            ctx,
+        );
+        self.store
+            .apply(ChangeSet {
+                cases: vec![CaseWrite::Insert(case.clone())],
+                audit: vec![event],
+                ..ChangeSet::default()
+            })
+            .await?;
+        if case.status == CaseStatus::Approved {
+            return self.issue(auth, &case, &record, ctx).await;
+        }
+        Ok(CaseView {
+            member: self.summary(&record).await?,
+            case,
+            ticket: None,
+        })
+    }
+
+    /// Issues the ticket of an approved case (the counter that opened it).
+    pub async fn issue_counter_ticket(
+        &self,
+        auth: &StaffAuth,
+        case_id: &str,
+        ctx: &RequestContext,
+    ) -> Result<CaseView, ConsoleError> {
+        const ACTION: &str = "counter.issue_ticket";
+        self.require(auth, StaffAction::IssueCounterTicket, ctx)
+            .await?;
+        let case = self.load_case(case_id).await?;
+        let member = self
+            .member_for_staff(auth, case.member_id, ACTION, ctx)
+            .await?;
+        let refusal = if case.staff_id != auth.staff.id {
+            Some(ConsoleError::NotYourCase)
+        } else if case.status != CaseStatus::Approved {
+            Some(ConsoleError::WrongStep)
+        } else {
+            None
+        };
+        if let Some(e) = refusal {
+            return self
+                .staff_refused(auth, ACTION, Some(case.member_id), e, ctx)
+                .await;
+        }
+        self.issue(auth, &case, &member, ctx).await
+    }
+
+    /// A case as the console shows it: to the counter that opened it and to
+    /// supervisors.
+    pub async fn staff_case(
+        &self,
+        auth: &StaffAuth,
+        case_id: &str,
+        ctx: &RequestContext,
+    ) -> Result<CaseView, ConsoleError> {
+        let case = self.load_case(case_id).await?;
+        let action = if case.staff_id == auth.staff.id {
+            StaffAction::RecordInPersonCheck
+        } else {
+            StaffAction::ApproveHighRisk
+        };
+        self.require(auth, action, ctx).await?;
+        let member = self
+            .member_for_staff(auth, case.member_id, "staff.view_case", ctx)
+            .await?;
+        Ok(CaseView {
+            member: self.summary(&member).await?,
+            case,
+            ticket: None,
+        })
+    }
+
+    /// Cases waiting for a supervisor, oldest first, with their members (masked).
+    pub async fn cases_to_approve(
+        &self,
+        auth: &StaffAuth,
+        ctx: &RequestContext,
+    ) -> Result<Vec<CaseView>, ConsoleError> {
+        self.require(auth, StaffAction::ApproveHighRisk, ctx)
+            .await?;
+        let mut out = Vec::new();
+        for case in self.store.cases_awaiting_approval(100).await? {
+            let Some(member) = self.store.member_by_id(case.member_id).await? else {
+                continue;
+            };
+            // A supervisor does not see cases on their own member account.
+            if auth.staff.is_own_member_account(&member.id_number_index) {
+                continue;
+            }
+            out.push(CaseView {
+                member: self.summary(&member).await?,
+                case,
+                ticket: None,
+            });
+        }
+        Ok(out)
+    }
+
+    /// A supervisor's decision on a high-risk case: approved (the counter may issue
+    /// the ticket) or rejected (closed). Never by the one who opened it.
+    pub async fn decide_case(
+        &self,
+        auth: &StaffAuth,
+        case_id: &str,
+        approve: bool,
+        ctx: &RequestContext,
+    ) -> Result<AssistedCase, ConsoleError> {
+        let action = if approve {
+            "counter.approve_case"
+        } else {
+            "counter.reject_case"
+        };
+        self.require(auth, StaffAction::ApproveHighRisk, ctx)
+            .await?;
+        let case = self.load_case(case_id).await?;
+        self.member_for_staff(auth, case.member_id, action, ctx)
+            .await?;
+        let refusal = if case.staff_id == auth.staff.id {
+            Some(ConsoleError::SelfApproval)
+        } else if case.status != CaseStatus::AwaitingApproval {
+            Some(ConsoleError::WrongStep)
+        } else {
+            None
+        };
+        if let Some(e) = refusal {
+            return self
+                .staff_refused(auth, action, Some(case.member_id), e, ctx)
+                .await;
+        }
+        let now = self.clock.now();
+        let next = AssistedCase {
+            status: if approve {
+                CaseStatus::Approved
+            } else {
+                CaseStatus::Closed
+            },
+            approved_by: approve.then_some(auth.staff.id),
+            approved_at: approve.then_some(now),
+            updated_at: now,
+            version: case.version + 1,
+            ..case.clone()
+        };
+        let event = self.staff_event(
+            auth,
+            action,
+            Outcome::Success,
+            Some(case.member_id),
+            serde_json::json!({"case": case.id, "opened_by": case.staff_id.0}),
+            ctx,
+        );
+        self.store
+            .apply(ChangeSet {
+                cases: vec![CaseWrite::Update {
+                    record: next.clone(),
+                    expected_version: case.version,
+                }],
+                audit: vec![event],
+                ..ChangeSet::default()
+            })
+            .await?;
+        Ok(next)
+    }
+
+    pub(crate) async fn load_case(&self, id: &str) -> Result<AssistedCase, ConsoleError> {
+        let id = id.trim();
+        if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ConsoleError::UnknownCase);
+        }
+        self.store
+            .case_by_id(id)
+            .await?
+            .ok_or(ConsoleError::UnknownCase)
+    }
+
+    /// Checks what the counter recorded and builds the case (not stored yet).
+    async fn checked_case(
+        &self,
+        auth: &StaffAuth,
+        member: &MemberRecord,
+        input: &CounterCaseInput,
+    ) -> Result<AssistedCase, ConsoleError> {
+        let now = self.clock.now();
+        let today = china_today(now);
+        let card_type = IdType::from_code(input.card_id_type.trim())
+            .ok_or(ConsoleError::BadField("card_id_type"))?;
+        let card = IdNumber::parse(card_type, &input.card_id_number, today)
+            .map_err(ConsoleError::BadIdNumber)?;
+        let index = self.keyring.blind_index(Field::IdNumber, card.normalised());
+        if card_type != member.id_type || index != member.id_number_index {
+            return Err(ConsoleError::CardMismatch);
+        }
+        let expiry = if input.card_long_term {
+            "long_term".to_owned()
+        } else {
+            let date = time::Date::parse(
+                input.card_expiry.trim(),
+                format_description!("[year]-[month]-[day]"),
+            )
+            .map_err(|_| ConsoleError::BadField("card_expiry"))?;
+            if date < today {
+                return Err(ConsoleError::CardExpired);
+            }
+            date.to_string()
+        };
+        let form = input.form_number.trim();
+        let form_ok = (1..=32).contains(&form.len())
+            && form.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if !form_ok {
+            return Err(ConsoleError::BadField("form_number"));
+        }
+        let new_phone = self.checked_new_phone(member, input)?;
+        if input.scope.is_none() && new_phone.is_none() {
+            return Err(ConsoleError::NothingChosen);
+        }
+        if input.scope.is_some() && member.status != MemberStatus::Registered {
+            return Err(ConsoleError::NotRegistered);
+        }
+        let facts = RiskFacts {
+            last_reset_at: self.store.last_reset_at(member.id).await?,
+            active_hold: !self.store.active_holds(member.id, now).await?.is_empty(),
+            scope: input.scope,
+            phone_change: new_phone.is_some(),
+        };
+        let risks = assess(&facts, &self.policy.assisted, now);
+        let (new_phone, new_phone_index) = match new_phone {
+            Some(p) => (
+                Some(
+                    self.keyring
+                        .seal(Field::Phone, p.normalised(), self.rng.as_ref()),
+                ),
+                Some(self.keyring.blind_index(Field::Phone, p.normalised())),
+            ),
+            None => (None, None),
+        };
+        Ok(AssistedCase {
+            id: self.random_id(),
+            member_id: member.id,
+            channel: Channel::Counter,
+            scope: input.scope,
+            new_phone,
+            new_phone_index,
+            staff_id: auth.staff.id,
+            branch_id: auth.staff.branch.id.clone(),
+            reference: form.to_owned(),
+            check: serde_json::json!({
+                "card_id_type": card_type.code(),
+                "card_id_number": card.masked(),
+                "card_expiry": expiry,
+                "form_number": form,
+                "send_sms": input.send_sms,
+            }),
+            status: if risks.is_empty() {
+                CaseStatus::Approved
+            } else {
+                CaseStatus::AwaitingApproval
+            },
+            risks,
+            approved_by: None,
+            approved_at: None,
+            ticket_mac: None,
+            ticket_expires_at: None,
+            issued_at: None,
+            redeem_token: None,
+            redeem_expires_at: None,
+            wrong_tries: 0,
+            redeemed_at: None,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        })
+    }
+
+    fn checked_new_phone(
+        &self,
+        member: &MemberRecord,
+        input: &CounterCaseInput,
+    ) -> Result<Option<Phone>, ConsoleError> {
+        let (first, again) = (input.new_phone.trim(), input.new_phone_again.trim());
+        if first.is_empty() && again.is_empty() {
+            return Ok(None);
+        }
+        let phone = Phone::parse(first).map_err(ConsoleError::BadPhone)?;
+        let again = Phone::parse(again).map_err(|_| ConsoleError::PhoneMismatch)?;
+        if phone != again {
+            return Err(ConsoleError::PhoneMismatch);
+        }
+        let index = self.keyring.blind_index(Field::Phone, phone.normalised());
+        if index == member.phone_index {
+            return Err(ConsoleError::SamePhone);
+        }
+        Ok(Some(phone))
+    }
+
+    /// Issues an approved case in one change: the new phone on file (hold, notice to
+    /// the old phone, every session ended), the ticket (shown once; texted to the
+    /// phone on file when asked) and the notice of it.
+    async fn issue(
+        &self,
+        auth: &StaffAuth,
+        case: &AssistedCase,
+        member: &MemberRecord,
+        ctx: &RequestContext,
+    ) -> Result<CaseView, ConsoleError> {
+        let now = self.clock.now();
+        let t = &self.templates;
+        let mut change = ChangeSet::default();
+        let mut phone = self.phone_on_file(member)?;
+        if let (Some(sealed), Some(index)) = (&case.new_phone, &case.new_phone_index) {
+            let new = Phone::parse(
+                &self
+                    .keyring
+                    .open(Field::Phone, sealed)
+                    .map_err(|e| crate::ports::StoreError::Backend(e.to_string()))?,
+            )
+            .map_err(ConsoleError::BadPhone)?;
+            change.pii.push(PiiWrite {
+                id: member.id,
+                expected_version: member.version,
+                update: PiiUpdate {
+                    id_number: member.id_number.clone(),
+                    id_number_index: member.id_number_index.clone(),
+                    phone: sealed.clone(),
+                    phone_index: index.clone(),
+                    at: now,
+                },
+            });
+            let notice = fill(
+                &t.phone_changed,
+                &[
+                    ("time", &china_time(now)),
+                    ("channel", self.channel_name(case.channel)),
+                    ("masked", &new.masked()),
+                    ("hotline", &t.hotline),
+                ],
+            );
+            change.outbox.push(self.outbox_message(
+                Some(member.id),
+                "phone_changed",
+                &phone,
+                &notice,
+            ));
+            change.holds.push(self.policy.holds.hold(
+                member.id,
+                HoldReason::PhoneChange,
+                case.channel,
+                now,
+            ));
+            change.sessions.push(SessionWrite::RevokeAll {
+                member: member.id,
+                at: now,
+            });
+            phone = new;
+        }
+        let mut next = AssistedCase {
+            updated_at: now,
+            version: case.version + 1,
+            status: CaseStatus::Closed,
+            ..case.clone()
+        };
+        let ticket = case.scope.map(|scope| {
+            let ticket = ResetTicket::generate(self.rng.as_ref());
+            next.status = CaseStatus::Issued;
+            next.ticket_mac = Some(ticket.mac(&self.keyring));
+            next.ticket_expires_at = Some(now + self.ticket_ttl(case.channel));
+            next.issued_at = Some(now);
+            let send_sms = case.check.get("send_sms") == Some(&serde_json::Value::Bool(true));
+            let text = if send_sms {
+                self.ticket_text(&ticket, scope, case.channel)
+            } else {
+                fill(
+                    &t.ticket_issued,
+                    &[
+                        ("time", &china_time(now)),
+                        ("channel", self.channel_name(case.channel)),
+                        ("secrets", &self.secret_names(scope.kinds().iter().copied())),
+                        ("hotline", &t.hotline),
+                    ],
+                )
+            };
+            let purpose = if send_sms {
+                "reset_ticket"
+            } else {
+                "ticket_issued"
+            };
+            change
+                .outbox
+                .push(self.outbox_message(Some(member.id), purpose, &phone, &text));
+            ticket
+        });
+        change.cases.push(CaseWrite::Update {
+            record: next.clone(),
+            expected_version: case.version,
+        });
+        change.audit.push(self.staff_event(
+            auth,
+            "counter.issue_ticket",
+            Outcome::Success,
+            Some(member.id),
+            serde_json::json!({
+                "case": case.id,
+                "form_number": case.reference,
+                "ticket": ticket.is_some(),
+                "phone_change": case.new_phone.is_some(),
+                "approved_by": case.approved_by.map(|s| s.0),
+            }),
+            ctx,
+        ));
+        self.store.apply(change).await?;
+        let member = self
+            .store
+            .member_by_id(member.id)
+            .await?
+            .ok_or(ConsoleError::MemberNotFound)?;
+        Ok(CaseView {
+            member: self.summary(&member).await?,
+            case: next,
+            ticket,
+        })
+    }
+
+    /// How long a ticket of this channel is good for.
+    pub(crate) fn ticket_ttl(&self, channel: Channel) -> time::Duration {
+        match channel {
+            Channel::Hotline => self.policy.assisted.hotline_ticket_ttl,
+            _ => self.policy.assisted.counter_ticket_ttl,
+        }
+    }
+
+    /// The SMS that carries a ticket.
+    pub(crate) fn ticket_text(
+        &self,
+        ticket: &ResetTicket,
+        scope: ResetScope,
+        channel: Channel,
+    ) -> String {
+        let hours = self.ticket_ttl(channel).whole_hours().max(1).to_string();
+        fill(
+            &self.templates.reset_ticket,
+            &[
+                ("ticket", &ticket.display()),
+                ("secrets", &self.secret_names(scope.kinds().iter().copied())),
+                ("hours", &hours),
+                ("channel", self.channel_name(channel)),
+                ("hotline", &self.templates.hotline),
+            ],
+        )
+    }
+}

@@ -1,0 +1,478 @@
+//! Staff login: user name and password, then a TOTP code (enrolled at the first
+//! login from a secret fundpass makes and shows once as a QR code). A password alone
+//! never yields a usable session; the TOTP step replaces the password-step session
+//! with a new one (new token), so a token seen before the second factor is worthless
+//! after it.
+//!
+//! Password and code failures share the account's lock counter (5 in a row lock it
+//! for 15 minutes, doubling). Unknown and disabled accounts cost the same hash work
+//! and read the same as a wrong password.
+
+use secrecy::SecretString;
+
+use super::{StaffAuth, staff_event_for};
+use crate::audit::{Actor, ActorKind, AuditEvent, Channel, Outcome};
+use crate::crypto::OpaqueToken;
+use crate::lockout::Gate;
+use crate::member::LockState;
+use crate::portal::{Portal, RequestContext, SessionError};
+use crate::ports::{ChangeSet, PoolBusy, StaffWrite, StoreError};
+use crate::session::SessionEnded;
+use crate::staff::{
+    StaffLevel, StaffPasswordViolation, StaffRecord, StaffSessionRecord, StaffSessionWrite,
+    StaffStatus, TotpRejection, TotpSecret, Username,
+};
+
+/// Why a staff login step was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum StaffLoginError {
+    /// Unknown user, disabled account or wrong password: one answer for all.
+    #[error("wrong user name or password")]
+    InvalidCredentials,
+    #[error("the account is locked until {until}")]
+    Locked { until: time::OffsetDateTime },
+    #[error("the code is wrong; {remaining} tries before the account locks")]
+    WrongCode { remaining: i32 },
+    #[error("this code was already used; wait for the next one")]
+    CodeReplayed,
+    /// The password step's session is gone or expired: log in again.
+    #[error("log in again")]
+    StartAgain,
+    #[error("the new password is refused")]
+    NewPassword {
+        violations: Vec<StaffPasswordViolation>,
+        mismatch: bool,
+        same_as_old: bool,
+    },
+    #[error("another request changed the account first")]
+    Conflict,
+    #[error(transparent)]
+    Busy(#[from] PoolBusy),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for StaffLoginError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict => Self::Conflict,
+            other => Self::Store(other),
+        }
+    }
+}
+
+/// A passed password step: the session token for the TOTP step.
+#[derive(Debug)]
+pub struct PasswordStep {
+    pub token: OpaqueToken,
+    /// Whether the account still has to enrol its second factor.
+    pub enrolling: bool,
+}
+
+impl Portal {
+    /// Step one: user name and password.
+    pub async fn staff_login_password(
+        &self,
+        username: &str,
+        password: &str,
+        ctx: &RequestContext,
+    ) -> Result<PasswordStep, StaffLoginError> {
+        let staff = match Username::parse(username) {
+            Ok(name) => self.store.staff_by_username(&name).await?,
+            Err(_) => None,
+        };
+        let now = self.clock.now();
+        let usable = staff.filter(|s| s.status == StaffStatus::Active);
+        if let Some(s) = &usable
+            && let Gate::Locked { until } = self.policy.staff_lock.gate(&s.lock, now)
+        {
+            self.audit_only(self.staff_login_event(Some(s), Outcome::Denied, "locked", ctx))
+                .await?;
+            return Err(StaffLoginError::Locked { until });
+        }
+        let stored = usable.as_ref().map(|s| s.password_hash.clone());
+        let right = self
+            .verify_on_pool(stored, password, false)
+            .await?
+            .is_some();
+        let staff = match usable {
+            Some(s) if right => s,
+            // A wrong password counts against the account; a name nobody holds (or a
+            // disabled account) has nothing to lock.
+            Some(s) => {
+                self.staff_failure(&s, "wrong_password", ctx).await?;
+                return Err(StaffLoginError::InvalidCredentials);
+            }
+            None => {
+                self.audit_only(self.staff_login_event(None, Outcome::Failure, "unknown", ctx))
+                    .await?;
+                return Err(StaffLoginError::InvalidCredentials);
+            }
+        };
+        let enrolling = staff.needs_mfa_enrolment();
+        let pending = enrolling.then(|| {
+            TotpSecret::generate(self.rng.as_ref()).seal(&self.keyring, self.rng.as_ref())
+        });
+        let (token, record) = self.new_staff_session(&staff, StaffLevel::Password, pending, ctx);
+        let event = self.staff_login_event(Some(&staff), Outcome::Success, "password", ctx);
+        self.store
+            .apply(ChangeSet {
+                staff_sessions: vec![StaffSessionWrite::Insert(record)],
+                audit: vec![event],
+                ..ChangeSet::default()
+            })
+            .await?;
+        Ok(PasswordStep { token, enrolling })
+    }
+
+    /// The password-step session of `token` and its account, if still good.
+    pub async fn staff_password_step(&self, token: &str) -> Result<StaffAuth, StaffLoginError> {
+        match self.staff_session_of(token, StaffLevel::Password).await {
+            Ok(auth) => Ok(auth),
+            Err(SessionError::Store(e)) => Err(e.into()),
+            Err(_) => Err(StaffLoginError::StartAgain),
+        }
+    }
+
+    /// The `otpauth://` URI of the secret being enrolled in this password-step
+    /// session (shown as a QR code and as text), or `None` when the account has one.
+    pub fn staff_enrolment_uri(
+        &self,
+        step: &StaffAuth,
+    ) -> Result<Option<SecretString>, StaffLoginError> {
+        let Some(sealed) = &step.session.pending_totp else {
+            return Ok(None);
+        };
+        let secret = TotpSecret::open(&self.keyring, sealed)
+            .map_err(|e| StaffLoginError::Store(StoreError::Backend(e.to_string())))?;
+        secret
+            .enrolment_uri(step.staff.username.as_str())
+            .map(Some)
+            .map_err(|e| StaffLoginError::Store(StoreError::Backend(e.to_string())))
+    }
+
+    /// Step two: the TOTP code (from the secret being enrolled, on a first login).
+    /// Returns the console session's token; the password-step token stops working.
+    pub async fn staff_login_code(
+        &self,
+        token: &str,
+        code: &str,
+        ctx: &RequestContext,
+    ) -> Result<OpaqueToken, StaffLoginError> {
+        let step = self.staff_password_step(token).await?;
+        let now = self.clock.now();
+        let staff = &step.staff;
+        if let Gate::Locked { until } = self.policy.staff_lock.gate(&staff.lock, now) {
+            return Err(StaffLoginError::Locked { until });
+        }
+        let sealed = step
+            .session
+            .pending_totp
+            .as_ref()
+            .or(staff.totp_secret.as_ref())
+            .ok_or(StaffLoginError::StartAgain)?;
+        let secret = TotpSecret::open(&self.keyring, sealed)
+            .map_err(|e| StaffLoginError::Store(StoreError::Backend(e.to_string())))?;
+        let last = if step.session.pending_totp.is_some() {
+            None
+        } else {
+            staff.totp_last_step
+        };
+        let accepted = match secret.verify(code, now, last) {
+            Ok(step) => step,
+            Err(TotpRejection::Replayed) => {
+                self.staff_failure(staff, "code_replayed", ctx).await?;
+                return Err(StaffLoginError::CodeReplayed);
+            }
+            Err(TotpRejection::Wrong) => {
+                let remaining = self.staff_failure(staff, "wrong_code", ctx).await?;
+                return Err(StaffLoginError::WrongCode { remaining });
+            }
+        };
+        let mut next = staff.clone();
+        if let Some(pending) = &step.session.pending_totp {
+            next.totp_secret = Some(pending.clone());
+        }
+        next.totp_last_step = Some(accepted);
+        next.lock = LockState::default();
+        next.updated_at = now;
+        let (token, record) = self.new_staff_session(staff, StaffLevel::Mfa, None, ctx);
+        let reason = if step.session.pending_totp.is_some() {
+            "mfa_enrolled"
+        } else {
+            "mfa"
+        };
+        self.store
+            .apply(ChangeSet {
+                staff: vec![StaffWrite {
+                    expected_version: staff.version,
+                    record: next,
+                }],
+                staff_sessions: vec![
+                    StaffSessionWrite::Revoke {
+                        token: step.session.token,
+                        at: now,
+                    },
+                    StaffSessionWrite::Insert(record),
+                ],
+                audit: vec![self.staff_login_event(Some(staff), Outcome::Success, reason, ctx)],
+                ..ChangeSet::default()
+            })
+            .await?;
+        Ok(token)
+    }
+
+    /// Checks a console session token (password and TOTP both passed).
+    pub async fn authenticate_staff(&self, token: &str) -> Result<StaffAuth, SessionError> {
+        self.staff_session_of(token, StaffLevel::Mfa).await
+    }
+
+    /// Ends this staff session.
+    pub async fn staff_logout(
+        &self,
+        auth: &StaffAuth,
+        ctx: &RequestContext,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        self.store
+            .apply(ChangeSet {
+                staff_sessions: vec![StaffSessionWrite::Revoke {
+                    token: auth.session.token,
+                    at: now,
+                }],
+                audit: vec![self.staff_event(
+                    auth,
+                    "staff.logout",
+                    Outcome::Success,
+                    None,
+                    serde_json::json!({}),
+                    ctx,
+                )],
+                ..ChangeSet::default()
+            })
+            .await
+    }
+
+    /// Whether the account's password is past its maximum age: the console then
+    /// offers nothing but the password change.
+    pub fn staff_must_change_password(&self, auth: &StaffAuth) -> bool {
+        auth.staff
+            .must_change_password(&self.policy.staff_password, self.clock.now())
+    }
+
+    /// Changes the staff member's own password (current one, new one twice). Every
+    /// session of the account ends; the returned token is the new console session.
+    pub async fn change_staff_password(
+        &self,
+        auth: &StaffAuth,
+        current: &str,
+        new: &str,
+        again: &str,
+        ctx: &RequestContext,
+    ) -> Result<OpaqueToken, StaffLoginError> {
+        let staff = &auth.staff;
+        let stored = Some(staff.password_hash.clone());
+        if self.verify_on_pool(stored, current, false).await?.is_none() {
+            self.staff_failure(staff, "wrong_password", ctx).await?;
+            return Err(StaffLoginError::InvalidCredentials);
+        }
+        let violations = self
+            .policy
+            .staff_password
+            .check(new, staff.username.as_str());
+        let mismatch = new != again;
+        let same_as_old = new == current;
+        if !violations.is_empty() || mismatch || same_as_old {
+            return Err(StaffLoginError::NewPassword {
+                violations,
+                mismatch,
+                same_as_old,
+            });
+        }
+        let (hasher, keyring, rng) = (self.hasher.clone(), self.keyring.clone(), self.rng.clone());
+        let secret = SecretString::from(new.to_owned());
+        let hash = crate::ports::run_on_pool(self.pool.as_ref(), move || {
+            use secrecy::ExposeSecret as _;
+            hasher.hash(&keyring, secret.expose_secret(), rng.as_ref())
+        })
+        .await?
+        .map_err(|e| StaffLoginError::Store(StoreError::Backend(e.to_string())))?;
+        let now = self.clock.now();
+        let mut next = staff.clone();
+        next.password_hash = hash;
+        next.password_changed_at = now;
+        next.lock = LockState::default();
+        next.updated_at = now;
+        // Every session of the account ends, this one too; the member of staff goes
+        // on under a new token.
+        let (token, fresh) = self.new_staff_session(staff, StaffLevel::Mfa, None, ctx);
+        let sessions = vec![
+            StaffSessionWrite::RevokeAll {
+                staff: staff.id,
+                at: now,
+            },
+            StaffSessionWrite::Insert(fresh),
+        ];
+        self.store
+            .apply(ChangeSet {
+                staff: vec![StaffWrite {
+                    expected_version: staff.version,
+                    record: next,
+                }],
+                staff_sessions: sessions,
+                audit: vec![self.staff_event(
+                    auth,
+                    "staff.password_change",
+                    Outcome::Success,
+                    None,
+                    serde_json::json!({}),
+                    ctx,
+                )],
+                ..ChangeSet::default()
+            })
+            .await?;
+        Ok(token)
+    }
+
+    async fn staff_session_of(
+        &self,
+        token: &str,
+        level: StaffLevel,
+    ) -> Result<StaffAuth, SessionError> {
+        let token = OpaqueToken::parse(token.trim()).ok_or(SessionError::Unknown)?;
+        let session = self
+            .store
+            .staff_session(&token.digest())
+            .await?
+            .ok_or(SessionError::Unknown)?;
+        if session.level != level {
+            return Err(SessionError::Unknown);
+        }
+        let now = self.clock.now();
+        self.policy
+            .staff_session
+            .check(&session, now)
+            .map_err(SessionError::Ended)?;
+        let staff = self
+            .store
+            .staff_by_id(session.staff_id)
+            .await?
+            .ok_or(SessionError::Unknown)?;
+        if staff.status != StaffStatus::Active {
+            return Err(SessionError::Ended(SessionEnded::Revoked));
+        }
+        if self.policy.staff_session.should_touch(&session, now) {
+            self.store.touch_staff_session(&session.token, now).await?;
+        }
+        Ok(StaffAuth { session, staff })
+    }
+
+    fn new_staff_session(
+        &self,
+        staff: &StaffRecord,
+        level: StaffLevel,
+        pending_totp: Option<crate::crypto::Sealed>,
+        ctx: &RequestContext,
+    ) -> (OpaqueToken, StaffSessionRecord) {
+        let now = self.clock.now();
+        let token = OpaqueToken::generate(self.rng.as_ref());
+        let csrf = OpaqueToken::generate(self.rng.as_ref()).expose().to_owned();
+        let record = StaffSessionRecord {
+            token: token.digest(),
+            staff_id: staff.id,
+            level,
+            pending_totp,
+            csrf,
+            created_at: now,
+            last_seen_at: now,
+            ip: ctx.ip.clone(),
+            user_agent: ctx
+                .user_agent
+                .as_ref()
+                .map(|u| u.chars().take(200).collect()),
+            revoked_at: None,
+        };
+        (token, record)
+    }
+
+    /// Counts one failed password or code on the account (compare-and-set, retried
+    /// on a lost race so parallel failures all count); returns the tries left before
+    /// the account locks.
+    async fn staff_failure(
+        &self,
+        staff: &StaffRecord,
+        reason: &str,
+        ctx: &RequestContext,
+    ) -> Result<i32, StaffLoginError> {
+        let mut current = staff.clone();
+        for _ in 0..5 {
+            let now = self.clock.now();
+            let lock = self.policy.staff_lock.after_failure(&current.lock, now);
+            let remaining = if lock.locked_until.is_some() {
+                0
+            } else {
+                self.policy.staff_lock.threshold - lock.failures
+            };
+            let mut next = current.clone();
+            next.lock = lock;
+            next.updated_at = now;
+            let change = ChangeSet {
+                staff: vec![StaffWrite {
+                    expected_version: current.version,
+                    record: next,
+                }],
+                audit: vec![self.staff_login_event(Some(&current), Outcome::Failure, reason, ctx)],
+                ..ChangeSet::default()
+            };
+            match self.store.apply(change).await {
+                Ok(()) => return Ok(remaining),
+                Err(StoreError::Conflict) => {
+                    current = self
+                        .store
+                        .staff_by_id(staff.id)
+                        .await?
+                        .ok_or(StaffLoginError::InvalidCredentials)?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StaffLoginError::Conflict)
+    }
+
+    fn staff_login_event(
+        &self,
+        staff: Option<&StaffRecord>,
+        outcome: Outcome,
+        reason: &str,
+        ctx: &RequestContext,
+    ) -> AuditEvent {
+        let details = serde_json::json!({"reason": reason});
+        match staff {
+            Some(s) => staff_event_for(
+                self.clock.now(),
+                s,
+                Channel::Internal,
+                "staff.login",
+                outcome,
+                None,
+                details,
+                ctx,
+            ),
+            None => {
+                let mut e = AuditEvent::new(
+                    self.clock.now(),
+                    Actor {
+                        kind: ActorKind::Staff,
+                        id: None,
+                    },
+                    "staff.login",
+                    Channel::Internal,
+                    outcome,
+                )
+                .details(details);
+                e.ip = ctx.ip.clone();
+                e
+            }
+        }
+    }
+}

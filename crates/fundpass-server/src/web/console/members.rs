@@ -1,0 +1,257 @@
+//! The console's home (what each role can do), member look-up by document (posted,
+//! so a document number never lands in a URL or a log), the member's page with the
+//! forms of the staff member's role, and the audited reveal.
+
+use askama::Template;
+use axum::extract::Path;
+use axum::response::{IntoResponse as _, Response};
+use fundpass_core::console::{MemberSummary, StaffAuth};
+use fundpass_core::identity::IdType;
+use fundpass_core::member::{MemberId, MemberStatus};
+use fundpass_core::staff::{StaffAction, StaffRole, allowed};
+use serde::Deserialize;
+
+use super::super::context::Web;
+use super::super::csrf::csrf_field;
+use super::super::error::{Internal, Refusal, not_found};
+use super::super::layout::{Choice, Page, Reply, id_type_choices};
+use super::super::recovery::finish;
+use super::super::security::{HoldView, hold_view, question_key};
+use super::auth::{StaffBar, StaffForm, StaffUser, frame};
+use super::error;
+
+/// The look-up form as posted.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct LookUpForm {
+    csrf: String,
+    id_type: String,
+    id_number: String,
+}
+
+/// The reveal form as posted.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct RevealForm {
+    csrf: String,
+    reason: String,
+}
+
+csrf_field!(LookUpForm, RevealForm);
+
+#[derive(Template)]
+#[template(path = "staff_home.html")]
+struct HomeView {
+    page: Page,
+    staff: StaffBar,
+    can_look_up: bool,
+    can_approve: bool,
+    role_hint: &'static str,
+    id_types: Vec<Choice>,
+    id_number: String,
+}
+
+/// A member as the console shows them.
+pub(super) struct MemberView {
+    pub id: i64,
+    pub name: String,
+    pub account_no: String,
+    pub id_type: &'static str,
+    pub id_masked: String,
+    pub phone_masked: String,
+    pub status: &'static str,
+    pub holds: Vec<HoldView>,
+    /// The member's security questions: code and text (never an answer).
+    pub questions: Vec<(String, &'static str)>,
+}
+
+impl MemberView {
+    pub fn new(web: &Web, m: &MemberSummary) -> Self {
+        Self {
+            id: m.id.0,
+            name: m.name.clone(),
+            account_no: m.account_no.clone(),
+            id_type: web.tr.id_type(m.id_type),
+            id_masked: m.id_masked.clone(),
+            phone_masked: m.phone_masked.clone(),
+            status: web.tr.get(match m.status {
+                MemberStatus::Ordinary => "status.ordinary",
+                MemberStatus::Registered => "status.registered",
+                MemberStatus::Frozen => "status.frozen",
+            }),
+            holds: m.holds.iter().map(|h| hold_view(web, h)).collect(),
+            questions: m
+                .questions
+                .iter()
+                .filter_map(|q| question_key(q).map(|key| (q.clone(), web.tr.get(key))))
+                .collect(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "staff_member.html")]
+struct MemberPageView {
+    page: Page,
+    staff: StaffBar,
+    member: MemberView,
+    counter: bool,
+    hotline: bool,
+    reveal: bool,
+    id_types: Vec<Choice>,
+    scopes: Vec<Choice>,
+    revealed: Option<(String, String)>,
+}
+
+/// `GET /staff`: the look-up form for the roles that may look members up.
+pub(super) async fn home(StaffUser { web, auth }: StaffUser) -> Result<Reply, Internal> {
+    home_page(&web, &auth, "", None)
+}
+
+fn home_page(
+    web: &Web,
+    auth: &StaffAuth,
+    id_number: &str,
+    refusal: Option<Refusal>,
+) -> Result<Reply, Internal> {
+    let (page, staff) = frame(web, auth, "staff.home.title");
+    let role = auth.staff.role;
+    let errors = refusal
+        .as_ref()
+        .map(|r| r.errors.clone())
+        .unwrap_or_default();
+    let view = HomeView {
+        page: page.with_errors(errors),
+        staff,
+        can_look_up: allowed(role, StaffAction::LookUpMember),
+        can_approve: allowed(role, StaffAction::ApproveHighRisk),
+        role_hint: web.tr.get(match role {
+            StaffRole::Counter => "staff.home.hint_counter",
+            StaffRole::Hotline => "staff.home.hint_hotline",
+            StaffRole::Supervisor => "staff.home.hint_supervisor",
+            StaffRole::Auditor => "staff.home.hint_auditor",
+            StaffRole::Admin => "staff.home.hint_admin",
+        }),
+        id_types: id_type_choices(web.tr, ""),
+        id_number: id_number.chars().take(64).collect(),
+    };
+    finish(web, &view, refusal.as_ref())
+}
+
+/// `POST /staff/lookup`: to the member's page, or the form again with the reason.
+pub(super) async fn look_up(
+    StaffForm { web, auth, form }: StaffForm<LookUpForm>,
+) -> Result<Reply, Internal> {
+    let Some(id_type) = IdType::from_code(form.id_type.trim()) else {
+        let refusal = Refusal::new(Some("id_type"), web.tr.get("console.err.card_id_type"));
+        return home_page(&web, &auth, &form.id_number, Some(refusal));
+    };
+    match web
+        .state
+        .portal
+        .staff_look_up(&auth, id_type, &form.id_number, &web.ctx())
+        .await
+    {
+        Ok(member) => Ok(Reply::see_other(&format!("/staff/members/{}", member.id.0))),
+        Err(err) => {
+            let refusal = error::console(&web, err)?;
+            home_page(&web, &auth, &form.id_number, Some(refusal))
+        }
+    }
+}
+
+/// The member id of a console address, if it is one.
+pub(super) fn member_id(raw: &str) -> Option<MemberId> {
+    raw.parse::<i64>().ok().filter(|id| *id > 0).map(MemberId)
+}
+
+/// `GET /staff/members/{id}`.
+pub(super) async fn member(
+    StaffUser { web, auth }: StaffUser,
+    Path(id): Path<String>,
+) -> Result<Response, Internal> {
+    let Some(id) = member_id(&id) else {
+        return Ok(not_found(&web));
+    };
+    Ok(member_page(&web, &auth, id, None, None)
+        .await?
+        .into_response())
+}
+
+/// The member's page with the forms of the staff member's role; `refusal` is shown
+/// when a form on it was refused.
+pub(super) async fn member_page(
+    web: &Web,
+    auth: &StaffAuth,
+    id: MemberId,
+    refusal: Option<Refusal>,
+    revealed: Option<(String, String)>,
+) -> Result<Reply, Internal> {
+    let summary = match web.state.portal.staff_member(auth, id, &web.ctx()).await {
+        Ok(summary) => summary,
+        Err(err) => {
+            let refusal = error::console(web, err)?;
+            return home_page(web, auth, "", Some(refusal));
+        }
+    };
+    let (page, staff) = frame(web, auth, "staff.member.title");
+    let role = auth.staff.role;
+    let errors = refusal
+        .as_ref()
+        .map(|r| r.errors.clone())
+        .unwrap_or_default();
+    let view = MemberPageView {
+        page: page.with_errors(errors),
+        staff,
+        member: MemberView::new(web, &summary),
+        counter: allowed(role, StaffAction::RecordInPersonCheck),
+        hotline: allowed(role, StaffAction::RunHotlineChecklist),
+        reveal: allowed(role, StaffAction::RevealFullIdentity),
+        id_types: id_type_choices(web.tr, summary.id_type.code()),
+        scopes: scope_choices(web),
+        revealed,
+    };
+    finish(web, &view, refusal.as_ref())
+}
+
+/// What a reset may cover, as a `<select>`.
+pub(super) fn scope_choices(web: &Web) -> Vec<Choice> {
+    [
+        ("", "staff.scope.none"),
+        ("login", "staff.scope.login"),
+        ("transaction", "staff.scope.transaction"),
+        ("both", "staff.scope.both"),
+    ]
+    .into_iter()
+    .map(|(value, key)| Choice {
+        value,
+        label: web.tr.get(key),
+        selected: false,
+    })
+    .collect()
+}
+
+/// `POST /staff/members/{id}/reveal`: the full document and phone number, once.
+pub(super) async fn reveal(
+    Path(id): Path<String>,
+    StaffForm { web, auth, form }: StaffForm<RevealForm>,
+) -> Result<Response, Internal> {
+    let Some(id) = member_id(&id) else {
+        return Ok(not_found(&web));
+    };
+    let reply = match web
+        .state
+        .portal
+        .staff_reveal(&auth, id, &form.reason, &web.ctx())
+        .await
+    {
+        Ok(shown) => {
+            member_page(&web, &auth, id, None, Some((shown.id_number, shown.phone))).await?
+        }
+        Err(err) => {
+            let refusal = error::console(&web, err)?;
+            member_page(&web, &auth, id, Some(refusal), None).await?
+        }
+    };
+    Ok(reply.into_response())
+}
