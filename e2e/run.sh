@@ -22,9 +22,9 @@ if command -v fc-list >/dev/null 2>&1 && [ -z "$(fc-list :lang=zh 2>/dev/null)" 
 fi
 npm ci --no-audit --no-fund --silent
 
-target="${CARGO_TARGET_DIR:-../target}"
 (cd .. && cargo build --release --locked -p fundpass)
-bin="$target/release/fundpass"
+# Cargo ran in the repository's root: a relative CARGO_TARGET_DIR is relative to it.
+bin="$(cd .. && realpath "${CARGO_TARGET_DIR:-target}")/release/fundpass"
 
 artifacts="$PWD/artifacts"
 rm -rf "$artifacts" && mkdir -p "$artifacts"
@@ -42,8 +42,11 @@ for _ in $(seq 1 100); do
 done
 curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null
 
+# The staff console tests play the administrator: they create staff accounts and
+# import members with the binary, on the server's data folder.
 status=0
-FUNDPASS_URL="http://127.0.0.1:$port" FUNDPASS_ARTIFACTS="$artifacts" npm test || status=$?
+FUNDPASS_URL="http://127.0.0.1:$port" FUNDPASS_ARTIFACTS="$artifacts" \
+  FUNDPASS_BIN="$bin" FUNDPASS_DATA_DIR="$data" npm test || status=$?
 
 # What the server complained about during the run (refused forms, missing messages).
 plain_log="$(sed 's/\x1b\[[0-9;]*m//g' "$artifacts/server.log")"

@@ -3,7 +3,10 @@
 // FUNDPASS_URL and a folder for screenshots in FUNDPASS_ARTIFACTS.
 
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -57,7 +60,7 @@ export const ZH = {
 
 /** Message keys that leaked into a page instead of their text look like this. */
 export const UNTRANSLATED_KEY =
-  /\b(?:site|layout|lang|errors?|captcha|field|identify|register|passwords|login|home|status|dev|id_number|phone)\.[a-z_]+(?:\.[a-z_]+)*\b/;
+  /\b(?:site|layout|lang|errors?|captcha|field|identify|register|passwords|login|home|status|dev|id_number|phone|staff|console|ticket)\.[a-z_]+(?:\.[a-z_]+)*\b/;
 
 const LAUNCH_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
@@ -485,4 +488,284 @@ export async function api(requestContext, method, path, { data, token } = {}) {
 export function expectStatus(reply, status, what) {
   assert.equal(reply.status, status, `${what} answered ${reply.status}: ${reply.text}`);
   return reply.body;
+}
+
+// ---------------------------------------------------------------------------------
+// Staff console (staff_*.test.js): staff accounts and members made with the command
+// line, TOTP codes, and the console's login.
+
+/** The fundpass binary run.sh built (`staff add`, `import`). */
+export function fundpassBin() {
+  const bin = process.env.FUNDPASS_BIN;
+  if (!bin) throw new Error('FUNDPASS_BIN is not set: run the tests through e2e/run.sh');
+  return bin;
+}
+
+/** The data folder of the server under test. */
+export function fundpassDataDir() {
+  const dir = process.env.FUNDPASS_DATA_DIR;
+  if (!dir) throw new Error('FUNDPASS_DATA_DIR is not set: run the tests through e2e/run.sh');
+  return dir;
+}
+
+/**
+ * Runs `fundpass --data-dir DIR ARGS…` with `input` on standard input; resolves with
+ * `{code, stdout, stderr}` (never rejects on a non-zero exit: the caller asserts).
+ */
+export function fundpassCli(args, input = '') {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(fundpassBin(), ['--data-dir', fundpassDataDir(), ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), STEP_TIMEOUT);
+    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    child.on('close', (code) => { clearTimeout(timer); resolvePromise({ code, stdout, stderr }); });
+    child.stdin.end(input);
+  });
+}
+
+/**
+ * The administrator creates a staff account: `fundpass staff add …` with the initial
+ * password (and, with `ownIdType`, the staff member's own document number) on
+ * standard input, as a script would.
+ */
+export async function createStaff({ username, name, role, password, branchId = 'B0101', branchName = '市公积金中心营业部', ownIdType, ownIdNumber }) {
+  const args = ['staff', 'add', '--username', username, '--name', name, '--role', role,
+    '--branch-id', branchId, '--branch-name', branchName];
+  let input = `${password}\n`;
+  if (ownIdType) {
+    args.push('--own-id-type', ownIdType);
+    input += `${ownIdNumber}\n`;
+  }
+  const run = await fundpassCli(args, input);
+  assert.equal(run.code, 0, `fundpass staff add ${username} failed (${run.code}): ${run.stderr}${run.stdout}`);
+  assert.ok(!`${run.stdout}${run.stderr}`.includes(password), 'staff add never prints the password');
+  return { username, name, role, password, branchId, branchName };
+}
+
+/** A valid resident ID number: the 17 digits given and their check character. */
+export function residentId(first17) {
+  assert.match(first17, /^\d{17}$/);
+  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  const sum = [...first17].reduce((acc, digit, i) => acc + Number(digit) * weights[i], 0);
+  return first17 + '10X98765432'[sum % 11];
+}
+
+/** `110105********1239` for an 18-character resident ID number. */
+export function maskResidentId(id) {
+  return `${id.slice(0, 6)}********${id.slice(-4)}`;
+}
+
+/** `138****0001`. */
+export function maskPhone(phone) {
+  return `${phone.slice(0, 3)}****${phone.slice(-4)}`;
+}
+
+/**
+ * Adds members with `fundpass import` (a CSV file in a temporary folder), as the
+ * fund's core system would; each member is `{account, name, idType, id, phone}`.
+ */
+export async function importMembers(members) {
+  const dir = mkdtempSync(join(tmpdir(), 'fundpass-e2e-'));
+  const file = join(dir, 'members.csv');
+  const rows = members.map((m) => [m.account, m.name, m.idType, m.id, m.phone].join(','));
+  writeFileSync(file, ['account_no,name,id_type,id_number,phone', ...rows, ''].join('\n'));
+  try {
+    const run = await fundpassCli(['import', '--quiet', file]);
+    assert.equal(run.code, 0, `fundpass import failed (${run.code}): ${run.stderr}${run.stdout}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Seconds of one TOTP step. */
+export const TOTP_STEP_SECONDS = 30;
+
+/** The TOTP step of a moment (RFC 6238: Unix seconds / 30). */
+export function totpStep(date = new Date()) {
+  return Math.floor(date.getTime() / 1000 / TOTP_STEP_SECONDS);
+}
+
+/** The bytes of a base32 secret (RFC 4648; spaces, case and padding ignored). */
+export function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const clean = text.replace(/[\s=]/g, '').toUpperCase();
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const c of clean) {
+    const v = alphabet.indexOf(c);
+    assert.ok(v >= 0, `"${c}" is not a base32 character`);
+    value = (value << 5) | v;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** The 6-digit TOTP code (HMAC-SHA1, 30 s) of a base32 secret at a step. */
+export function totpCode(secret, step = totpStep()) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac('sha1', base32Decode(secret)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const binary = ((mac[offset] & 0x7f) << 24) | (mac[offset + 1] << 16) | (mac[offset + 2] << 8) | mac[offset + 3];
+  return String(binary % 1_000_000).padStart(6, '0');
+}
+
+/**
+ * A code of a step after `lastStep` (a code is accepted once per step and account):
+ * waits for the next step when the current one was used already. `{code, step}`.
+ */
+export async function freshTotp(secret, lastStep = -1) {
+  for (;;) {
+    const step = totpStep();
+    if (step > lastStep) return { code: totpCode(secret, step), step };
+    const next = (lastStep + 1) * TOTP_STEP_SECONDS * 1000;
+    await new Promise((r) => setTimeout(r, Math.max(next - Date.now(), 0) + 200));
+  }
+}
+
+/** Texts of messages/zh-CN.toml the console tests look for. */
+export const ZH_STAFF = {
+  loginTitle: '工作人员登录',
+  mfaTitle: '第二重验证',
+  enrolTitle: '设置身份验证器',
+  homeTitle: '控制台',
+  memberTitle: '缴存人',
+  receiptTitle: '重置回执',
+  caseTitle: '柜台业务',
+  approvalsTitle: '待审批业务',
+  checkTitle: '核验结果',
+  invalid: '用户名或密码错误。',
+  // staff.login.locked = "失败次数过多，账号已锁定至{time}。"
+  lockedPattern: /^失败次数过多，账号已锁定至((?:\d{4}-\d{2}-\d{2} )?\d{2}:\d{2})。$/,
+  ownAccount: '不能为本人的缴存账户办理业务，请由其他同事办理。',
+  cardMismatch: '证件原件与记录不一致，请停止办理。',
+  awaitingHint: '此业务为高风险业务，须经主管审批后方可出具凭证。',
+  statusAwaiting: '等待主管审批',
+  statusApproved: '已审批，尚未出具凭证',
+  statusIssued: '已出具凭证',
+  riskRecentReset: '30天内已重置过',
+  noApprovals: '暂无待审批业务。',
+  issue: '出具凭证',
+  approve: '批准',
+  reject: '驳回',
+  checkPassed: '通过',
+  checkFailed: '未通过',
+  itemPass: '一致',
+  itemFail: '不一致',
+  send: '向预留手机号发送重置凭证',
+  sent: (maskedPhone) => `重置凭证已发送至 ${maskedPhone}`,
+  noQuestions: '该缴存人未设置安全问题。',
+  pinpadTitle: '柜台密码键盘',
+  ticketTitle: '凭证重置密码',
+  ticketDone: '新密码已设置，凭证已失效。',
+  ticketNotValid: '凭证与该证件不符、已使用或已过期。',
+};
+
+/** A reset ticket as shown and texted: `ABCD-EFGH-JKMN` (no 0, 1, I, L, O). */
+export const TICKET_PATTERN = /^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$/;
+
+/**
+ * Message keys the console pages borrow from other pages (`UNTRANSLATED_KEY` covers
+ * `staff.`, `console.` and `ticket.`), e.g. the security questions' texts.
+ */
+export const UNTRANSLATED_STAFF_KEY = /\b(?:question|recovery|security|questions|hold|channel)\.[a-z_]+(?:\.[a-z_]+)*\b/;
+
+/** Like `assertTranslated`, also for the keys the console and ticket pages borrow. */
+export async function assertStaffTranslated(page) {
+  await assertTranslated(page);
+  const text = await page.locator('body').innerText();
+  const leaked = UNTRANSLATED_STAFF_KEY.exec(text);
+  assert.equal(leaked, null, `untranslated message key "${leaked?.[0]}" on ${page.url()}`);
+}
+
+/**
+ * Like `navigating`, for a step whose answer is expected to be refused with
+ * `status` (403 for a console refusal): returns the status of the new document.
+ */
+export async function navigatingExpecting(page, action, status) {
+  const committed = page.waitForEvent('framenavigated', {
+    predicate: (frame) => frame === page.mainFrame(),
+    timeout: STEP_TIMEOUT,
+  });
+  await action();
+  await committed;
+  await page.waitForLoadState('load');
+  const actual = await page.evaluate(() => performance.getEntriesByType('navigation')[0]?.responseStatus ?? 0);
+  assert.equal(actual, status, `expected HTTP ${status} at ${page.url()}`);
+  return actual;
+}
+
+/** The password step of the console's login; returns on the next page. */
+export async function staffPasswordStep(page, staff, password = staff.password) {
+  await page.goto('/staff/login');
+  await assertHeading(page, ZH_STAFF.loginTitle);
+  await page.getByLabel('用户名', { exact: true }).fill(staff.username);
+  await page.getByLabel('密码', { exact: true }).fill(password);
+  await navigating(page, () => page.getByRole('button', { name: '继续', exact: true }).click());
+}
+
+/** Types a TOTP code on the second-factor page and submits it. */
+export async function submitTotp(page, code) {
+  await page.getByLabel('动态口令（6位数字）', { exact: true }).fill(code);
+  await navigating(page, () => page.getByRole('button', { name: '登录', exact: true }).click());
+}
+
+/**
+ * A first login: password, then the enrolment page (QR code and secret shown), a
+ * code computed from the secret, the console. Returns `{secret, step}` for later
+ * logins of the account. `shot` photographs the enrolment page.
+ */
+export async function staffFirstLogin(page, staff, { shot } = {}) {
+  await staffPasswordStep(page, staff);
+  assert.equal(pathOf(page), '/staff/mfa', `the password step did not lead to the second factor: ${await page.locator('main').innerText()}`);
+  await assertHeading(page, ZH_STAFF.enrolTitle);
+  const qr = page.locator('img.qr');
+  assert.ok(await qr.isVisible(), 'the QR code is visible');
+  const qrShown = await qr.evaluate((img) => img.complete && img.naturalWidth > 0 && img.src.startsWith('data:image/'));
+  assert.ok(qrShown, 'the QR code image loaded');
+  assert.ok((await qr.getAttribute('alt'))?.trim(), 'the QR code has a text alternative');
+  const grouped = (await page.locator('#totp-secret').innerText()).trim();
+  assert.match(grouped, /^[A-Z2-7]{4}( [A-Z2-7]{1,4})+$/, 'the secret is base32 in groups of four');
+  const secret = grouped.replace(/\s+/g, '');
+  assert.equal(base32Decode(secret).length, 20, 'a 160-bit secret');
+  await assertLabelled(page);
+  await assertStaffTranslated(page);
+  await shot?.(page, `${staff.role}-enrolment`);
+  const { code, step } = await freshTotp(secret);
+  await submitTotp(page, code);
+  assert.equal(pathOf(page), '/staff', `the code did not open the console: ${await page.locator('main').innerText()}`);
+  await assertHeading(page, ZH_STAFF.homeTitle);
+  const who = await page.locator('.staff-who').innerText();
+  assert.ok(who.includes(staff.name) && who.includes(staff.username), `the header names the staff member: ${who}`);
+  return { secret, step };
+}
+
+/** From the console's home: looks a member up by document; returns on the next page. */
+export async function staffLookUp(page, member, { expectStatus: status } = {}) {
+  if (pathOf(page) !== '/staff') await page.goto('/staff');
+  await assertHeading(page, ZH_STAFF.homeTitle);
+  await page.getByLabel('证件类型', { exact: true }).selectOption(member.idType);
+  await page.getByLabel('证件号码', { exact: true }).fill(member.id);
+  const click = () => page.getByRole('button', { name: '查找', exact: true }).click();
+  if (status) {
+    await navigatingExpecting(page, click, status);
+  } else {
+    await navigating(page, click);
+  }
+}
+
+/** The browser context's staff cookie (`…fundpass_staff`), if any. */
+export async function staffCookie(context) {
+  return (await context.cookies(BASE)).find((c) => /fundpass_staff$/.test(c.name));
 }

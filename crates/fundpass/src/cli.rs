@@ -159,6 +159,12 @@ pub struct StaffAddArgs {
     /// The office or bank branch name.
     #[arg(long)]
     pub branch_name: String,
+    /// The document type of the staff member's own member account (resident_id,
+    /// passport, …), so the console refuses them on it. The number itself is asked
+    /// after the password (at a terminal) or read from the second line of standard
+    /// input, never taken from the command line.
+    #[arg(long, value_name = "TYPE")]
+    pub own_id_type: Option<String>,
 }
 
 /// The account a staff command acts on.

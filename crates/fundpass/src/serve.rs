@@ -98,6 +98,7 @@ pub async fn run(config: &Config, args: &ServeArgs) -> anyhow::Result<ExitCode> 
     }
     let mut policy = config.portal.policy(config.mode == Mode::Dev)?;
     policy.face = config.face.policy()?;
+    config.staff.apply(&mut policy)?;
     let face_simulator = (config.mode == Mode::Dev)
         .then(|| fundpass_server::state::dev_face_simulator(&mut policy, &OsSecrets));
     let portal = Portal {

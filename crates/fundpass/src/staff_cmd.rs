@@ -2,12 +2,14 @@
 //! Every run, refused ones included, leaves an operator audit event; no password or
 //! second-factor secret is ever printed, logged or taken from the command line.
 
-use std::io::{BufRead as _, IsTerminal as _};
+use std::io::{BufRead, IsTerminal as _};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use fundpass_core::audit::Outcome;
 use fundpass_core::credentials::{HashParams, PasswordHasher};
+use fundpass_core::crypto::Field;
+use fundpass_core::identity::{IdNumber, IdType};
 use fundpass_core::ports::{Clock, StaffStore, StoreError};
 use fundpass_core::staff::{
     Branch, NewStaff, StaffPasswordPolicy, StaffRecord, StaffRole, StaffStatus, TotpSecret,
@@ -19,6 +21,7 @@ use serde_json::json;
 use crate::cli::{StaffAddArgs, StaffCommand};
 use crate::config::Config;
 use crate::context::Context;
+use crate::system::today;
 
 /// `fundpass staff …`.
 pub async fn command(config: &Config, cmd: &StaffCommand) -> anyhow::Result<ExitCode> {
@@ -27,7 +30,7 @@ pub async fn command(config: &Config, cmd: &StaffCommand) -> anyhow::Result<Exit
         StaffCommand::Add(args) => add(config, &ctx, args).await,
         StaffCommand::Disable(user) => disable(&ctx, &user.username).await,
         StaffCommand::ResetMfa(user) => reset_mfa(&ctx, &user.username).await,
-        StaffCommand::List => list(&ctx).await,
+        StaffCommand::List => list(config, &ctx).await,
     }
 }
 
@@ -121,9 +124,19 @@ fn checked_new_staff(
         id: text(&args.branch_id, "branch id")?,
         name: text(&args.branch_name, "branch name")?,
     };
-    let password = read_initial_password().map_err(|e| Refusal::new("no_password", e))?;
+    let own_type = match args.own_id_type.as_deref().map(str::trim) {
+        None => None,
+        Some(code) => Some(IdType::from_code(code).ok_or_else(|| {
+            Refusal::new(
+                "unknown_id_type",
+                format!("unknown document type {code:?}: choose resident_id, hk_macau_permit, taiwan_permit, hmt_residence_permit, foreign_permanent_residence or passport"),
+            )
+        })?),
+    };
+    let (password, own_number) =
+        read_secrets(own_type.is_some()).map_err(|e| Refusal::new("no_password", e))?;
     let violations =
-        StaffPasswordPolicy::default().check(password.expose_secret(), username.as_str());
+        staff_password_policy(config).check(password.expose_secret(), username.as_str());
     if !violations.is_empty() {
         let reasons: Vec<String> = violations.iter().map(ToString::to_string).collect();
         return Err(Refusal::new(
@@ -139,20 +152,31 @@ fn checked_new_staff(
     let hash = PasswordHasher::new(params)
         .and_then(|h| h.hash(&ctx.keyring, password.expose_secret(), &ctx.rng))
         .map_err(|e| Refusal::new("hash_failed", format!("cannot hash the password: {e}")))?;
+    let member_index = match (own_type, own_number) {
+        (Some(id_type), Some(number)) => {
+            let id = IdNumber::parse(id_type, number.expose_secret(), today(&ctx.clock)).map_err(|e| {
+                Refusal::new("bad_own_id_number", format!("the own document number: {e}"))
+            })?;
+            Some(ctx.keyring.blind_index(Field::IdNumber, id.normalised()))
+        }
+        _ => None,
+    };
     Ok(NewStaff {
         username,
         display_name,
         role,
         branch,
         password_hash: hash,
-        member_index: None,
+        member_index,
         created_at: ctx.clock.now(),
     })
 }
 
-/// The initial password: asked twice without echo at a terminal, otherwise the first
-/// line of standard input (for scripts: `printf '%s\n' "$PW" | fundpass staff add …`).
-fn read_initial_password() -> Result<SecretString, String> {
+/// The initial password and, when `own_document`, the staff member's own document
+/// number: asked without echo at a terminal (the password twice), otherwise the first
+/// and second lines of standard input (for scripts:
+/// `printf '%s\n%s\n' "$PW" "$ID" | fundpass staff add …`).
+fn read_secrets(own_document: bool) -> Result<(SecretString, Option<SecretString>), String> {
     if std::io::stdin().is_terminal() {
         let first = SecretString::from(
             rpassword::prompt_password("Initial password: ").map_err(|e| e.to_string())?,
@@ -163,19 +187,37 @@ fn read_initial_password() -> Result<SecretString, String> {
         if first.expose_secret() != second.expose_secret() {
             return Err("the two passwords differ".into());
         }
-        return Ok(first);
+        let own = if own_document {
+            Some(SecretString::from(
+                rpassword::prompt_password("Own document number: ").map_err(|e| e.to_string())?,
+            ))
+        } else {
+            None
+        };
+        return Ok((first, own));
     }
+    let mut lines = std::io::stdin().lock();
+    let password = read_line(&mut lines, "password")?;
+    let own = if own_document {
+        Some(read_line(&mut lines, "own document number")?)
+    } else {
+        None
+    };
+    Ok((password, own))
+}
+
+/// One non-empty line of standard input, without its line end.
+fn read_line(input: &mut impl BufRead, what: &str) -> Result<SecretString, String> {
     let mut line = String::new();
-    std::io::stdin()
-        .lock()
+    input
         .read_line(&mut line)
-        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+        .map_err(|e| format!("cannot read the {what} from standard input: {e}"))?;
     let line = SecretString::from(line);
-    let password = line.expose_secret().trim_end_matches(['\r', '\n']);
-    if password.is_empty() {
-        return Err("no password on standard input".into());
+    let value = line.expose_secret().trim_end_matches(['\r', '\n']);
+    if value.is_empty() {
+        return Err(format!("no {what} on standard input"));
     }
-    Ok(SecretString::from(password.to_owned()))
+    Ok(SecretString::from(value.to_owned()))
 }
 
 async fn disable(ctx: &Context, raw: &str) -> anyhow::Result<ExitCode> {
@@ -298,7 +340,15 @@ pub async fn reseal_totp_secrets(ctx: &Context) -> anyhow::Result<u64> {
     Ok(resealed)
 }
 
-async fn list(ctx: &Context) -> anyhow::Result<ExitCode> {
+/// The staff password rules with the configured maximum age.
+fn staff_password_policy(config: &Config) -> StaffPasswordPolicy {
+    StaffPasswordPolicy {
+        max_age_days: config.staff.password_max_age_days.max(1),
+        ..StaffPasswordPolicy::default()
+    }
+}
+
+async fn list(config: &Config, ctx: &Context) -> anyhow::Result<ExitCode> {
     let staff = ctx.store.list_staff().await?;
     ctx.audit_operator(
         "staff.list",
@@ -313,7 +363,7 @@ async fn list(ctx: &Context) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let now = ctx.clock.now();
-    let policy = StaffPasswordPolicy::default();
+    let policy = staff_password_policy(config);
     let mut out = format!(
         "{:<20} {:<16} {:<10} {:<28} {:<8} {:<4} {}\n",
         "username", "name", "role", "branch", "status", "mfa", "password age"

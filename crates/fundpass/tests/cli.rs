@@ -887,3 +887,69 @@ fn a_staff_password_never_appears_in_output_or_the_database() {
     let verify = fp.run(&["audit", "verify"]);
     assert!(verify.status.success(), "{}", stderr(&verify));
 }
+
+#[test]
+fn a_staff_members_own_document_is_kept_only_as_a_blind_index() {
+    let fp = Fundpass::new();
+    let args = |user: &'static str, id_type: &'static str| {
+        [
+            "add",
+            "--username",
+            user,
+            "--name",
+            "王力",
+            "--role",
+            "counter",
+            "--branch-id",
+            "BJ-DC-01",
+            "--branch-name",
+            "东城管理部",
+            "--own-id-type",
+            id_type,
+        ]
+    };
+    let own = "110105199003071239";
+    let added = fp.staff(
+        &args("wang.own", "resident_id"),
+        &format!("{STAFF_PASSWORD}\n{own}\n"),
+    );
+    assert!(added.status.success(), "{}", stderr(&added));
+    assert!(!stderr(&added).contains(own), "{}", stderr(&added));
+    let indexed = query_sqlite(
+        &fp.db_path(),
+        "SELECT hex(member_index) FROM staff WHERE username = 'wang.own'",
+    );
+    assert_eq!(indexed.len(), 1);
+    assert_eq!(indexed[0].len(), 64, "a 32-byte keyed MAC: {indexed:?}");
+    let db = fp.database_bytes();
+    assert!(
+        !db.windows(own.len()).any(|w| w == own.as_bytes()),
+        "the document number is in the database"
+    );
+
+    let bad_number = fp.staff(
+        &args("wang.bad", "resident_id"),
+        &format!("{STAFF_PASSWORD}\n110105199003071238\n"),
+    );
+    assert!(!bad_number.status.success());
+    assert!(
+        stderr(&bad_number).contains("own document number"),
+        "{}",
+        stderr(&bad_number)
+    );
+    assert!(
+        !stderr(&bad_number).contains("110105199003071238"),
+        "the number is not echoed: {}",
+        stderr(&bad_number)
+    );
+    let bad_type = fp.staff(&args("wang.type", "id_card"), &format!("{STAFF_PASSWORD}\n{own}\n"));
+    assert!(!bad_type.status.success());
+    assert!(
+        stderr(&bad_type).contains("unknown document type"),
+        "{}",
+        stderr(&bad_type)
+    );
+    let missing = fp.staff(&args("wang.none", "resident_id"), &format!("{STAFF_PASSWORD}\n"));
+    assert!(!missing.status.success(), "no number on the second line");
+    assert_eq!(staff_count(&fp), 1, "only the first account was created");
+}

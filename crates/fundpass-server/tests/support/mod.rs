@@ -251,3 +251,38 @@ impl TestApp {
             .expect("no such captcha")
     }
 }
+
+/// Reading back what a test did: the audit trail and the rows of a table.
+impl TestApp {
+    /// Every audit event recorded so far, oldest first, as the store's audit API
+    /// hands them out.
+    pub async fn audit_events(&self) -> Vec<fundpass_core::audit::AuditEvent> {
+        use fundpass_core::ports::AuditStore as _;
+        self.store
+            .records_after(0, 10_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.event)
+            .collect()
+    }
+
+    /// How many rows `table` of the test database holds (for "nothing was created").
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        use sqlx::Connection as _;
+        assert!(
+            table.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+            "not a table name: {table}"
+        );
+        let url = format!("sqlite://{}", self._dir.path().join("test.db").display());
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM {table}"
+        )))
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+        count
+    }
+}

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 mod sections;
 
-pub use sections::{FaceConfig, PortalConfig, ServerConfig, SmsConfig, SmsSenderKind};
+pub use sections::{FaceConfig, PortalConfig, ServerConfig, SmsConfig, SmsSenderKind, StaffConfig};
 
 /// How fundpass runs: `dev` generates keys on first use; `production` refuses to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -34,6 +34,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub sms: SmsConfig,
     pub portal: PortalConfig,
+    pub staff: StaffConfig,
     pub face: FaceConfig,
 }
 
@@ -98,6 +99,7 @@ impl Default for Config {
             server: ServerConfig::default(),
             sms: SmsConfig::default(),
             portal: PortalConfig::default(),
+            staff: StaffConfig::default(),
             face: FaceConfig::default(),
         }
     }

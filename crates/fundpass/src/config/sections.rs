@@ -1,4 +1,4 @@
-//! The `[server]`, `[sms]`, `[portal]` and `[face]` sections of the configuration.
+//! The `[server]`, `[sms]`, `[portal]`, `[staff]` and `[face]` sections of the configuration.
 
 use fundpass_core::credentials::LoginPasswordPolicy;
 use fundpass_core::face::{FacePolicy, TrustedFaceKey};
@@ -196,6 +196,66 @@ impl PortalConfig {
     }
 }
 
+/// The staff console and the assisted channels (counter, hotline).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StaffConfig {
+    /// Days before a staff password must be changed.
+    pub password_max_age_days: u32,
+    pub session_idle_minutes: i64,
+    pub session_absolute_hours: i64,
+    /// Wrong passwords or TOTP codes in a row before the account locks, and for how
+    /// long (doubling per further lock, at most 24 hours).
+    pub lock_after: i32,
+    pub lock_minutes: i64,
+    /// How long a counter ticket and a hotline reset code stay valid.
+    pub counter_ticket_hours: i64,
+    pub hotline_ticket_hours: i64,
+    /// A reset closer than this to the previous one needs a supervisor's approval.
+    pub recent_reset_days: i64,
+    /// Failed hotline checklists for one member before hotline resets lock for a day.
+    pub hotline_member_failures: i32,
+}
+
+impl Default for StaffConfig {
+    fn default() -> Self {
+        Self {
+            password_max_age_days: 90,
+            session_idle_minutes: 10,
+            session_absolute_hours: 8,
+            lock_after: 5,
+            lock_minutes: 15,
+            counter_ticket_hours: 24,
+            hotline_ticket_hours: 1,
+            recent_reset_days: 30,
+            hotline_member_failures: 3,
+        }
+    }
+}
+
+impl StaffConfig {
+    /// Writes these rules into `policy`.
+    pub fn apply(&self, policy: &mut PortalPolicy) -> anyhow::Result<()> {
+        if self.counter_ticket_hours > 24 || self.hotline_ticket_hours > 24 {
+            anyhow::bail!("staff tickets may be valid for at most 24 hours");
+        }
+        policy.staff_password.max_age_days = self.password_max_age_days.max(1);
+        policy.staff_session.idle = Duration::minutes(self.session_idle_minutes.max(1));
+        policy.staff_session.absolute = Duration::hours(self.session_absolute_hours.max(1));
+        policy.staff_lock = LoginLockPolicy {
+            threshold: self.lock_after.max(1),
+            first_lock: Duration::minutes(self.lock_minutes.max(1)),
+            max_lock: Duration::hours(24),
+        };
+        let a = &mut policy.assisted;
+        a.counter_ticket_ttl = Duration::hours(self.counter_ticket_hours.max(1));
+        a.hotline_ticket_ttl = Duration::hours(self.hotline_ticket_hours.max(1));
+        a.recent_reset_window = Duration::days(self.recent_reset_days.max(0));
+        a.hotline_member_lock.threshold = self.hotline_member_failures.max(1);
+        Ok(())
+    }
+}
+
 /// One face-verification provider key, pinned with its algorithm.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -289,6 +349,22 @@ mod tests {
             .policy(false)
             .is_err()
         );
+    }
+
+    #[test]
+    fn the_default_staff_settings_are_the_designed_rules() {
+        let mut p = PortalPolicy::default();
+        StaffConfig::default().apply(&mut p).unwrap();
+        let d = PortalPolicy::default();
+        assert_eq!(p.staff_password, d.staff_password);
+        assert_eq!(p.staff_session, d.staff_session);
+        assert_eq!(p.staff_lock, d.staff_lock);
+        assert_eq!(p.assisted, d.assisted);
+        let long = StaffConfig {
+            counter_ticket_hours: 48,
+            ..StaffConfig::default()
+        };
+        assert!(long.apply(&mut p).is_err(), "tickets live 24 h at most");
     }
 
     #[test]
