@@ -38,6 +38,9 @@ pub enum StaffLoginError {
     /// The password step's session is gone or expired: log in again.
     #[error("log in again")]
     StartAgain,
+    /// The account's branch only allows the console from its own networks.
+    #[error("this account may not use the console from this network")]
+    NetworkRefused,
     #[error("the new password is refused")]
     NewPassword {
         violations: Vec<StaffPasswordViolation>,
@@ -89,6 +92,13 @@ impl Portal {
             self.audit_only(self.staff_login_event(Some(s), Outcome::Denied, "locked", ctx))
                 .await?;
             return Err(StaffLoginError::Locked { until });
+        }
+        if let Some(s) = &usable
+            && !self.staff_network_allowed(s, ctx)
+        {
+            self.audit_only(self.staff_login_event(Some(s), Outcome::Denied, "network", ctx))
+                .await?;
+            return Err(StaffLoginError::NetworkRefused);
         }
         let stored = usable.as_ref().map(|s| s.password_hash.clone());
         let right = self
@@ -162,6 +172,9 @@ impl Portal {
         let step = self.staff_password_step(token).await?;
         let now = self.clock.now();
         let staff = &step.staff;
+        if !self.staff_network_allowed(staff, ctx) {
+            return Err(StaffLoginError::NetworkRefused);
+        }
         if let Gate::Locked { until } = self.policy.staff_lock.gate(&staff.lock, now) {
             return Err(StaffLoginError::Locked { until });
         }
@@ -222,9 +235,26 @@ impl Portal {
         Ok(token)
     }
 
-    /// Checks a console session token (password and TOTP both passed).
-    pub async fn authenticate_staff(&self, token: &str) -> Result<StaffAuth, SessionError> {
-        self.staff_session_of(token, StaffLevel::Mfa).await
+    /// Checks a console session token (password and TOTP both passed) used from
+    /// where `ctx` says: a session of a branch limited to its networks ends when it
+    /// is used from elsewhere.
+    pub async fn authenticate_staff(
+        &self,
+        token: &str,
+        ctx: &RequestContext,
+    ) -> Result<StaffAuth, SessionError> {
+        let auth = self.staff_session_of(token, StaffLevel::Mfa).await?;
+        if !self.staff_network_allowed(&auth.staff, ctx) {
+            return Err(SessionError::Ended(SessionEnded::Revoked));
+        }
+        Ok(auth)
+    }
+
+    /// Whether the account's branch may use the console from the request's address.
+    fn staff_network_allowed(&self, staff: &StaffRecord, ctx: &RequestContext) -> bool {
+        self.policy
+            .staff_networks
+            .allows(&staff.branch.id, ctx.ip.as_deref())
     }
 
     /// Ends this staff session.

@@ -69,6 +69,8 @@ pub struct PortalPolicy {
     /// Staff password and TOTP failures: 5 in a row lock the account.
     pub staff_lock: LoginLockPolicy,
     pub staff_password: crate::staff::StaffPasswordPolicy,
+    /// Networks the staff of listed branches may use the console from.
+    pub staff_networks: crate::staff::BranchNetworks,
     /// Counter tickets, hotline codes, four-eyes and checklist limits.
     pub assisted: crate::assisted::AssistedPolicy,
     /// Ticket redemption attempts per client address per 10 minutes.
@@ -99,6 +101,7 @@ impl Default for PortalPolicy {
             staff_session: crate::staff::StaffSessionPolicy::default(),
             staff_lock: LoginLockPolicy::default(),
             staff_password: crate::staff::StaffPasswordPolicy::default(),
+            staff_networks: crate::staff::BranchNetworks::default(),
             assisted: crate::assisted::AssistedPolicy::default(),
             ticket_per_ip: 20,
             dev_mode: false,

@@ -6,11 +6,13 @@
 //! `fundpass staff add`. A password alone never yields a staff session: every login
 //! also needs a TOTP code, enrolled at the first login.
 
+mod networks;
 mod password;
 mod role;
 mod session;
 mod totp;
 
+pub use networks::{BranchNetworks, NetworkError};
 pub use password::{StaffPasswordPolicy, StaffPasswordViolation};
 pub use role::{StaffAction, StaffRole, allowed};
 pub use session::{StaffLevel, StaffSessionPolicy, StaffSessionRecord, StaffSessionWrite};

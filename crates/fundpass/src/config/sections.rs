@@ -7,6 +7,7 @@ use fundpass_core::lockout::{LoginLockPolicy, TransactionLockPolicy};
 use fundpass_core::member::HoldPolicy;
 use fundpass_core::portal::{PortalPolicy, SmsLimits, SmsTemplates};
 use fundpass_core::session::SessionPolicy;
+use fundpass_core::staff::BranchNetworks;
 use serde::{Deserialize, Serialize};
 use time::Duration;
 
@@ -215,6 +216,9 @@ pub struct StaffConfig {
     pub recent_reset_days: i64,
     /// Failed hotline checklists for one member before hotline resets lock for a day.
     pub hotline_member_failures: i32,
+    /// Branch id → networks its staff may use the console from (`10.1.0.0/16`); a
+    /// branch not listed is not limited.
+    pub allowed_networks: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl Default for StaffConfig {
@@ -229,6 +233,7 @@ impl Default for StaffConfig {
             hotline_ticket_hours: 1,
             recent_reset_days: 30,
             hotline_member_failures: 3,
+            allowed_networks: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -252,6 +257,8 @@ impl StaffConfig {
         a.hotline_ticket_ttl = Duration::hours(self.hotline_ticket_hours.max(1));
         a.recent_reset_window = Duration::days(self.recent_reset_days.max(0));
         a.hotline_member_lock.threshold = self.hotline_member_failures.max(1);
+        policy.staff_networks = BranchNetworks::parse(&self.allowed_networks)
+            .map_err(|e| anyhow::anyhow!("staff.allowed_networks: {e}"))?;
         Ok(())
     }
 }
@@ -365,6 +372,19 @@ mod tests {
             ..StaffConfig::default()
         };
         assert!(long.apply(&mut p).is_err(), "tickets live 24 h at most");
+        let listed = StaffConfig {
+            allowed_networks: [("BJ-DC-01".to_owned(), vec!["10.1.0.0/16".to_owned()])].into(),
+            ..StaffConfig::default()
+        };
+        listed.apply(&mut p).unwrap();
+        assert!(p.staff_networks.allows("BJ-DC-01", Some("10.1.9.9")));
+        assert!(!p.staff_networks.allows("BJ-DC-01", Some("192.0.2.1")));
+        let broken = StaffConfig {
+            allowed_networks: [("BJ-DC-01".to_owned(), vec!["10.1.0.0".to_owned()])].into(),
+            ..StaffConfig::default()
+        };
+        let e = broken.apply(&mut p).unwrap_err().to_string();
+        assert!(e.contains("BJ-DC-01"), "{e}");
     }
 
     #[test]

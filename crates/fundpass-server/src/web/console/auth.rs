@@ -32,7 +32,7 @@ pub(crate) async fn current(web: &Web) -> Result<Option<StaffAuth>, Internal> {
     let Some(token) = web.cookie(web.state.settings.staff_cookie()) else {
         return Ok(None);
     };
-    match web.state.portal.authenticate_staff(token).await {
+    match web.state.portal.authenticate_staff(token, &web.ctx()).await {
         Ok(auth) => Ok(Some(auth)),
         Err(SessionError::Store(e)) => Err(web.internal(e)),
         Err(_) => Ok(None),

@@ -102,6 +102,10 @@ pub(super) fn login(web: &Web, err: StaffLoginError) -> Result<Refusal, Internal
         ),
         StaffLoginError::CodeReplayed => Refusal::new(Some("code"), tr.get("staff.mfa.replayed")),
         StaffLoginError::StartAgain => Refusal::restart(tr.get("staff.mfa.start_again")),
+        StaffLoginError::NetworkRefused => Refusal {
+            status: StatusCode::FORBIDDEN,
+            ..Refusal::new(None, tr.get("staff.login.network"))
+        },
         StaffLoginError::NewPassword {
             violations,
             mismatch,
