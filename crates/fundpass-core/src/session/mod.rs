@@ -93,6 +93,26 @@ pub enum SessionEnded {
     Revoked,
 }
 
+/// Whether a session (member or staff) is usable at `now`: not revoked, before its
+/// absolute end and before its idle end.
+pub(crate) fn check_times(
+    revoked_at: Option<OffsetDateTime>,
+    absolute_end: OffsetDateTime,
+    idle_end: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<(), SessionEnded> {
+    if revoked_at.is_some() {
+        return Err(SessionEnded::Revoked);
+    }
+    if now >= absolute_end {
+        return Err(SessionEnded::Absolute);
+    }
+    if now >= idle_end {
+        return Err(SessionEnded::Idle);
+    }
+    Ok(())
+}
+
 /// Idle and absolute timeouts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionPolicy {
@@ -114,20 +134,16 @@ impl SessionPolicy {
 
     /// Whether `session` may be used at `now`.
     pub fn check(&self, session: &SessionRecord, now: OffsetDateTime) -> Result<(), SessionEnded> {
-        if session.revoked_at.is_some() {
-            return Err(SessionEnded::Revoked);
-        }
         let absolute = match session.scope {
             SessionScope::Full => self.absolute,
             SessionScope::Recovery => self.recovery_absolute.min(self.absolute),
         };
-        if now >= session.created_at + absolute {
-            return Err(SessionEnded::Absolute);
-        }
-        if now >= session.last_seen_at + self.idle {
-            return Err(SessionEnded::Idle);
-        }
-        Ok(())
+        check_times(
+            session.revoked_at,
+            session.created_at + absolute,
+            session.last_seen_at + self.idle,
+            now,
+        )
     }
 
     /// Whether `last_seen_at` is worth writing again (at most once a minute, so

@@ -76,7 +76,10 @@ mod tests {
         assert!(!n.allows("BJ-DC-01", Some("10.2.0.1")));
         assert!(!n.allows("BJ-DC-01", None), "an unknown address is refused");
         assert!(!n.allows("BJ-DC-01", Some("not-an-ip")));
-        assert!(n.allows("SH-PD-02", Some("203.0.113.9")), "no list, no limit");
+        assert!(
+            n.allows("SH-PD-02", Some("203.0.113.9")),
+            "no list, no limit"
+        );
     }
 
     #[test]

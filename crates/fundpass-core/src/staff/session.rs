@@ -8,7 +8,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::StaffId;
 use crate::crypto::{Sealed, TokenDigest};
-use crate::session::SessionEnded;
+use crate::session::{SessionEnded, check_times};
 
 /// How far a staff session has been proven.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,20 +97,16 @@ impl StaffSessionPolicy {
         session: &StaffSessionRecord,
         now: OffsetDateTime,
     ) -> Result<(), SessionEnded> {
-        if session.revoked_at.is_some() {
-            return Err(SessionEnded::Revoked);
-        }
         let absolute = match session.level {
             StaffLevel::Password => self.password_step.min(self.absolute),
             StaffLevel::Mfa => self.absolute,
         };
-        if now >= session.created_at + absolute {
-            return Err(SessionEnded::Absolute);
-        }
-        if now >= session.last_seen_at + self.idle {
-            return Err(SessionEnded::Idle);
-        }
-        Ok(())
+        check_times(
+            session.revoked_at,
+            session.created_at + absolute,
+            session.last_seen_at + self.idle,
+            now,
+        )
     }
 
     /// Whether `last_seen_at` is worth writing again (at most every 30 seconds).

@@ -54,6 +54,14 @@ impl Page {
         self
     }
 
+    /// Shows the errors of `refusal`, when there is one.
+    pub fn with_refusal(self, refusal: Option<&Refusal>) -> Self {
+        match refusal {
+            Some(r) => self.with_errors(r.errors.clone()),
+            None => self,
+        }
+    }
+
     /// The text of message `key` in the page's language.
     pub fn t(&self, key: &'static str) -> &'static str {
         self.tr.get(key)

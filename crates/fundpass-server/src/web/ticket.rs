@@ -263,12 +263,11 @@ fn ticket_page(
     id_type: &str,
     refusal: Option<Refusal>,
 ) -> Result<Reply, Internal> {
-    let errors = refusal
-        .as_ref()
-        .map(|r| r.errors.clone())
-        .unwrap_or_default();
     let view = TicketView {
-        page: web.page(place.title()).with_csrf(csrf).with_errors(errors),
+        page: web
+            .page(place.title())
+            .with_csrf(csrf)
+            .with_refusal(refusal.as_ref()),
         csrf: csrf.to_owned(),
         action: place.start(),
         pinpad: place == Place::PinPad,
@@ -286,13 +285,12 @@ fn new_page(
     until: &str,
     refusal: Option<Refusal>,
 ) -> Result<Reply, Internal> {
-    let errors = refusal
-        .as_ref()
-        .map(|r| r.errors.clone())
-        .unwrap_or_default();
     let kinds = scope.kinds();
     let view = NewView {
-        page: web.page(place.title()).with_csrf(csrf).with_errors(errors),
+        page: web
+            .page(place.title())
+            .with_csrf(csrf)
+            .with_refusal(refusal.as_ref()),
         csrf: csrf.to_owned(),
         action: place.finish_action(),
         start: place.start(),

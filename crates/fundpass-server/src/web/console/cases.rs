@@ -243,13 +243,9 @@ async fn case_page(
         }
     };
     let (page, staff) = frame(web, auth, "staff.case.title");
-    let errors = refusal
-        .as_ref()
-        .map(|r| r.errors.clone())
-        .unwrap_or_default();
     let own = view.case.staff_id == auth.staff.id;
     let page_view = CasePageView {
-        page: page.with_errors(errors),
+        page: page.with_refusal(refusal.as_ref()),
         staff,
         can_issue: own
             && view.case.status == CaseStatus::Approved
@@ -332,12 +328,8 @@ async fn approvals_page(
         }
     };
     let (page, staff) = frame(web, auth, "staff.approvals.title");
-    let errors = refusal
-        .as_ref()
-        .map(|r| r.errors.clone())
-        .unwrap_or_default();
     let view = ApprovalsView {
-        page: page.with_errors(errors),
+        page: page.with_refusal(refusal.as_ref()),
         staff,
         cases: cases.iter().map(|c| CaseLine::new(web, c)).collect(),
     };

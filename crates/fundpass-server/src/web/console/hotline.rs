@@ -189,10 +189,6 @@ fn check_page(
     sent_to: Option<String>,
 ) -> Result<Reply, Internal> {
     let (page, staff) = frame(web, auth, "staff.check.title");
-    let errors = refusal
-        .as_ref()
-        .map(|r| r.errors.clone())
-        .unwrap_or_default();
     let items = check
         .items
         .iter()
@@ -210,7 +206,7 @@ fn check_page(
         })
         .collect();
     let view = CheckView {
-        page: page.with_errors(errors),
+        page: page.with_refusal(refusal.as_ref()),
         staff,
         check_id: check.id.clone(),
         call_id: check.call_id.clone(),

@@ -121,15 +121,11 @@ fn login_page(
     username: &str,
     refusal: Option<Refusal>,
 ) -> Result<Reply, Internal> {
-    let errors = refusal
-        .as_ref()
-        .map(|r| r.errors.clone())
-        .unwrap_or_default();
     let view = LoginView {
         page: web
             .page("staff.login.title")
             .with_csrf(csrf)
-            .with_errors(errors),
+            .with_refusal(refusal.as_ref()),
         csrf: csrf.to_owned(),
         username: username.trim().chars().take(32).collect(),
     };
@@ -196,17 +192,13 @@ async fn mfa_page(web: &Web, refusal: Option<Refusal>) -> Result<Reply, Internal
         )?),
         None => None,
     };
-    let errors = refusal
-        .as_ref()
-        .map(|r| r.errors.clone())
-        .unwrap_or_default();
     let title = if enrol.is_some() {
         "staff.mfa.enrol_title"
     } else {
         "staff.mfa.title"
     };
     let view = MfaView {
-        page: web.page(title).with_errors(errors),
+        page: web.page(title).with_refusal(refusal.as_ref()),
         csrf: step.session.csrf.clone(),
         enrol,
         restart: refusal.as_ref().is_some_and(|r| r.restart),
@@ -294,12 +286,8 @@ fn password_page(
     refusal: Option<Refusal>,
 ) -> Result<Reply, Internal> {
     let (page, staff) = frame(web, auth, "staff.password.title");
-    let errors = refusal
-        .as_ref()
-        .map(|r| r.errors.clone())
-        .unwrap_or_default();
     let view = PasswordView {
-        page: page.with_errors(errors),
+        page: page.with_refusal(refusal.as_ref()),
         staff,
         expired: web.state.portal.staff_must_change_password(auth),
     };

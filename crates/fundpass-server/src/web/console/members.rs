@@ -116,12 +116,8 @@ fn home_page(
 ) -> Result<Reply, Internal> {
     let (page, staff) = frame(web, auth, "staff.home.title");
     let role = auth.staff.role;
-    let errors = refusal
-        .as_ref()
-        .map(|r| r.errors.clone())
-        .unwrap_or_default();
     let view = HomeView {
-        page: page.with_errors(errors),
+        page: page.with_refusal(refusal.as_ref()),
         staff,
         can_look_up: allowed(role, StaffAction::LookUpMember),
         can_approve: allowed(role, StaffAction::ApproveHighRisk),
@@ -196,12 +192,8 @@ pub(super) async fn member_page(
     };
     let (page, staff) = frame(web, auth, "staff.member.title");
     let role = auth.staff.role;
-    let errors = refusal
-        .as_ref()
-        .map(|r| r.errors.clone())
-        .unwrap_or_default();
     let view = MemberPageView {
-        page: page.with_errors(errors),
+        page: page.with_refusal(refusal.as_ref()),
         staff,
         member: MemberView::new(web, &summary),
         counter: allowed(role, StaffAction::RecordInPersonCheck),
