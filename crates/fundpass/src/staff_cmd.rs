@@ -154,9 +154,9 @@ fn checked_new_staff(
         .map_err(|e| Refusal::new("hash_failed", format!("cannot hash the password: {e}")))?;
     let member_index = match (own_type, own_number) {
         (Some(id_type), Some(number)) => {
-            let id = IdNumber::parse(id_type, number.expose_secret(), today(&ctx.clock)).map_err(|e| {
-                Refusal::new("bad_own_id_number", format!("the own document number: {e}"))
-            })?;
+            let id = IdNumber::parse(id_type, number.expose_secret(), today(&ctx.clock)).map_err(
+                |e| Refusal::new("bad_own_id_number", format!("the own document number: {e}")),
+            )?;
             Some(ctx.keyring.blind_index(Field::IdNumber, id.normalised()))
         }
         _ => None,

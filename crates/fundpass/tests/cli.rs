@@ -942,14 +942,20 @@ fn a_staff_members_own_document_is_kept_only_as_a_blind_index() {
         "the number is not echoed: {}",
         stderr(&bad_number)
     );
-    let bad_type = fp.staff(&args("wang.type", "id_card"), &format!("{STAFF_PASSWORD}\n{own}\n"));
+    let bad_type = fp.staff(
+        &args("wang.type", "id_card"),
+        &format!("{STAFF_PASSWORD}\n{own}\n"),
+    );
     assert!(!bad_type.status.success());
     assert!(
         stderr(&bad_type).contains("unknown document type"),
         "{}",
         stderr(&bad_type)
     );
-    let missing = fp.staff(&args("wang.none", "resident_id"), &format!("{STAFF_PASSWORD}\n"));
+    let missing = fp.staff(
+        &args("wang.none", "resident_id"),
+        &format!("{STAFF_PASSWORD}\n"),
+    );
     assert!(!missing.status.success(), "no number on the second line");
     assert_eq!(staff_count(&fp), 1, "only the first account was created");
 }
