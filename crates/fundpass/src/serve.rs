@@ -162,6 +162,13 @@ pub async fn run(config: &Config, args: &ServeArgs) -> anyhow::Result<ExitCode> 
         eprintln!("dev SMS outbox: http://{local}/dev/outbox");
         eprintln!("dev face simulator: http://{local}/dev/face (never trusted in production)");
     }
+    eprintln!("staff console: http://{local}/staff/login");
+    if portal_has_no_staff(&store).await {
+        eprintln!(
+            "no staff account exists yet: create one with `fundpass staff add --role counter …` \
+             (see `fundpass staff add --help`)"
+        );
+    }
     let stop = shutdown.clone();
     axum::serve(
         listener,
@@ -178,6 +185,12 @@ pub async fn run(config: &Config, args: &ServeArgs) -> anyhow::Result<ExitCode> 
     let _ = housekeeping.await;
     eprintln!("fundpass stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether no staff account exists (a hint for the first run).
+async fn portal_has_no_staff(store: &fundpass_store::Store) -> bool {
+    use fundpass_core::ports::StaffStore as _;
+    store.list_staff().await.is_ok_and(|s| s.is_empty())
 }
 
 async fn offer_demo(config: &Config, store: &fundpass_store::Store) -> anyhow::Result<()> {
