@@ -161,6 +161,7 @@ async fn the_openapi_document_is_generated_and_lists_every_endpoint() {
         ("/api/v1/face/complete", "post"),
         ("/api/v1/security/questions", "get"),
         ("/api/v1/security/questions", "put"),
+        ("/api/v1/phone", "post"),
     ];
     let mut operation_ids = std::collections::BTreeSet::new();
     for (path, method) in operations {
@@ -183,6 +184,7 @@ async fn the_openapi_document_is_generated_and_lists_every_endpoint() {
         ("/api/v1/me", "get"),
         ("/api/v1/recovery/transaction/code", "post"),
         ("/api/v1/security/questions", "put"),
+        ("/api/v1/phone", "post"),
     ] {
         assert_eq!(
             doc["paths"][path][method]["security"][0]["bearer"],
@@ -205,6 +207,8 @@ async fn the_openapi_document_is_generated_and_lists_every_endpoint() {
         "recovery_session_only",
         "face_rejected",
         "face_attempts_exhausted",
+        "face_login_required",
+        "wrong_transaction_password",
     ] {
         assert!(
             codes.as_array().unwrap().iter().any(|c| c == code),
