@@ -41,6 +41,28 @@ impl std::fmt::Debug for Revealed {
 }
 
 impl Portal {
+    /// The console's address of a member for this staff session: the member id with
+    /// a keyed MAC over it and the session. Staff reach a member's page only through
+    /// a document look-up in their own session; member ids cannot be walked through.
+    pub fn member_ref(&self, auth: &StaffAuth, member: MemberId) -> String {
+        format!("{}-{}", member.0, self.member_ref_tag(auth, member))
+    }
+
+    /// The member a [`Self::member_ref`] of this session names; `None` for anything
+    /// else (another session's address, a bare id, junk).
+    pub fn member_from_ref(&self, auth: &StaffAuth, raw: &str) -> Option<MemberId> {
+        let (id, tag) = raw.split_once('-')?;
+        let member = MemberId(id.parse::<i64>().ok().filter(|id| *id > 0)?);
+        let expected = self.member_ref_tag(auth, member);
+        bool::from(subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), tag.as_bytes()))
+            .then_some(member)
+    }
+
+    fn member_ref_tag(&self, auth: &StaffAuth, member: MemberId) -> String {
+        let bound = format!("{}:{}", hex::encode(auth.session.token.0), member.0);
+        hex::encode(&self.keyring.answer_mac("staff-member-ref", &bound)[..10])
+    }
+
     /// Finds the member holding a document (type and number), masked. Audited,
     /// found or not; refused on the staff member's own account.
     pub async fn staff_look_up(

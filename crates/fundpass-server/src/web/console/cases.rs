@@ -61,7 +61,7 @@ pub(super) struct CaseLine {
 }
 
 impl CaseLine {
-    fn new(web: &Web, view: &CaseView) -> Self {
+    fn new(web: &Web, auth: &StaffAuth, view: &CaseView) -> Self {
         let c = &view.case;
         let tr = web.tr;
         let check_value = |key: &str| {
@@ -114,7 +114,7 @@ impl CaseLine {
                 ),
             ],
             ticket_until: c.ticket_expires_at.map(date_time),
-            member: MemberView::new(web, &view.member),
+            member: MemberView::new(web, auth, &view.member),
         }
     }
 }
@@ -163,7 +163,7 @@ pub(super) async fn open(
     Path(id): Path<String>,
     StaffForm { web, auth, form }: StaffForm<CounterForm>,
 ) -> Result<Response, Internal> {
-    let Some(id) = member_id(&id) else {
+    let Some(id) = member_id(&web, &auth, &id) else {
         return Ok(super::super::error::not_found(&web));
     };
     let scope = match form.scope.trim() {
@@ -214,7 +214,7 @@ fn receipt(web: &Web, auth: &StaffAuth, view: &CaseView) -> Result<Reply, Intern
     let receipt = ReceiptView {
         page,
         staff,
-        case: CaseLine::new(web, view),
+        case: CaseLine::new(web, auth, view),
         ticket: view.ticket.as_ref().map(|t| t.display()),
         sent_by_sms: view.case.check.get("send_sms") == Some(&serde_json::Value::Bool(true)),
     };
@@ -253,7 +253,7 @@ async fn case_page(
         can_decide: !own
             && view.case.status == CaseStatus::AwaitingApproval
             && allowed(auth.staff.role, StaffAction::ApproveHighRisk),
-        case: CaseLine::new(web, &view),
+        case: CaseLine::new(web, auth, &view),
     };
     finish(web, &page_view, refusal.as_ref())
 }
@@ -331,7 +331,7 @@ async fn approvals_page(
     let view = ApprovalsView {
         page: page.with_refusal(refusal.as_ref()),
         staff,
-        cases: cases.iter().map(|c| CaseLine::new(web, c)).collect(),
+        cases: cases.iter().map(|c| CaseLine::new(web, auth, c)).collect(),
     };
     finish(web, &view, refusal.as_ref())
 }

@@ -68,7 +68,8 @@ struct CheckView {
     staff: StaffBar,
     check_id: String,
     call_id: String,
-    member_id: i64,
+    /// The member's console address, when the checklist found one.
+    member: Option<String>,
     passed: bool,
     usable: bool,
     sent_to: Option<String>,
@@ -82,7 +83,7 @@ pub(super) async fn run(
     Path(id): Path<String>,
     StaffForm { web, auth, form }: StaffForm<ChecklistForm>,
 ) -> Result<Response, Internal> {
-    let Some(id) = member_id(&id) else {
+    let Some(id) = member_id(&web, &auth, &id) else {
         return Ok(not_found(&web));
     };
     match web
@@ -210,7 +211,9 @@ fn check_page(
         staff,
         check_id: check.id.clone(),
         call_id: check.call_id.clone(),
-        member_id: check.member_id.map_or(0, |m| m.0),
+        member: check
+            .member_id
+            .map(|m| web.state.portal.member_ref(auth, m)),
         passed: check.passed,
         usable: check.passed && check.used_at.is_none() && web.now() < check.expires_at,
         sent_to,

@@ -53,7 +53,8 @@ struct HomeView {
 
 /// A member as the console shows them.
 pub(super) struct MemberView {
-    pub id: i64,
+    /// The member's console address in this session.
+    pub reference: String,
     pub name: String,
     pub account_no: String,
     pub id_type: &'static str,
@@ -66,9 +67,9 @@ pub(super) struct MemberView {
 }
 
 impl MemberView {
-    pub fn new(web: &Web, m: &MemberSummary) -> Self {
+    pub fn new(web: &Web, auth: &StaffAuth, m: &MemberSummary) -> Self {
         Self {
-            id: m.id.0,
+            reference: web.state.portal.member_ref(auth, m.id),
             name: m.name.clone(),
             account_no: m.account_no.clone(),
             id_type: web.tr.id_type(m.id_type),
@@ -148,7 +149,10 @@ pub(super) async fn look_up(
         .staff_look_up(&auth, id_type, &form.id_number, &web.ctx())
         .await
     {
-        Ok(member) => Ok(Reply::see_other(&format!("/staff/members/{}", member.id.0))),
+        Ok(member) => Ok(Reply::see_other(&format!(
+            "/staff/members/{}",
+            web.state.portal.member_ref(&auth, member.id)
+        ))),
         Err(err) => {
             let refusal = error::console(&web, err)?;
             home_page(&web, &auth, &form.id_number, Some(refusal))
@@ -156,9 +160,9 @@ pub(super) async fn look_up(
     }
 }
 
-/// The member id of a console address, if it is one.
-pub(super) fn member_id(raw: &str) -> Option<MemberId> {
-    raw.parse::<i64>().ok().filter(|id| *id > 0).map(MemberId)
+/// The member a console address of this session names.
+pub(super) fn member_id(web: &Web, auth: &StaffAuth, raw: &str) -> Option<MemberId> {
+    web.state.portal.member_from_ref(auth, raw)
 }
 
 /// `GET /staff/members/{id}`.
@@ -166,7 +170,7 @@ pub(super) async fn member(
     StaffUser { web, auth }: StaffUser,
     Path(id): Path<String>,
 ) -> Result<Response, Internal> {
-    let Some(id) = member_id(&id) else {
+    let Some(id) = member_id(&web, &auth, &id) else {
         return Ok(not_found(&web));
     };
     Ok(member_page(&web, &auth, id, None, None)
@@ -195,7 +199,7 @@ pub(super) async fn member_page(
     let view = MemberPageView {
         page: page.with_refusal(refusal.as_ref()),
         staff,
-        member: MemberView::new(web, &summary),
+        member: MemberView::new(web, auth, &summary),
         counter: allowed(role, StaffAction::RecordInPersonCheck),
         hotline: allowed(role, StaffAction::RunHotlineChecklist),
         reveal: allowed(role, StaffAction::RevealFullIdentity),
@@ -228,7 +232,7 @@ pub(super) async fn reveal(
     Path(id): Path<String>,
     StaffForm { web, auth, form }: StaffForm<RevealForm>,
 ) -> Result<Response, Internal> {
-    let Some(id) = member_id(&id) else {
+    let Some(id) = member_id(&web, &auth, &id) else {
         return Ok(not_found(&web));
     };
     let reply = match web
