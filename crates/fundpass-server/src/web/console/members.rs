@@ -46,6 +46,7 @@ struct HomeView {
     staff: StaffBar,
     can_look_up: bool,
     can_approve: bool,
+    can_read_audit: bool,
     role_hint: &'static str,
     id_types: Vec<Choice>,
     id_number: String,
@@ -122,6 +123,7 @@ fn home_page(
         staff,
         can_look_up: allowed(role, StaffAction::LookUpMember),
         can_approve: allowed(role, StaffAction::ApproveHighRisk),
+        can_read_audit: allowed(role, StaffAction::ReadAudit),
         role_hint: web.tr.get(match role {
             StaffRole::Counter => "staff.home.hint_counter",
             StaffRole::Hotline => "staff.home.hint_hotline",

@@ -7,6 +7,7 @@
 //! member types on the PIN-pad page (`/counter/pinpad`, a member page) ever reaches a
 //! staff session.
 
+mod audit;
 mod auth;
 mod cases;
 mod error;
@@ -41,6 +42,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/staff/cases/{id}/issue", post(cases::issue))
         .route("/staff/cases/{id}/decide", post(cases::decide))
         .route("/staff/approvals", get(cases::approvals))
+        .route("/staff/audit", get(audit::page))
         .route("/staff/checks/{id}", get(hotline::check))
         .route("/staff/checks/{id}/send", post(hotline::send))
 }

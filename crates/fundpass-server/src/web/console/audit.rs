@@ -1,0 +1,97 @@
+//! `GET /staff/audit`: the audit trail for the auditor, newest first, as stored
+//! (details are masked when written), a page at a time.
+
+use askama::Template;
+use axum::extract::Query;
+use fundpass_core::audit::AuditRecord;
+use serde::Deserialize;
+
+use super::auth::{StaffBar, StaffUser, frame};
+use super::error;
+use super::super::error::Internal;
+use super::super::layout::{Page, Reply, date_time};
+use super::super::recovery::finish;
+
+/// `?before=SEQ`: the page of records older than SEQ.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct AuditQuery {
+    before: Option<i64>,
+}
+
+/// One row as shown.
+struct Row {
+    seq: i64,
+    at: String,
+    actor: String,
+    action: String,
+    member: String,
+    channel: &'static str,
+    outcome: &'static str,
+    ip: String,
+    details: String,
+}
+
+impl Row {
+    fn new(r: &AuditRecord) -> Self {
+        let e = &r.event;
+        Self {
+            seq: r.seq,
+            at: date_time(e.at),
+            actor: match &e.actor.id {
+                Some(id) => format!("{} {id}", e.actor.kind.code()),
+                None => e.actor.kind.code().to_owned(),
+            },
+            action: e.action.clone(),
+            member: e.member_id.map(|m| m.0.to_string()).unwrap_or_default(),
+            channel: e.channel.code(),
+            outcome: e.outcome.code(),
+            ip: e.ip.clone().unwrap_or_default(),
+            details: e.details.to_string(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "staff_audit.html")]
+struct AuditView {
+    page: Page,
+    staff: StaffBar,
+    rows: Vec<Row>,
+    older: Option<i64>,
+}
+
+/// `GET /staff/audit`.
+pub(super) async fn page(
+    StaffUser { web, auth }: StaffUser,
+    Query(query): Query<AuditQuery>,
+) -> Result<Reply, Internal> {
+    let (frame_page, staff) = frame(&web, &auth, "staff.audit.title");
+    match web
+        .state
+        .portal
+        .staff_read_audit(&auth, query.before, &web.ctx())
+        .await
+    {
+        Ok(found) => {
+            let view = AuditView {
+                page: frame_page,
+                staff,
+                rows: found.records.iter().map(Row::new).collect(),
+                older: found.older,
+            };
+            Reply::page(&web, &view)
+        }
+        Err(err) => {
+            let refusal = error::console(&web, err)?;
+            let view = AuditView {
+                page: frame_page.with_refusal(Some(&refusal)),
+                staff,
+                rows: Vec::new(),
+                older: None,
+            };
+            finish(&web, &view, Some(&refusal))
+        }
+    }
+}
+
