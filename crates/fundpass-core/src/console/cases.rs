@@ -13,12 +13,15 @@ use crate::crypto::Field;
 use crate::identity::{IdNumber, IdType, Phone};
 use crate::member::{HoldReason, MemberId, MemberRecord, MemberStatus, PiiUpdate};
 use crate::portal::{Portal, RequestContext, china_time, china_today, fill};
-use crate::ports::{ChangeSet, PiiWrite, SessionWrite};
+use crate::ports::{ChangeSet, PiiWrite, SessionWrite, StoreError};
 use crate::staff::StaffAction;
 
 /// What the counter records of the visit.
 #[derive(Debug, Clone, Default)]
 pub struct CounterCaseInput {
+    /// The case id the form was rendered with ([`Portal::new_case_id`]), so the same
+    /// form posted twice (a reload) opens one case, not two.
+    pub case_id: String,
     /// The document type and number read from the original card.
     pub card_id_type: String,
     pub card_id_number: String,
@@ -88,13 +91,21 @@ impl Portal {
             }),
             ctx,
         );
-        self.store
+        let opened = self
+            .store
             .apply(ChangeSet {
                 cases: vec![CaseWrite::Insert(case.clone())],
                 audit: vec![event],
                 ..ChangeSet::default()
             })
-            .await?;
+            .await;
+        match opened {
+            Ok(()) => {}
+            Err(StoreError::Duplicate(key)) if key == "assisted_cases_pkey" => {
+                return Err(ConsoleError::AlreadyOpened { case: case.id });
+            }
+            Err(e) => return Err(e.into()),
+        }
         if case.status == CaseStatus::Approved {
             return self.issue(auth, &case, &record, ctx).await;
         }
@@ -250,6 +261,11 @@ impl Portal {
         Ok(next)
     }
 
+    /// A fresh case id for a counter form.
+    pub fn new_case_id(&self) -> String {
+        self.random_id()
+    }
+
     pub(crate) async fn load_case(&self, id: &str) -> Result<AssistedCase, ConsoleError> {
         let id = id.trim();
         if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -321,8 +337,11 @@ impl Portal {
             ),
             None => (None, None),
         };
+        let id = Some(input.case_id.trim())
+            .filter(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+            .map_or_else(|| self.random_id(), |id| id.to_ascii_lowercase());
         Ok(AssistedCase {
-            id: self.random_id(),
+            id,
             member_id: member.id,
             channel: Channel::Counter,
             scope: input.scope,

@@ -110,8 +110,8 @@ impl Portal {
             // A wrong password counts against the account; a name nobody holds (or a
             // disabled account) has nothing to lock.
             Some(s) => {
-                self.staff_failure(&s, "wrong_password", ctx).await?;
-                return Err(StaffLoginError::InvalidCredentials);
+                let lock = self.staff_failure(&s, "wrong_password", ctx).await?;
+                return Err(self.failure_answer(&lock, |_| StaffLoginError::InvalidCredentials));
             }
             None => {
                 self.audit_only(self.staff_login_event(None, Outcome::Failure, "unknown", ctx))
@@ -178,6 +178,11 @@ impl Portal {
         if let Gate::Locked { until } = self.policy.staff_lock.gate(&staff.lock, now) {
             return Err(StaffLoginError::Locked { until });
         }
+        // The secret offered at this step was for an account without one: once
+        // another login has enrolled a secret, this step may not replace it.
+        if step.session.pending_totp.is_some() && staff.totp_secret.is_some() {
+            return Err(StaffLoginError::StartAgain);
+        }
         let sealed = step
             .session
             .pending_totp
@@ -194,12 +199,13 @@ impl Portal {
         let accepted = match secret.verify(code, now, last) {
             Ok(step) => step,
             Err(TotpRejection::Replayed) => {
-                self.staff_failure(staff, "code_replayed", ctx).await?;
-                return Err(StaffLoginError::CodeReplayed);
+                let lock = self.staff_failure(staff, "code_replayed", ctx).await?;
+                return Err(self.failure_answer(&lock, |_| StaffLoginError::CodeReplayed));
             }
             Err(TotpRejection::Wrong) => {
-                let remaining = self.staff_failure(staff, "wrong_code", ctx).await?;
-                return Err(StaffLoginError::WrongCode { remaining });
+                let lock = self.staff_failure(staff, "wrong_code", ctx).await?;
+                return Err(self
+                    .failure_answer(&lock, |remaining| StaffLoginError::WrongCode { remaining }));
             }
         };
         let mut next = staff.clone();
@@ -303,8 +309,8 @@ impl Portal {
         let staff = &auth.staff;
         let stored = Some(staff.password_hash.clone());
         if self.verify_on_pool(stored, current, false).await?.is_none() {
-            self.staff_failure(staff, "wrong_password", ctx).await?;
-            return Err(StaffLoginError::InvalidCredentials);
+            let lock = self.staff_failure(staff, "wrong_password", ctx).await?;
+            return Err(self.failure_answer(&lock, |_| StaffLoginError::InvalidCredentials));
         }
         let violations = self
             .policy
@@ -425,26 +431,35 @@ impl Portal {
         (token, record)
     }
 
+    /// The answer to a failed password or code: the lock and its end when this
+    /// failure locked the account (as the member portal answers the failure that
+    /// locks), else `otherwise` with the tries left before it locks.
+    fn failure_answer(
+        &self,
+        lock: &LockState,
+        otherwise: impl FnOnce(i32) -> StaffLoginError,
+    ) -> StaffLoginError {
+        match lock.locked_until {
+            Some(until) => StaffLoginError::Locked { until },
+            None => otherwise(self.policy.staff_lock.threshold - lock.failures),
+        }
+    }
+
     /// Counts one failed password or code on the account (compare-and-set, retried
-    /// on a lost race so parallel failures all count); returns the tries left before
-    /// the account locks.
+    /// on a lost race so parallel failures all count); returns the account's lock
+    /// state after it.
     async fn staff_failure(
         &self,
         staff: &StaffRecord,
         reason: &str,
         ctx: &RequestContext,
-    ) -> Result<i32, StaffLoginError> {
+    ) -> Result<LockState, StaffLoginError> {
         let mut current = staff.clone();
         for _ in 0..5 {
             let now = self.clock.now();
             let lock = self.policy.staff_lock.after_failure(&current.lock, now);
-            let remaining = if lock.locked_until.is_some() {
-                0
-            } else {
-                self.policy.staff_lock.threshold - lock.failures
-            };
             let mut next = current.clone();
-            next.lock = lock;
+            next.lock = lock.clone();
             next.updated_at = now;
             let change = ChangeSet {
                 staff: vec![StaffWrite {
@@ -455,7 +470,7 @@ impl Portal {
                 ..ChangeSet::default()
             };
             match self.store.apply(change).await {
-                Ok(()) => return Ok(remaining),
+                Ok(()) => return Ok(lock),
                 Err(StoreError::Conflict) => {
                     current = self
                         .store

@@ -78,6 +78,9 @@ pub enum ConsoleError {
     CardExpired,
     #[error("no such case")]
     UnknownCase,
+    /// The same counter form was posted again: the case it opened.
+    #[error("this form already opened case {case}")]
+    AlreadyOpened { case: String },
     #[error("the case is not at this step")]
     WrongStep,
     #[error("another staff member opened this case")]
@@ -126,6 +129,7 @@ impl ConsoleError {
             Self::CardMismatch => "card_mismatch",
             Self::CardExpired => "card_expired",
             Self::UnknownCase => "unknown_case",
+            Self::AlreadyOpened { .. } => "already_opened",
             Self::WrongStep => "wrong_step",
             Self::NotYourCase => "not_your_case",
             Self::SelfApproval => "self_approval",

@@ -6,7 +6,7 @@ use askama::Template;
 use axum::extract::Path;
 use axum::response::{IntoResponse as _, Response};
 use fundpass_core::assisted::{CaseStatus, ResetScope, Risk};
-use fundpass_core::console::{CaseView, CounterCaseInput, StaffAuth};
+use fundpass_core::console::{CaseView, ConsoleError, CounterCaseInput, StaffAuth};
 use fundpass_core::staff::{StaffAction, allowed};
 use serde::Deserialize;
 
@@ -17,6 +17,7 @@ use super::super::layout::{Page, Reply, date_time};
 use super::super::recovery::finish;
 use super::auth::{StaffBar, StaffForm, StaffUser, frame};
 use super::error;
+use super::hotline::frame_only;
 use super::members::{MemberView, member_id, member_page};
 
 /// The in-person check form as posted.
@@ -24,6 +25,7 @@ use super::members::{MemberView, member_id, member_page};
 #[serde(default)]
 pub(crate) struct CounterForm {
     csrf: String,
+    case_id: String,
     card_id_type: String,
     card_id_number: String,
     card_expiry: String,
@@ -179,6 +181,7 @@ pub(super) async fn open(
         },
     };
     let input = CounterCaseInput {
+        case_id: form.case_id,
         card_id_type: form.card_id_type,
         card_id_number: form.card_id_number,
         card_expiry: form.card_expiry,
@@ -199,6 +202,10 @@ pub(super) async fn open(
             Ok(Reply::see_other(&format!("/staff/cases/{}", view.case.id)).into_response())
         }
         Ok(view) => Ok(receipt(&web, &auth, &view)?.into_response()),
+        // The same form again (a reload): the case it opened, never a second ticket.
+        Err(ConsoleError::AlreadyOpened { case }) => {
+            Ok(Reply::see_other(&format!("/staff/cases/{case}")).into_response())
+        }
         Err(err) => {
             let refusal = error::console(&web, err)?;
             Ok(member_page(&web, &auth, id, Some(refusal), None)
@@ -238,8 +245,14 @@ async fn case_page(
     let view = match web.state.portal.staff_case(auth, id, &web.ctx()).await {
         Ok(view) => view,
         Err(err) => {
-            let refusal = error::console(web, err)?;
-            return approvals_page(web, auth, Some(refusal)).await;
+            let shown = error::console(web, err)?;
+            // The refusal of the step that led here says more than the page's own.
+            let refusal = refusal.unwrap_or(shown);
+            // Only a role that approves has the approvals list to go back to.
+            if allowed(auth.staff.role, StaffAction::ApproveHighRisk) {
+                return approvals_page(web, auth, Some(refusal)).await;
+            }
+            return finish(web, &frame_only(web, auth, &refusal), Some(&refusal));
         }
     };
     let (page, staff) = frame(web, auth, "staff.case.title");

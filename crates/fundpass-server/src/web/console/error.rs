@@ -49,6 +49,7 @@ pub(super) fn console(web: &Web, err: ConsoleError) -> Result<Refusal, Internal>
             ..whole("console.err.unknown_case")
         },
         ConsoleError::WrongStep => whole("console.err.wrong_step"),
+        ConsoleError::AlreadyOpened { .. } => whole("console.err.already_opened"),
         ConsoleError::NotYourCase => Refusal {
             status: StatusCode::FORBIDDEN,
             ..whole("console.err.not_your_case")

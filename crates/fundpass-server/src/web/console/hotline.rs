@@ -92,7 +92,8 @@ pub(super) async fn run(
         .run_hotline_check(&auth, id, &form.input, &web.ctx())
         .await
     {
-        Ok(check) => Ok(check_page(&web, &auth, &check, None, None)?.into_response()),
+        // Its own address, so a reload never runs (and counts) the checklist again.
+        Ok(check) => Ok(Reply::see_other(&format!("/staff/checks/{}", check.id)).into_response()),
         Err(err) => {
             let refusal = error::console(&web, err)?;
             Ok(member_page(&web, &auth, id, Some(refusal), None)
@@ -113,7 +114,10 @@ pub(super) async fn check(
         .hotline_check_of(&auth, &id, &web.ctx())
         .await
     {
-        Ok(check) => Ok(check_page(&web, &auth, &check, None, None)?.into_response()),
+        Ok(check) => {
+            let sent_to = sent_to(&web, &auth, &check).await?;
+            Ok(check_page(&web, &auth, &check, None, sent_to)?.into_response())
+        }
         Err(fundpass_core::console::ConsoleError::UnknownCase) => Ok(not_found(&web)),
         Err(err) => {
             let refusal = error::console(&web, err)?;
@@ -147,9 +151,9 @@ pub(super) async fn send(
             );
         }
     };
-    let Some(member) = check.member_id else {
+    if check.member_id.is_none() {
         return Ok(not_found(&web));
-    };
+    }
     let Some(scope) = ResetScope::from_code(form.scope.trim()) else {
         let refusal = Refusal::new(Some("scope"), web.tr.get("console.err.nothing_chosen"));
         return Ok(check_page(&web, &auth, &check, Some(refusal), None)?.into_response());
@@ -160,25 +164,26 @@ pub(super) async fn send(
         .send_hotline_reset(&auth, &id, scope, &web.ctx())
         .await
     {
-        Ok(_) => {
-            let check = web
-                .state
-                .portal
-                .hotline_check_of(&auth, &id, &web.ctx())
-                .await
-                .map_err(|e| web.internal(e))?;
-            let summary = web
-                .state
-                .portal
-                .staff_member(&auth, member, &web.ctx())
-                .await
-                .map_err(|e| web.internal(e))?;
-            Ok(check_page(&web, &auth, &check, None, Some(summary.phone_masked))?.into_response())
-        }
+        Ok(_) => Ok(Reply::see_other(&format!("/staff/checks/{id}")).into_response()),
         Err(err) => {
             let refusal = error::console(&web, err)?;
             Ok(check_page(&web, &auth, &check, Some(refusal), None)?.into_response())
         }
+    }
+}
+
+/// Where the reset code of a used checklist went (the phone on file, masked).
+async fn sent_to(
+    web: &Web,
+    auth: &StaffAuth,
+    check: &HotlineCheck,
+) -> Result<Option<String>, Internal> {
+    let (Some(_), Some(member)) = (check.used_at, check.member_id) else {
+        return Ok(None);
+    };
+    match web.state.portal.staff_member(auth, member, &web.ctx()).await {
+        Ok(summary) => Ok(Some(summary.phone_masked)),
+        Err(e) => Err(web.internal(e)),
     }
 }
 

@@ -103,6 +103,8 @@ struct MemberPageView {
     id_types: Vec<Choice>,
     scopes: Vec<Choice>,
     revealed: Option<(String, String)>,
+    /// The id the counter form opens its case under (one case per form).
+    case_id: String,
 }
 
 /// `GET /staff`: the look-up form for the roles that may look members up.
@@ -208,6 +210,7 @@ pub(super) async fn member_page(
         id_types: id_type_choices(web.tr, summary.id_type.code()),
         scopes: scope_choices(web),
         revealed,
+        case_id: web.state.portal.new_case_id(),
     };
     finish(web, &view, refusal.as_ref())
 }
