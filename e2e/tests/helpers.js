@@ -765,6 +765,12 @@ export async function staffLookUp(page, member, { expectStatus: status } = {}) {
   }
 }
 
+/**
+ * A member's console page: `/staff/members/{id}-{tag}`, the tag bound to the staff
+ * session (another session's address, or a bare id, is not found).
+ */
+export const MEMBER_PAGE_PATH = /^\/staff\/members\/\d+-[0-9a-f]+$/;
+
 /** The browser context's staff cookie (`…fundpass_staff`), if any. */
 export async function staffCookie(context) {
   return (await context.cookies(BASE)).find((c) => /fundpass_staff$/.test(c.name));

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import {
-  TEST_TIMEOUT, TICKET_PATTERN, ZH, ZH_STAFF, assertHeading, assertLabelled,
+  MEMBER_PAGE_PATH, TEST_TIMEOUT, TICKET_PATTERN, ZH, ZH_STAFF, assertHeading, assertLabelled,
   assertPasswordsEmpty, assertStaffTranslated, chinaClock, createStaff, fieldErrors,
   importMembers, launch, loginWithDocument, maskPhone, maskResidentId, messagesTo,
   navigating, openPage, pathOf, register, residentId, sessionCookie, shooter, staffCookie,
@@ -165,7 +165,7 @@ test('a counter resets a login password after the in-person check; the member se
 
   // The member's page: masked document and phone only, and the counter's form.
   await staffLookUp(desk, member);
-  assert.match(pathOf(desk), /^\/staff\/members\/\d+$/);
+  assert.match(pathOf(desk), MEMBER_PAGE_PATH);
   state.memberPath = pathOf(desk);
   await assertHeading(desk, ZH_STAFF.memberTitle);
   assert.equal((await desk.locator('#member-title').innerText()).trim(), member.name);
@@ -288,6 +288,16 @@ test('a second reset within 30 days waits for a supervisor; the counter issues i
   await assertMaskedOnly(boss);
   await assertStaffTranslated(boss);
   await shot(boss, 'approvals');
+
+  // The desk's address of the member page is the desk's own: not another session's,
+  // and a bare member id is no address at all.
+  for (const path of [state.memberPath, state.memberPath.replace(/-[0-9a-f]+$/, '')]) {
+    const response = await boss.goto(path);
+    assert.equal(response.status(), 404, `${path} must not open in the supervisor's session`);
+    assert.ok(!(await boss.content()).includes(member.maskedId), 'nothing of the member is shown');
+    await assertStaffTranslated(boss);
+  }
+  await boss.goto('/staff/approvals');
 
   await navigating(boss, () => entry.click());
   assert.equal(pathOf(boss), casePath);

@@ -276,12 +276,11 @@ impl TestApp {
         );
         let url = format!("sqlite://{}", self._dir.path().join("test.db").display());
         let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-        let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM {table}"
-        )))
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
+        let count: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
         conn.close().await.unwrap();
         count
     }
