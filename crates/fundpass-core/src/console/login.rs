@@ -5,18 +5,20 @@
 //! after it.
 //!
 //! Password and code failures share the account's lock counter (5 in a row lock it
-//! for 15 minutes, doubling). Unknown and disabled accounts cost the same hash work
-//! and read the same as a wrong password.
+//! for 15 minutes, doubling). Unknown and disabled accounts cost the same hash work,
+//! read the same as a wrong password and lock the same way (a counter keyed by a MAC
+//! of the name).
 
 use secrecy::SecretString;
 
 use super::{StaffAuth, staff_event_for};
 use crate::audit::{Actor, ActorKind, AuditEvent, Channel, Outcome};
+use crate::crypto::BlindIndex;
 use crate::crypto::OpaqueToken;
 use crate::lockout::Gate;
 use crate::member::LockState;
 use crate::portal::{Portal, RequestContext, SessionError};
-use crate::ports::{ChangeSet, PoolBusy, StaffWrite, StoreError};
+use crate::ports::{ChangeSet, PoolBusy, StaffWrite, StoreError, ThrottleWrite};
 use crate::session::SessionEnded;
 use crate::staff::{
     StaffLevel, StaffPasswordViolation, StaffRecord, StaffSessionRecord, StaffSessionWrite,
@@ -86,11 +88,24 @@ impl Portal {
         };
         let now = self.clock.now();
         let usable = staff.filter(|s| s.status == StaffStatus::Active);
-        if let Some(s) = &usable
-            && let Gate::Locked { until } = self.policy.staff_lock.gate(&s.lock, now)
-        {
-            self.audit_only(self.staff_login_event(Some(s), Outcome::Denied, "locked", ctx))
-                .await?;
+        // A name nobody holds (or a disabled account) locks exactly like an account,
+        // so the lock message never tells real user names from others.
+        let unknown = match &usable {
+            Some(_) => None,
+            None => {
+                let key = self.unknown_staff_key(username);
+                let lock = self.store.throttle(&key).await?;
+                Some((key, lock))
+            }
+        };
+        let lock = match (&usable, &unknown) {
+            (Some(s), _) => s.lock.clone(),
+            (None, Some((_, lock))) => lock.clone(),
+            (None, None) => LockState::default(),
+        };
+        if let Gate::Locked { until } = self.policy.staff_lock.gate(&lock, now) {
+            let event = self.staff_login_event(usable.as_ref(), Outcome::Denied, "locked", ctx);
+            self.audit_only(event).await?;
             return Err(StaffLoginError::Locked { until });
         }
         if let Some(s) = &usable
@@ -107,16 +122,15 @@ impl Portal {
             .is_some();
         let staff = match usable {
             Some(s) if right => s,
-            // A wrong password counts against the account; a name nobody holds (or a
-            // disabled account) has nothing to lock.
             Some(s) => {
                 let lock = self.staff_failure(&s, "wrong_password", ctx).await?;
                 return Err(self.failure_answer(&lock, |_| StaffLoginError::InvalidCredentials));
             }
             None => {
-                self.audit_only(self.staff_login_event(None, Outcome::Failure, "unknown", ctx))
-                    .await?;
-                return Err(StaffLoginError::InvalidCredentials);
+                let (key, lock) = unknown
+                    .unwrap_or_else(|| (self.unknown_staff_key(username), LockState::default()));
+                let lock = self.unknown_staff_failure(key, lock, ctx).await?;
+                return Err(self.failure_answer(&lock, |_| StaffLoginError::InvalidCredentials));
             }
         };
         let enrolling = staff.needs_mfa_enrolment();
@@ -153,6 +167,10 @@ impl Portal {
         let Some(sealed) = &step.session.pending_totp else {
             return Ok(None);
         };
+        // Another login enrolled a secret meanwhile: this one is worthless now.
+        if step.staff.totp_secret.is_some() {
+            return Err(StaffLoginError::StartAgain);
+        }
         let secret = TotpSecret::open(&self.keyring, sealed)
             .map_err(|e| StaffLoginError::Store(StoreError::Backend(e.to_string())))?;
         secret
@@ -478,6 +496,43 @@ impl Portal {
                         .await?
                         .ok_or(StaffLoginError::InvalidCredentials)?;
                 }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StaffLoginError::Conflict)
+    }
+
+    /// The failure-counter key of a user name that matches no usable account.
+    fn unknown_staff_key(&self, username: &str) -> BlindIndex {
+        let name: String = username.trim().to_lowercase().chars().take(64).collect();
+        BlindIndex::from_bytes(self.keyring.answer_mac("staff-login-name", &name).to_vec())
+    }
+
+    /// Counts one failure of a user name that matches no usable account (compare and
+    /// set, retried on a lost race); returns its lock state after it.
+    async fn unknown_staff_failure(
+        &self,
+        key: BlindIndex,
+        mut lock: LockState,
+        ctx: &RequestContext,
+    ) -> Result<LockState, StaffLoginError> {
+        for _ in 0..5 {
+            let next = self
+                .policy
+                .staff_lock
+                .after_failure(&lock, self.clock.now());
+            let change = ChangeSet {
+                throttles: vec![ThrottleWrite {
+                    key: key.clone(),
+                    expected: lock.clone(),
+                    next: next.clone(),
+                }],
+                audit: vec![self.staff_login_event(None, Outcome::Failure, "unknown", ctx)],
+                ..ChangeSet::default()
+            };
+            match self.store.apply(change).await {
+                Ok(()) => return Ok(next),
+                Err(StoreError::Conflict) => lock = self.store.throttle(&key).await?,
                 Err(e) => return Err(e.into()),
             }
         }

@@ -54,8 +54,11 @@ impl Portal {
         let (id, tag) = raw.split_once('-')?;
         let member = MemberId(id.parse::<i64>().ok().filter(|id| *id > 0)?);
         let expected = self.member_ref_tag(auth, member);
-        bool::from(subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), tag.as_bytes()))
-            .then_some(member)
+        bool::from(subtle::ConstantTimeEq::ct_eq(
+            expected.as_bytes(),
+            tag.as_bytes(),
+        ))
+        .then_some(member)
     }
 
     fn member_ref_tag(&self, auth: &StaffAuth, member: MemberId) -> String {

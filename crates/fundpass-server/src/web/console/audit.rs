@@ -6,11 +6,11 @@ use axum::extract::Query;
 use fundpass_core::audit::AuditRecord;
 use serde::Deserialize;
 
-use super::auth::{StaffBar, StaffUser, frame};
-use super::error;
 use super::super::error::Internal;
 use super::super::layout::{Page, Reply, date_time};
 use super::super::recovery::finish;
+use super::auth::{StaffBar, StaffUser, frame};
+use super::error;
 
 /// `?before=SEQ`: the page of records older than SEQ.
 #[derive(Deserialize, Default)]
@@ -94,4 +94,3 @@ pub(super) async fn page(
         }
     }
 }
-

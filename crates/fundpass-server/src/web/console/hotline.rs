@@ -181,7 +181,12 @@ async fn sent_to(
     let (Some(_), Some(member)) = (check.used_at, check.member_id) else {
         return Ok(None);
     };
-    match web.state.portal.staff_member(auth, member, &web.ctx()).await {
+    match web
+        .state
+        .portal
+        .staff_member(auth, member, &web.ctx())
+        .await
+    {
         Ok(summary) => Ok(Some(summary.phone_masked)),
         Err(e) => Err(web.internal(e)),
     }

@@ -179,11 +179,14 @@ async fn mfa_page(web: &Web, refusal: Option<Refusal>) -> Result<Reply, Internal
         Err(StaffLoginError::Store(e)) => return Err(web.internal(e)),
         Err(_) => return Ok(Reply::see_other("/staff/login")),
     };
-    let uri = web
-        .state
-        .portal
-        .staff_enrolment_uri(&step)
-        .map_err(|e| web.internal(e))?;
+    let (uri, refusal) = match web.state.portal.staff_enrolment_uri(&step) {
+        Ok(uri) => (uri, refusal),
+        // The account was enrolled by another login meanwhile: this step is over.
+        Err(StaffLoginError::StartAgain) => {
+            (None, Some(error::login(web, StaffLoginError::StartAgain)?))
+        }
+        Err(e) => return Err(web.internal(e)),
+    };
     let enrol = match uri {
         Some(uri) => Some(enrolment(
             web,

@@ -1,0 +1,175 @@
+//! Where the console may be used from and what its addresses open: branches held to
+//! their networks, member pages reachable only through a look-up in the same staff
+//! session, user names that lock whether or not anyone holds them, and the audit
+//! trail readable by the auditor alone.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod console_common;
+mod support;
+mod web_common;
+
+use std::collections::BTreeMap;
+
+use console_common::{STAFF_PASSWORD, add_staff, registered};
+use fundpass_core::portal::PortalPolicy;
+use fundpass_core::staff::{BranchNetworks, StaffRole};
+use support::{TestApp, TestOptions};
+use web_common::{Browser, ZHANG};
+
+/// A dev-mode app whose branch `BJ-001` (every test account's) may use the console
+/// from 10.1.0.0/16 only.
+async fn app_with_branch_network() -> TestApp {
+    let lists: BTreeMap<String, Vec<String>> =
+        [("BJ-001".to_owned(), vec!["10.1.0.0/16".to_owned()])].into();
+    TestApp::spawn_with(TestOptions {
+        policy: PortalPolicy {
+            dev_mode: true,
+            staff_networks: BranchNetworks::parse(&lists).unwrap(),
+            ..PortalPolicy::default()
+        },
+        ..TestOptions::default()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_branch_held_to_its_network_refuses_logins_and_sessions_from_elsewhere() {
+    let app = app_with_branch_network().await;
+    let staff = add_staff(&app, "wang.li", StaffRole::Counter).await;
+
+    let outside = Browser::from_ip(&app, "192.0.2.7");
+    let refused = outside.staff_password_step("wang.li", STAFF_PASSWORD).await;
+    assert_eq!(refused.status, 403, "{}", refused.html);
+    assert!(
+        refused
+            .html
+            .contains("该账号只能在所属网点的网络中使用控制台。"),
+        "{}",
+        refused.html
+    );
+    assert!(refused.set_cookie("fundpass_staff").is_none());
+
+    // From the branch's network the same account logs in; its cookie used from
+    // another address opens nothing.
+    let inside = Browser::from_ip(&app, "10.1.4.2");
+    let token = inside.staff_session_token(&staff).await;
+    assert_eq!(inside.get("/staff").await.status, 200);
+    let moved = app
+        .client()
+        .get(app.url("/staff"))
+        .header("cookie", format!("fundpass_staff={token}"))
+        .header("x-forwarded-for", "192.0.2.7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), 303);
+    assert_eq!(moved.headers()["location"], "/staff/login");
+    let denied = app
+        .audit_events()
+        .await
+        .into_iter()
+        .filter(|e| e.action == "staff.login" && e.details["reason"] == "network")
+        .count();
+    assert_eq!(denied, 1, "the refused login is audited");
+}
+
+#[tokio::test]
+async fn a_member_page_opens_only_in_the_session_that_looked_the_member_up() {
+    let app = TestApp::spawn().await;
+    let member = registered(&app, &ZHANG).await;
+    let first = add_staff(&app, "wang.li", StaffRole::Counter).await;
+    let second = add_staff(&app, "li.na", StaffRole::Counter).await;
+    let mine = Browser::from_ip(&app, "10.1.2.3");
+    mine.staff_login(&first).await;
+    let (address, page) = mine.member_page(&ZHANG).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(address.starts_with(&format!("{}-", member.0)), "{address}");
+
+    let theirs = Browser::from_ip(&app, "10.1.2.4");
+    theirs.staff_login(&second).await;
+    for path in [
+        format!("/staff/members/{address}"),
+        format!("/staff/members/{}", member.0),
+        format!("/staff/members/{}-{}", member.0, "0".repeat(20)),
+        format!("/staff/members/{}", member.0 + 1),
+    ] {
+        let page = theirs.get(&path).await;
+        assert_eq!(page.status, 404, "{path}: {}", page.html);
+        assert!(!page.html.contains(ZHANG.name), "{path}");
+    }
+    // The walker's own look-up gives it an address of its own.
+    let (own, found) = theirs.member_page(&ZHANG).await;
+    assert_eq!(found.status, 200);
+    assert_ne!(own, address);
+}
+
+#[tokio::test]
+async fn a_user_name_nobody_holds_locks_on_the_fifth_try_like_an_account() {
+    let app = TestApp::spawn().await;
+    add_staff(&app, "wang.li", StaffRole::Counter).await;
+    let browser = Browser::from_ip(&app, "10.1.2.3");
+    // 02:00 UTC is 10:00 in China; the first lock lasts 15 minutes.
+    let locked = "失败次数过多，账号已锁定至10:15。";
+    for name in ["wang.li", "zhao.liu"] {
+        for attempt in 1..=5 {
+            let page = browser.staff_password_step(name, "Wrong!Harbor2026").await;
+            let expected = if attempt < 5 {
+                "用户名或密码错误。"
+            } else {
+                locked
+            };
+            assert!(
+                page.html.contains(expected),
+                "{name}, attempt {attempt}: {}",
+                page.html
+            );
+        }
+        let sixth = browser.staff_password_step(name, STAFF_PASSWORD).await;
+        assert!(sixth.html.contains(locked), "{name}: {}", sixth.html);
+    }
+}
+
+#[tokio::test]
+async fn the_auditor_reads_the_trail_and_no_other_role_may() {
+    let app = TestApp::spawn().await;
+    registered(&app, &ZHANG).await;
+    let auditor = add_staff(&app, "zhou.audit", StaffRole::Auditor).await;
+    let counter = add_staff(&app, "wang.li", StaffRole::Counter).await;
+
+    let desk = Browser::from_ip(&app, "10.1.2.4");
+    desk.staff_login(&counter).await;
+    let (_, member) = desk.member_page(&ZHANG).await;
+    assert_eq!(member.status, 200);
+    let refused = desk.get("/staff/audit").await;
+    assert_eq!(refused.status, 403, "{}", refused.html);
+    assert!(!refused.html.contains("staff.look_up_member"));
+
+    let reader = Browser::from_ip(&app, "10.1.2.3");
+    reader.staff_login(&auditor).await;
+    let home = reader.get("/staff").await;
+    assert!(home.html.contains("/staff/audit"), "{}", home.html);
+    let trail = reader.get("/staff/audit").await;
+    assert_eq!(trail.status, 200, "{}", trail.html);
+    assert!(
+        trail.html.contains("staff.look_up_member"),
+        "{}",
+        trail.html
+    );
+    assert!(
+        trail.html.contains("staff.read_audit"),
+        "the read itself is on it"
+    );
+    assert!(!trail.html.contains(ZHANG.id_number), "the trail is masked");
+    assert!(!trail.html.contains(ZHANG.phone), "the trail is masked");
+    // The auditor acts on no member.
+    let lookup = reader.look_up(&ZHANG).await;
+    assert_eq!(lookup.status, 403, "{}", lookup.html);
+    let reads = app
+        .audit_events()
+        .await
+        .into_iter()
+        .filter(|e| e.action == "staff.read_audit")
+        .count();
+    assert!(reads >= 1, "each read is audited");
+}
