@@ -525,6 +525,9 @@ export function fundpassCli(args, input = '') {
     const timer = setTimeout(() => child.kill('SIGKILL'), STEP_TIMEOUT);
     child.on('error', (e) => { clearTimeout(timer); reject(e); });
     child.on('close', (code) => { clearTimeout(timer); resolvePromise({ code, stdout, stderr }); });
+    // A command that exits without reading (`--help`, a refused argument) closes its
+    // end first: that is not an error of the test.
+    child.stdin.on('error', (e) => { if (e.code !== 'EPIPE') reject(e); });
     child.stdin.end(input);
   });
 }

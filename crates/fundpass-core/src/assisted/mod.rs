@@ -211,6 +211,52 @@ pub struct AssistedCase {
     pub version: i64,
 }
 
+/// Who opens a case, where, about whom.
+#[derive(Debug, Clone)]
+pub struct CaseOpening {
+    pub id: String,
+    pub member_id: MemberId,
+    pub channel: Channel,
+    pub scope: Option<ResetScope>,
+    pub staff_id: StaffId,
+    pub branch_id: String,
+    pub reference: String,
+    pub check: serde_json::Value,
+}
+
+impl AssistedCase {
+    /// A new case at `now`: approved, nothing issued yet, no phone change, no risks
+    /// (the channel's use case sets what differs).
+    pub fn opened(o: CaseOpening, now: OffsetDateTime) -> Self {
+        Self {
+            id: o.id,
+            member_id: o.member_id,
+            channel: o.channel,
+            scope: o.scope,
+            new_phone: None,
+            new_phone_index: None,
+            staff_id: o.staff_id,
+            branch_id: o.branch_id,
+            reference: o.reference,
+            check: o.check,
+            risks: Vec::new(),
+            status: CaseStatus::Approved,
+            approved_by: None,
+            approved_at: None,
+            ticket_mac: None,
+            ticket_expires_at: None,
+            issued_at: None,
+            redeem_token: None,
+            redeem_expires_at: None,
+            wrong_tries: 0,
+            redeemed_at: None,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+}
+
 /// A caller-verification checklist run by a hotline agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HotlineCheck {

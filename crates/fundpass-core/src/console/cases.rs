@@ -6,7 +6,7 @@ use time::macros::format_description;
 
 use super::{ConsoleError, MemberSummary, StaffAuth};
 use crate::assisted::{
-    AssistedCase, CaseStatus, CaseWrite, ResetScope, ResetTicket, RiskFacts, assess,
+    AssistedCase, CaseOpening, CaseStatus, CaseWrite, ResetScope, ResetTicket, RiskFacts, assess,
 };
 use crate::audit::{Channel, Outcome};
 use crate::crypto::Field;
@@ -340,13 +340,16 @@ impl Portal {
         let id = Some(input.case_id.trim())
             .filter(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
             .map_or_else(|| self.random_id(), |id| id.to_ascii_lowercase());
-        Ok(AssistedCase {
+        let status = if risks.is_empty() {
+            CaseStatus::Approved
+        } else {
+            CaseStatus::AwaitingApproval
+        };
+        let opening = CaseOpening {
             id,
             member_id: member.id,
             channel: Channel::Counter,
             scope: input.scope,
-            new_phone,
-            new_phone_index,
             staff_id: auth.staff.id,
             branch_id: auth.staff.branch.id.clone(),
             reference: form.to_owned(),
@@ -357,24 +360,13 @@ impl Portal {
                 "form_number": form,
                 "send_sms": input.send_sms,
             }),
-            status: if risks.is_empty() {
-                CaseStatus::Approved
-            } else {
-                CaseStatus::AwaitingApproval
-            },
+        };
+        Ok(AssistedCase {
+            new_phone,
+            new_phone_index,
             risks,
-            approved_by: None,
-            approved_at: None,
-            ticket_mac: None,
-            ticket_expires_at: None,
-            issued_at: None,
-            redeem_token: None,
-            redeem_expires_at: None,
-            wrong_tries: 0,
-            redeemed_at: None,
-            created_at: now,
-            updated_at: now,
-            version: 1,
+            status,
+            ..AssistedCase::opened(opening, now)
         })
     }
 

@@ -11,7 +11,8 @@ use subtle::ConstantTimeEq as _;
 
 use super::{ConsoleError, StaffAuth};
 use crate::assisted::{
-    AssistedCase, CaseStatus, CaseWrite, CheckWrite, HotlineCheck, ResetScope, ResetTicket,
+    AssistedCase, CaseOpening, CaseStatus, CaseWrite, CheckWrite, HotlineCheck, ResetScope,
+    ResetTicket,
 };
 use crate::audit::{Channel, Outcome};
 use crate::crypto::{BlindIndex, Field};
@@ -200,31 +201,22 @@ impl Portal {
                 .await;
         }
         let ticket = ResetTicket::generate(self.rng.as_ref());
-        let case = AssistedCase {
+        let opening = CaseOpening {
             id: self.random_id(),
             member_id,
             channel: Channel::Hotline,
             scope: Some(scope),
-            new_phone: None,
-            new_phone_index: None,
             staff_id: auth.staff.id,
             branch_id: auth.staff.branch.id.clone(),
             reference: check.call_id.clone(),
             check: serde_json::json!({"hotline_check": check.id, "call_id": check.call_id}),
-            risks: Vec::new(),
+        };
+        let case = AssistedCase {
             status: CaseStatus::Issued,
-            approved_by: None,
-            approved_at: None,
             ticket_mac: Some(ticket.mac(&self.keyring)),
             ticket_expires_at: Some(now + self.ticket_ttl(Channel::Hotline)),
             issued_at: Some(now),
-            redeem_token: None,
-            redeem_expires_at: None,
-            wrong_tries: 0,
-            redeemed_at: None,
-            created_at: now,
-            updated_at: now,
-            version: 1,
+            ..AssistedCase::opened(opening, now)
         };
         let phone = self.phone_on_file(&member)?;
         let text = self.ticket_text(&ticket, scope, Channel::Hotline);
