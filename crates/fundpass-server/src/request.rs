@@ -40,7 +40,9 @@ impl FromRequestParts<AppState> for ClientInfo {
             .then(|| parts.headers.get("x-forwarded-for"))
             .flatten()
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+            // A proxy appends the address it saw: the last entry is the one no
+            // client can write.
+            .and_then(|v| v.rsplit(',').next())
             .map(|v| v.trim().chars().take(45).collect::<String>())
             .filter(|v| v.parse::<std::net::IpAddr>().is_ok());
         let peer = parts

@@ -173,3 +173,86 @@ async fn the_auditor_reads_the_trail_and_no_other_role_may() {
         .count();
     assert!(reads >= 1, "each read is audited");
 }
+
+#[tokio::test]
+async fn outside_the_network_a_wrong_password_reads_like_any_other_and_the_proxys_address_counts() {
+    let app = app_with_branch_network().await;
+    add_staff(&app, "wang.li", StaffRole::Counter).await;
+    let outside = Browser::from_ip(&app, "192.0.2.7");
+    let wrong = outside
+        .staff_password_step("wang.li", "Wrong!Harbor2026")
+        .await;
+    assert_eq!(wrong.status, 200, "{}", wrong.html);
+    assert!(wrong.html.contains("用户名或密码错误。"), "{}", wrong.html);
+    assert!(
+        !wrong.html.contains("所属网点的网络"),
+        "no hint that the name exists"
+    );
+
+    // A client that writes the branch's address first in X-Forwarded-For is still
+    // seen at the address the proxy appended last.
+    let form = app
+        .client()
+        .get(app.url("/staff/login"))
+        .header("x-forwarded-for", "10.1.2.3, 192.0.2.7")
+        .send()
+        .await
+        .unwrap();
+    let cookie = form.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let csrf_cookie = cookie.split(';').next().unwrap().to_owned();
+    let html = form.text().await.unwrap();
+    let csrf = web_common::field(&html, "csrf").unwrap();
+    let spoofed = app
+        .client()
+        .post(app.url("/staff/login"))
+        .header("x-forwarded-for", "10.1.2.3, 192.0.2.7")
+        .header("cookie", csrf_cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(web_common::encode_form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "wang.li"),
+            ("password", STAFF_PASSWORD),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        spoofed.status(),
+        403,
+        "the spoofed first entry is not trusted"
+    );
+}
+
+#[tokio::test]
+async fn guessing_the_current_password_inside_a_session_locks_the_account_and_ends_it() {
+    let app = TestApp::spawn().await;
+    let staff = add_staff(&app, "wang.li", StaffRole::Counter).await;
+    let browser = Browser::from_ip(&app, "10.1.2.3");
+    browser.staff_login(&staff).await;
+    for attempt in 1..=5 {
+        let page = browser.get("/staff/password").await;
+        let csrf = page.field("csrf").unwrap();
+        let reply = browser
+            .post(
+                "/staff/password",
+                &[
+                    ("csrf", &csrf),
+                    ("current_password", "Wrong!Harbor2026"),
+                    ("new_password", "Brand-New-Harbor-77"),
+                    ("new_password_again", "Brand-New-Harbor-77"),
+                ],
+            )
+            .await;
+        let expected = if attempt < 5 {
+            "用户名或密码错误。"
+        } else {
+            "失败次数过多，账号已锁定至10:15。"
+        };
+        assert!(
+            reply.html.contains(expected),
+            "attempt {attempt}: {}",
+            reply.html
+        );
+    }
+    browser.get("/staff").await.assert_redirect("/staff/login");
+}

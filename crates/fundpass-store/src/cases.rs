@@ -81,6 +81,17 @@ impl CaseStore for Store {
         rows.iter().map(case_from_row).collect()
     }
 
+    async fn issued_cases_of(&self, member: MemberId) -> Result<Vec<AssistedCase>, StoreError> {
+        let rows = sqlx::query(select_cases!(
+            "WHERE member_id = $1 AND status = 'issued' ORDER BY created_at, id"
+        ))
+        .bind(member.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter().map(case_from_row).collect()
+    }
+
     async fn last_reset_at(&self, member: MemberId) -> Result<Option<OffsetDateTime>, StoreError> {
         last_reset_at(&self.pool, member).await
     }

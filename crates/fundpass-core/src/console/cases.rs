@@ -215,7 +215,13 @@ impl Portal {
         let case = self.load_case(case_id).await?;
         self.member_for_staff(auth, case.member_id, action, ctx)
             .await?;
-        let refusal = if case.staff_id == auth.staff.id {
+        // Two accounts of one person (a counter and a supervisor account held by the
+        // same member) are one pair of eyes.
+        let opener = self.store.staff_by_id(case.staff_id).await?;
+        let same_person = opener
+            .as_ref()
+            .is_some_and(|o| o.member_index.is_some() && o.member_index == auth.staff.member_index);
+        let refusal = if case.staff_id == auth.staff.id || same_person {
             Some(ConsoleError::SelfApproval)
         } else if case.status != CaseStatus::AwaitingApproval {
             Some(ConsoleError::WrongStep)
@@ -245,7 +251,11 @@ impl Portal {
             action,
             Outcome::Success,
             Some(case.member_id),
-            serde_json::json!({"case": case.id, "opened_by": case.staff_id.0}),
+            serde_json::json!({
+                "case": case.id,
+                "form_number": case.reference,
+                "opened_by": case.staff_id.0,
+            }),
             ctx,
         );
         self.store
@@ -393,7 +403,10 @@ impl Portal {
 
     /// Issues an approved case in one change: the new phone on file (hold, notice to
     /// the old phone, every session ended), the ticket (shown once; texted to the
-    /// phone on file when asked) and the notice of it.
+    /// phone on file when asked), the notices of it (to the old phone as well when
+    /// the phone changes), and every older ticket of the member closed. A case whose
+    /// approval is over a day old, or that has become riskier since, goes back to a
+    /// supervisor instead.
     async fn issue(
         &self,
         auth: &StaffAuth,
@@ -402,55 +415,20 @@ impl Portal {
         ctx: &RequestContext,
     ) -> Result<CaseView, ConsoleError> {
         let now = self.clock.now();
-        let t = &self.templates;
-        let mut change = ChangeSet::default();
-        let mut phone = self.phone_on_file(member)?;
-        if let (Some(sealed), Some(index)) = (&case.new_phone, &case.new_phone_index) {
-            let new = Phone::parse(
-                &self
-                    .keyring
-                    .open(Field::Phone, sealed)
-                    .map_err(|e| crate::ports::StoreError::Backend(e.to_string()))?,
-            )
-            .map_err(ConsoleError::BadPhone)?;
-            change.pii.push(PiiWrite {
-                id: member.id,
-                expected_version: member.version,
-                update: PiiUpdate {
-                    id_number: member.id_number.clone(),
-                    id_number_index: member.id_number_index.clone(),
-                    phone: sealed.clone(),
-                    phone_index: index.clone(),
-                    at: now,
-                },
-            });
-            let notice = fill(
-                &t.phone_changed,
-                &[
-                    ("time", &china_time(now)),
-                    ("channel", self.channel_name(case.channel)),
-                    ("masked", &new.masked()),
-                    ("hotline", &t.hotline),
-                ],
-            );
-            change.outbox.push(self.outbox_message(
-                Some(member.id),
-                "phone_changed",
-                &phone,
-                &notice,
-            ));
-            change.holds.push(self.policy.holds.hold(
-                member.id,
-                HoldReason::PhoneChange,
-                case.channel,
-                now,
-            ));
-            change.sessions.push(SessionWrite::RevokeAll {
-                member: member.id,
-                at: now,
-            });
-            phone = new;
+        if let Some(back) = self.needs_approval_again(case, member, now).await? {
+            return self.back_to_supervisor(auth, case, back, member, ctx).await;
         }
+        let mut change = ChangeSet {
+            cases: self.close_issued_cases(case.member_id, now).await?,
+            ..ChangeSet::default()
+        };
+        let old_phone = self.phone_on_file(member)?;
+        let phone = match (&case.new_phone, &case.new_phone_index) {
+            (Some(sealed), Some(index)) => {
+                self.phone_change_writes(&mut change, member, sealed, index, &old_phone, case)?
+            }
+            _ => old_phone.clone(),
+        };
         let mut next = AssistedCase {
             updated_at: now,
             version: case.version + 1,
@@ -464,27 +442,27 @@ impl Portal {
             next.ticket_expires_at = Some(now + self.ticket_ttl(case.channel));
             next.issued_at = Some(now);
             let send_sms = case.check.get("send_sms") == Some(&serde_json::Value::Bool(true));
-            let text = if send_sms {
-                self.ticket_text(&ticket, scope, case.channel)
-            } else {
-                fill(
-                    &t.ticket_issued,
-                    &[
-                        ("time", &china_time(now)),
-                        ("channel", self.channel_name(case.channel)),
-                        ("secrets", &self.secret_names(scope.kinds().iter().copied())),
-                        ("hotline", &t.hotline),
-                    ],
+            let notice = self.ticket_issued_notice(scope, case.channel);
+            let (purpose, text) = if send_sms {
+                (
+                    "reset_ticket",
+                    self.ticket_text(&ticket, scope, case.channel),
                 )
-            };
-            let purpose = if send_sms {
-                "reset_ticket"
             } else {
-                "ticket_issued"
+                ("ticket_issued", notice.clone())
             };
+            let member_id = Some(member.id);
             change
                 .outbox
-                .push(self.outbox_message(Some(member.id), purpose, &phone, &text));
+                .push(self.outbox_message(member_id, purpose, &phone, &text));
+            if phone != old_phone {
+                change.outbox.push(self.outbox_message(
+                    member_id,
+                    "ticket_issued",
+                    &old_phone,
+                    &notice,
+                ));
+            }
             ticket
         });
         change.cases.push(CaseWrite::Update {
@@ -516,6 +494,173 @@ impl Portal {
             case: next,
             ticket,
         })
+    }
+
+    /// The risks a case must go back to a supervisor with, if any: an approval more
+    /// than a day old, or a risk that was not there when it was approved (or opened).
+    async fn needs_approval_again(
+        &self,
+        case: &AssistedCase,
+        member: &MemberRecord,
+        now: time::OffsetDateTime,
+    ) -> Result<Option<Vec<crate::assisted::Risk>>, ConsoleError> {
+        let facts = RiskFacts {
+            last_reset_at: self.store.last_reset_at(member.id).await?,
+            active_hold: !self.store.active_holds(member.id, now).await?.is_empty(),
+            scope: case.scope,
+            phone_change: case.new_phone.is_some(),
+        };
+        let risks = assess(&facts, &self.policy.assisted, now);
+        let new_risk = risks.iter().any(|r| !case.risks.contains(r));
+        let stale = case
+            .approved_at
+            .is_some_and(|at| now - at > self.policy.assisted.counter_ticket_ttl);
+        Ok((new_risk || stale).then_some(risks))
+    }
+
+    /// Sends a case back to the supervisors' list with its current risks.
+    async fn back_to_supervisor(
+        &self,
+        auth: &StaffAuth,
+        case: &AssistedCase,
+        risks: Vec<crate::assisted::Risk>,
+        member: &MemberRecord,
+        ctx: &RequestContext,
+    ) -> Result<CaseView, ConsoleError> {
+        let now = self.clock.now();
+        let next = AssistedCase {
+            status: CaseStatus::AwaitingApproval,
+            risks,
+            approved_by: None,
+            approved_at: None,
+            updated_at: now,
+            version: case.version + 1,
+            ..case.clone()
+        };
+        let event = self.staff_event(
+            auth,
+            "counter.issue_ticket",
+            Outcome::Denied,
+            Some(member.id),
+            serde_json::json!({
+                "case": case.id,
+                "form_number": case.reference,
+                "reason": "needs_approval",
+                "risks": next.risks.iter().map(|r| r.code()).collect::<Vec<_>>(),
+            }),
+            ctx,
+        );
+        self.store
+            .apply(ChangeSet {
+                cases: vec![CaseWrite::Update {
+                    record: next.clone(),
+                    expected_version: case.version,
+                }],
+                audit: vec![event],
+                ..ChangeSet::default()
+            })
+            .await?;
+        Ok(CaseView {
+            member: self.summary(member).await?,
+            case: next,
+            ticket: None,
+        })
+    }
+
+    /// The writes of a new phone on file: personal data, a hold, the notice to the
+    /// old phone, every session ended. Returns the new phone.
+    fn phone_change_writes(
+        &self,
+        change: &mut ChangeSet,
+        member: &MemberRecord,
+        sealed: &crate::crypto::Sealed,
+        index: &crate::crypto::BlindIndex,
+        old_phone: &Phone,
+        case: &AssistedCase,
+    ) -> Result<Phone, ConsoleError> {
+        let now = self.clock.now();
+        let t = &self.templates;
+        let opened = self
+            .keyring
+            .open(Field::Phone, sealed)
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let new = Phone::parse(&opened).map_err(ConsoleError::BadPhone)?;
+        change.pii.push(PiiWrite {
+            id: member.id,
+            expected_version: member.version,
+            update: PiiUpdate {
+                id_number: member.id_number.clone(),
+                id_number_index: member.id_number_index.clone(),
+                phone: sealed.clone(),
+                phone_index: index.clone(),
+                at: now,
+            },
+        });
+        let notice = fill(
+            &t.phone_changed,
+            &[
+                ("time", &china_time(now)),
+                ("channel", self.channel_name(case.channel)),
+                ("masked", &new.masked()),
+                ("hotline", &t.hotline),
+            ],
+        );
+        change.outbox.push(self.outbox_message(
+            Some(member.id),
+            "phone_changed",
+            old_phone,
+            &notice,
+        ));
+        change.holds.push(self.policy.holds.hold(
+            member.id,
+            HoldReason::PhoneChange,
+            case.channel,
+            now,
+        ));
+        change.sessions.push(SessionWrite::RevokeAll {
+            member: member.id,
+            at: now,
+        });
+        Ok(new)
+    }
+
+    /// "Staff issued a reset ticket for …; if it was not you, call …".
+    fn ticket_issued_notice(&self, scope: ResetScope, channel: Channel) -> String {
+        let t = &self.templates;
+        fill(
+            &t.ticket_issued,
+            &[
+                ("time", &china_time(self.clock.now())),
+                ("channel", self.channel_name(channel)),
+                ("secrets", &self.secret_names(scope.kinds().iter().copied())),
+                ("hotline", &t.hotline),
+            ],
+        )
+    }
+
+    /// Closes every ticket of the member that is still out, so that a new ticket (or
+    /// phone) leaves at most one live: two cases opened side by side can never give
+    /// two resets.
+    pub(crate) async fn close_issued_cases(
+        &self,
+        member: MemberId,
+        now: time::OffsetDateTime,
+    ) -> Result<Vec<CaseWrite>, StoreError> {
+        Ok(self
+            .store
+            .issued_cases_of(member)
+            .await?
+            .into_iter()
+            .map(|c| CaseWrite::Update {
+                expected_version: c.version,
+                record: AssistedCase {
+                    status: CaseStatus::Closed,
+                    updated_at: now,
+                    version: c.version + 1,
+                    ..c
+                },
+            })
+            .collect())
     }
 
     /// How long a ticket of this channel is good for.

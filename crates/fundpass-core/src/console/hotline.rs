@@ -12,7 +12,7 @@ use subtle::ConstantTimeEq as _;
 use super::{ConsoleError, StaffAuth};
 use crate::assisted::{
     AssistedCase, CaseOpening, CaseStatus, CaseWrite, CheckWrite, HotlineCheck, ResetScope,
-    ResetTicket,
+    ResetTicket, RiskFacts, assess,
 };
 use crate::audit::{Channel, Outcome};
 use crate::crypto::{BlindIndex, Field};
@@ -200,6 +200,26 @@ impl Portal {
                 .staff_refused(auth, ACTION, Some(member_id), e, ctx)
                 .await;
         }
+        // The hotline has no supervisor step: a member with a recent reset or a
+        // hold in force is sent to a counter.
+        let facts = RiskFacts {
+            last_reset_at: self.store.last_reset_at(member_id).await?,
+            active_hold: !self.store.active_holds(member_id, now).await?.is_empty(),
+            scope: Some(scope),
+            phone_change: false,
+        };
+        let risks = assess(&facts, &self.policy.assisted, now);
+        if !risks.is_empty() {
+            return self
+                .staff_refused(
+                    auth,
+                    ACTION,
+                    Some(member_id),
+                    ConsoleError::CounterOnly { risks },
+                    ctx,
+                )
+                .await;
+        }
         let ticket = ResetTicket::generate(self.rng.as_ref());
         let opening = CaseOpening {
             id: self.random_id(),
@@ -239,9 +259,11 @@ impl Portal {
             }),
             ctx,
         );
+        let mut cases = self.close_issued_cases(member_id, now).await?;
+        cases.push(CaseWrite::Insert(case.clone()));
         self.store
             .apply(ChangeSet {
-                cases: vec![CaseWrite::Insert(case.clone())],
+                cases,
                 checks: vec![CheckWrite::Update {
                     record: used,
                     expected_version: check.version,

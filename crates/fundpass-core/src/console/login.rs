@@ -108,13 +108,6 @@ impl Portal {
             self.audit_only(event).await?;
             return Err(StaffLoginError::Locked { until });
         }
-        if let Some(s) = &usable
-            && !self.staff_network_allowed(s, ctx)
-        {
-            self.audit_only(self.staff_login_event(Some(s), Outcome::Denied, "network", ctx))
-                .await?;
-            return Err(StaffLoginError::NetworkRefused);
-        }
         let stored = usable.as_ref().map(|s| s.password_hash.clone());
         let right = self
             .verify_on_pool(stored, password, false)
@@ -133,6 +126,13 @@ impl Portal {
                 return Err(self.failure_answer(&lock, |_| StaffLoginError::InvalidCredentials));
             }
         };
+        // Checked only once the password is right, so the answer tells no one
+        // without it which user names exist.
+        if !self.staff_network_allowed(&staff, ctx) {
+            self.audit_only(self.staff_login_event(Some(&staff), Outcome::Denied, "network", ctx))
+                .await?;
+            return Err(StaffLoginError::NetworkRefused);
+        }
         let enrolling = staff.needs_mfa_enrolment();
         let pending = enrolling.then(|| {
             TotpSecret::generate(self.rng.as_ref()).seal(&self.keyring, self.rng.as_ref())
@@ -325,9 +325,24 @@ impl Portal {
         ctx: &RequestContext,
     ) -> Result<OpaqueToken, StaffLoginError> {
         let staff = &auth.staff;
+        if let Gate::Locked { until } = self.policy.staff_lock.gate(&staff.lock, self.clock.now()) {
+            return Err(StaffLoginError::Locked { until });
+        }
         let stored = Some(staff.password_hash.clone());
         if self.verify_on_pool(stored, current, false).await?.is_none() {
             let lock = self.staff_failure(staff, "wrong_password", ctx).await?;
+            if lock.locked_until.is_some() {
+                // Guessing inside a session ends it like a lock at the login page.
+                self.store
+                    .apply(ChangeSet {
+                        staff_sessions: vec![StaffSessionWrite::RevokeAll {
+                            staff: staff.id,
+                            at: self.clock.now(),
+                        }],
+                        ..ChangeSet::default()
+                    })
+                    .await?;
+            }
             return Err(self.failure_answer(&lock, |_| StaffLoginError::InvalidCredentials));
         }
         let violations = self

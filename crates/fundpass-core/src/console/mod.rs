@@ -93,6 +93,9 @@ pub enum ConsoleError {
     AgentLocked { until: time::OffsetDateTime },
     #[error("the checklist did not pass")]
     CheckNotPassed,
+    /// A hotline reset for a member with a recent reset or a hold: counter only.
+    #[error("this member's reset needs a counter visit")]
+    CounterOnly { risks: Vec<crate::assisted::Risk> },
     #[error("the checklist was already used or has expired")]
     CheckUsed,
     #[error("another request changed this first")]
@@ -136,6 +139,7 @@ impl ConsoleError {
             Self::HotlineLocked { .. } => "hotline_locked",
             Self::AgentLocked { .. } => "agent_locked",
             Self::CheckNotPassed => "check_not_passed",
+            Self::CounterOnly { .. } => "counter_only",
             Self::CheckUsed => "check_used",
             Self::Conflict => "conflict",
             Self::Busy(_) => "busy",

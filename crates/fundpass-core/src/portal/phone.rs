@@ -1,7 +1,7 @@
 //! Changing the phone on file in the app: only in a session opened by a face
 //! verification login, and with the transaction password. The old phone is told; a
-//! hold follows (72 h by default); every session ends; codes and notices go to the
-//! new phone from then on. (At the counter the change is part of a counter case.)
+//! hold follows (72 h by default); every session ends; any reset ticket still out is
+//! closed; codes and notices go to the new phone from then on. (At the counter the change is part of a counter case.)
 
 use super::{Authenticated, Portal, RequestContext};
 use crate::audit::{Channel, Outcome};
@@ -125,8 +125,11 @@ impl Portal {
         let event = self
             .recovery_event("phone.change", Outcome::Success, Some(member.id), ctx)
             .details(serde_json::json!({"new_phone": phone.masked()}));
+        // A ticket texted to the old phone must not outlive it.
+        let cases = self.close_issued_cases(member.id, now).await?;
         self.store
             .apply(ChangeSet {
+                cases,
                 members: vec![MemberWrite {
                     id: member.id,
                     expected_version: member.version,

@@ -39,6 +39,9 @@ pub trait CaseStore: Send + Sync {
     ) -> Result<Option<AssistedCase>, StoreError>;
     /// Cases waiting for a supervisor, oldest first.
     async fn cases_awaiting_approval(&self, limit: u32) -> Result<Vec<AssistedCase>, StoreError>;
+    /// The member's cases whose ticket is out (status issued, expired or not),
+    /// oldest first: a new ticket closes them, so one ticket at most is live.
+    async fn issued_cases_of(&self, member: MemberId) -> Result<Vec<AssistedCase>, StoreError>;
     /// When the member's login or transaction password was last reset (the newest
     /// reset hold, expired or not), for the high-risk rule.
     async fn last_reset_at(&self, member: MemberId) -> Result<Option<OffsetDateTime>, StoreError>;

@@ -282,6 +282,10 @@ pub(super) async fn issue(
         .issue_counter_ticket(&auth, &id, &web.ctx())
         .await
     {
+        // Riskier since it was approved, or approved too long ago: back to a supervisor.
+        Ok(view) if view.case.status == CaseStatus::AwaitingApproval => {
+            Ok(Reply::see_other(&format!("/staff/cases/{}", view.case.id)))
+        }
         Ok(view) => receipt(&web, &auth, &view),
         Err(err) => {
             let refusal = error::console(&web, err)?;

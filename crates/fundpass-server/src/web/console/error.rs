@@ -73,6 +73,7 @@ pub(super) fn console(web: &Web, err: ConsoleError) -> Result<Refusal, Internal>
             ),
         ),
         ConsoleError::CheckNotPassed => whole("console.err.check_not_passed"),
+        ConsoleError::CounterOnly { .. } => whole("console.err.counter_only"),
         ConsoleError::CheckUsed => whole("console.err.check_used"),
         ConsoleError::Conflict => Refusal {
             status: StatusCode::CONFLICT,

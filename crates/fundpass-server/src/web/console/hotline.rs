@@ -188,7 +188,10 @@ async fn sent_to(
         .await
     {
         Ok(summary) => Ok(Some(summary.phone_masked)),
-        Err(e) => Err(web.internal(e)),
+        Err(fundpass_core::console::ConsoleError::Store(e)) => Err(web.internal(e)),
+        // The checklist stays readable when the member's page is not (the role or
+        // the account changed since): the sentence just leaves out the number.
+        Err(_) => Ok(None),
     }
 }
 
