@@ -11,11 +11,11 @@ mod web_common;
 
 use std::collections::BTreeMap;
 
-use console_common::{STAFF_PASSWORD, add_staff, registered};
+use console_common::{STAFF_PASSWORD, add_staff, redeemed, registered, ticket_on, visit};
 use fundpass_core::portal::PortalPolicy;
 use fundpass_core::staff::{BranchNetworks, StaffRole};
 use support::{TestApp, TestOptions};
-use web_common::{Browser, ZHANG};
+use web_common::{Browser, CHEN, STRANGER, ZHANG};
 
 /// A dev-mode app whose branch `BJ-001` (every test account's) may use the console
 /// from 10.1.0.0/16 only.
@@ -255,4 +255,39 @@ async fn guessing_the_current_password_inside_a_session_locks_the_account_and_en
         );
     }
     browser.get("/staff").await.assert_redirect("/staff/login");
+}
+
+#[tokio::test]
+async fn the_auditors_anomaly_report_names_an_address_that_reset_three_members() {
+    let app = TestApp::spawn().await;
+    let clerk = add_staff(&app, "wang.li", StaffRole::Counter).await;
+    let auditor = add_staff(&app, "zhou.audit", StaffRole::Auditor).await;
+    let desk = Browser::from_ip(&app, "10.1.2.3");
+    desk.staff_login(&clerk).await;
+    let pad = Browser::from_ip(&app, "10.1.7.7");
+    for person in [&ZHANG, &CHEN, &STRANGER] {
+        registered(&app, person).await;
+        let (at, _) = desk.member_page(person).await;
+        let receipt = desk.open_case(&at, &visit(person, "login")).await;
+        let ticket = ticket_on(&receipt).expect("no ticket");
+        assert!(redeemed(
+            &pad.redeem("/counter/pinpad", &ticket, person).await
+        ));
+    }
+    let refused = desk.get("/staff/anomalies").await;
+    assert_eq!(refused.status, 403, "{}", refused.html);
+
+    let reader = Browser::from_ip(&app, "10.1.2.9");
+    reader.staff_login(&auditor).await;
+    let report = reader.get("/staff/anomalies").await;
+    assert_eq!(report.status, 200, "{}", report.html);
+    assert!(
+        report.html.contains("<tr><td>10.1.7.7</td><td>3</td></tr>"),
+        "{}",
+        report.html
+    );
+    assert!(
+        !report.html.contains("10.1.2.3</td>"),
+        "the desk reset nobody"
+    );
 }

@@ -1,18 +1,20 @@
 //! The staff console's use cases: staff login with a second factor, member look-up,
 //! the counter's in-person check and reset tickets, four-eyes approval, the
 //! hotline's caller-verification checklist, the reveal of a full identity, and the
-//! auditor's reading of the audit trail.
+//! auditor's reading of the audit trail and its anomaly reports.
 //!
 //! Every operation names one [`StaffAction`] and is checked against the role table
 //! ([`crate::staff::allowed`]) before anything is read; a refusal is audited like any
 //! other staff action. A staff member is refused on their own member account.
 
+mod anomalies;
 mod audit;
 mod cases;
 mod hotline;
 mod login;
 mod members;
 
+pub use anomalies::{AnomalyReport, AnomalyRules, analyse as analyse_anomalies};
 pub use audit::{AUDIT_PAGE, AuditPage};
 pub use cases::{CaseView, CounterCaseInput, IssuedTicket};
 pub use hotline::HotlineInput;

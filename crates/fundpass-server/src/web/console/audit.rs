@@ -1,5 +1,6 @@
-//! `GET /staff/audit`: the audit trail for the auditor, newest first, as stored
-//! (details are masked when written), a page at a time.
+//! The auditor's pages: `GET /staff/audit`, the trail newest first as stored (details
+//! are masked when written), a page at a time; `GET /staff/anomalies`, the anomaly
+//! report over the last week.
 
 use askama::Template;
 use axum::extract::Query;
@@ -89,6 +90,65 @@ pub(super) async fn page(
                 staff,
                 rows: Vec::new(),
                 older: None,
+            };
+            finish(&web, &view, Some(&refusal))
+        }
+    }
+}
+
+/// A reset followed by a phone change, as shown.
+struct PhoneRow {
+    member: i64,
+    reset_at: String,
+    changed_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "staff_anomalies.html")]
+struct AnomaliesView {
+    page: Page,
+    staff: StaffBar,
+    addresses: Vec<(String, usize)>,
+    staff_members: Vec<(String, usize)>,
+    phones: Vec<PhoneRow>,
+    read: usize,
+    truncated: bool,
+}
+
+/// `GET /staff/anomalies`: the auditor's anomaly report.
+pub(super) async fn anomalies(StaffUser { web, auth }: StaffUser) -> Result<Reply, Internal> {
+    let (frame_page, staff) = frame(&web, &auth, "staff.anomalies.title");
+    match web.state.portal.staff_anomalies(&auth, &web.ctx()).await {
+        Ok(report) => {
+            let view = AnomaliesView {
+                page: frame_page,
+                staff,
+                addresses: report.busy_addresses,
+                staff_members: report.busy_staff,
+                phones: report
+                    .reset_then_phone
+                    .iter()
+                    .map(|(m, reset, changed)| PhoneRow {
+                        member: m.0,
+                        reset_at: date_time(*reset),
+                        changed_at: date_time(*changed),
+                    })
+                    .collect(),
+                read: report.events_read,
+                truncated: report.truncated,
+            };
+            Reply::page(&web, &view)
+        }
+        Err(err) => {
+            let refusal = error::console(&web, err)?;
+            let view = AnomaliesView {
+                page: frame_page.with_refusal(Some(&refusal)),
+                staff,
+                addresses: Vec::new(),
+                staff_members: Vec::new(),
+                phones: Vec::new(),
+                read: 0,
+                truncated: false,
             };
             finish(&web, &view, Some(&refusal))
         }

@@ -43,6 +43,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/staff/cases/{id}/decide", post(cases::decide))
         .route("/staff/approvals", get(cases::approvals))
         .route("/staff/audit", get(audit::page))
+        .route("/staff/anomalies", get(audit::anomalies))
         .route("/staff/checks/{id}", get(hotline::check))
         .route("/staff/checks/{id}/send", post(hotline::send))
 }
