@@ -11,6 +11,8 @@ mod anomalies;
 mod audit;
 mod cases;
 mod hotline;
+mod issue;
+mod lockout;
 mod login;
 mod members;
 
