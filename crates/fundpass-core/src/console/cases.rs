@@ -5,9 +5,7 @@
 use time::macros::format_description;
 
 use super::{ConsoleError, MemberSummary, StaffAuth};
-use crate::assisted::{
-    AssistedCase, CaseOpening, CaseStatus, CaseWrite, ResetScope, ResetTicket, RiskFacts, assess,
-};
+use crate::assisted::{AssistedCase, CaseOpening, CaseStatus, CaseWrite, ResetScope, ResetTicket};
 use crate::audit::{Channel, Outcome};
 use crate::crypto::Field;
 use crate::identity::{IdNumber, IdType, Phone};
@@ -140,6 +138,12 @@ impl Portal {
         if let Some(e) = refusal {
             return self
                 .staff_refused(auth, ACTION, Some(case.member_id), e, ctx)
+                .await;
+        }
+        // Approved a while ago: the approval must still fit the case as it is now.
+        if let Some(back) = self.needs_approval_again(&case, &member).await? {
+            return self
+                .back_to_supervisor(auth, &case, back, &member, ctx)
                 .await;
         }
         self.issue(auth, &case, &member, ctx).await
@@ -330,13 +334,9 @@ impl Portal {
         if input.scope.is_some() && member.status != MemberStatus::Registered {
             return Err(ConsoleError::NotRegistered);
         }
-        let facts = RiskFacts {
-            last_reset_at: self.store.last_reset_at(member.id).await?,
-            active_hold: !self.store.active_holds(member.id, now).await?.is_empty(),
-            scope: input.scope,
-            phone_change: new_phone.is_some(),
-        };
-        let risks = assess(&facts, &self.policy.assisted, now);
+        let risks = self
+            .current_risks(member.id, input.scope, new_phone.is_some())
+            .await?;
         let (new_phone, new_phone_index) = match new_phone {
             Some(p) => (
                 Some(

@@ -12,7 +12,7 @@ use subtle::ConstantTimeEq as _;
 use super::{ConsoleError, StaffAuth};
 use crate::assisted::{
     AssistedCase, CaseOpening, CaseStatus, CaseWrite, CheckWrite, HotlineCheck, ResetScope,
-    ResetTicket, RiskFacts, assess,
+    ResetTicket,
 };
 use crate::audit::{Channel, Outcome};
 use crate::crypto::{BlindIndex, Field};
@@ -202,13 +202,7 @@ impl Portal {
         }
         // The hotline has no supervisor step: a member with a recent reset or a
         // hold in force is sent to a counter.
-        let facts = RiskFacts {
-            last_reset_at: self.store.last_reset_at(member_id).await?,
-            active_hold: !self.store.active_holds(member_id, now).await?.is_empty(),
-            scope: Some(scope),
-            phone_change: false,
-        };
-        let risks = assess(&facts, &self.policy.assisted, now);
+        let risks = self.current_risks(member_id, Some(scope), false).await?;
         if !risks.is_empty() {
             return self
                 .staff_refused(

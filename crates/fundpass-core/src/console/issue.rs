@@ -17,9 +17,7 @@ impl Portal {
     /// Issues an approved case in one change: the new phone on file (hold, notice to
     /// the old phone, every session ended), the ticket (shown once; texted to the
     /// phone on file when asked), the notices of it (to the old phone as well when
-    /// the phone changes), and every older ticket of the member closed. A case whose
-    /// approval is over a day old, or that has become riskier since, goes back to a
-    /// supervisor instead.
+    /// the phone changes), and every older ticket of the member closed.
     pub(super) async fn issue(
         &self,
         auth: &StaffAuth,
@@ -28,9 +26,6 @@ impl Portal {
         ctx: &RequestContext,
     ) -> Result<CaseView, ConsoleError> {
         let now = self.clock.now();
-        if let Some(back) = self.needs_approval_again(case, member, now).await? {
-            return self.back_to_supervisor(auth, case, back, member, ctx).await;
-        }
         let mut change = ChangeSet {
             cases: self.close_issued_cases(case.member_id, now).await?,
             ..ChangeSet::default()
@@ -109,21 +104,35 @@ impl Portal {
         })
     }
 
+    /// The high-risk reasons of resetting `scope` (with or without a new phone) for
+    /// `member` now: the one place the rules get their facts.
+    pub(crate) async fn current_risks(
+        &self,
+        member: MemberId,
+        scope: Option<ResetScope>,
+        phone_change: bool,
+    ) -> Result<Vec<Risk>, StoreError> {
+        let now = self.clock.now();
+        let facts = RiskFacts {
+            last_reset_at: self.store.last_reset_at(member).await?,
+            active_hold: !self.store.active_holds(member, now).await?.is_empty(),
+            scope,
+            phone_change,
+        };
+        Ok(assess(&facts, &self.policy.assisted, now))
+    }
+
     /// The risks a case must go back to a supervisor with, if any: an approval more
     /// than a day old, or a risk that was not there when it was approved (or opened).
-    async fn needs_approval_again(
+    pub(super) async fn needs_approval_again(
         &self,
         case: &AssistedCase,
         member: &MemberRecord,
-        now: time::OffsetDateTime,
     ) -> Result<Option<Vec<Risk>>, ConsoleError> {
-        let facts = RiskFacts {
-            last_reset_at: self.store.last_reset_at(member.id).await?,
-            active_hold: !self.store.active_holds(member.id, now).await?.is_empty(),
-            scope: case.scope,
-            phone_change: case.new_phone.is_some(),
-        };
-        let risks = assess(&facts, &self.policy.assisted, now);
+        let now = self.clock.now();
+        let risks = self
+            .current_risks(member.id, case.scope, case.new_phone.is_some())
+            .await?;
         let new_risk = risks.iter().any(|r| !case.risks.contains(r));
         let stale = case
             .approved_at
@@ -132,7 +141,7 @@ impl Portal {
     }
 
     /// Sends a case back to the supervisors' list with its current risks.
-    async fn back_to_supervisor(
+    pub(super) async fn back_to_supervisor(
         &self,
         auth: &StaffAuth,
         case: &AssistedCase,

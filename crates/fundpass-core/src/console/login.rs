@@ -443,8 +443,7 @@ impl Portal {
         ctx: &RequestContext,
     ) -> (OpaqueToken, StaffSessionRecord) {
         let now = self.clock.now();
-        let token = OpaqueToken::generate(self.rng.as_ref());
-        let csrf = OpaqueToken::generate(self.rng.as_ref()).expose().to_owned();
+        let (token, csrf) = self.session_tokens();
         let record = StaffSessionRecord {
             token: token.digest(),
             staff_id: staff.id,
@@ -454,10 +453,7 @@ impl Portal {
             created_at: now,
             last_seen_at: now,
             ip: ctx.ip.clone(),
-            user_agent: ctx
-                .user_agent
-                .as_ref()
-                .map(|u| u.chars().take(200).collect()),
+            user_agent: ctx.stored_user_agent(),
             revoked_at: None,
         };
         (token, record)

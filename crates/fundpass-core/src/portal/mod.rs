@@ -117,6 +117,15 @@ pub struct RequestContext {
     pub user_agent: Option<String>,
 }
 
+impl RequestContext {
+    /// The user agent as a session record keeps it: at most 200 characters.
+    pub fn stored_user_agent(&self) -> Option<String> {
+        self.user_agent
+            .as_ref()
+            .map(|u| u.chars().take(200).collect())
+    }
+}
+
 /// The portal's dependencies, wired once at start-up.
 #[derive(Clone)]
 pub struct Portal {

@@ -40,8 +40,7 @@ impl Portal {
         ctx: &RequestContext,
     ) -> (OpaqueToken, SessionRecord) {
         let now = self.clock.now();
-        let token = OpaqueToken::generate(self.rng.as_ref());
-        let csrf = OpaqueToken::generate(self.rng.as_ref()).expose().to_owned();
+        let (token, csrf) = self.session_tokens();
         let record = SessionRecord {
             token: token.digest(),
             member_id: member,
@@ -51,13 +50,17 @@ impl Portal {
             created_at: now,
             last_seen_at: now,
             ip: ctx.ip.clone(),
-            user_agent: ctx
-                .user_agent
-                .as_ref()
-                .map(|u| u.chars().take(200).collect()),
+            user_agent: ctx.stored_user_agent(),
             revoked_at: None,
         };
         (token, record)
+    }
+
+    /// A new session's bearer token and its CSRF token (member or staff session).
+    pub(crate) fn session_tokens(&self) -> (OpaqueToken, String) {
+        let token = OpaqueToken::generate(self.rng.as_ref());
+        let csrf = OpaqueToken::generate(self.rng.as_ref()).expose().to_owned();
+        (token, csrf)
     }
 
     /// Checks a session token from a cookie (web) or an Authorization header (app).
