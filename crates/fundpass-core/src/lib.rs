@@ -5,6 +5,7 @@
 
 pub mod assisted;
 pub mod audit;
+pub mod clients;
 pub mod console;
 pub mod credentials;
 pub mod crypto;
@@ -13,6 +14,7 @@ pub mod flow;
 pub mod identity;
 pub mod lockout;
 pub mod member;
+pub mod payout;
 pub mod portal;
 pub mod ports;
 pub mod session;

@@ -19,15 +19,32 @@ use crate::state::AppState;
 /// Largest request body accepted anywhere (forms and JSON are small).
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-/// Builds the router with all layers.
+/// Builds the public router with all layers: portal pages, the app API, the dev
+/// tools and, unless `server.internal_bind` gives them a listener of their own, the
+/// business systems' internal API.
 pub fn build(state: AppState) -> Router {
-    let request_id = HeaderName::from_static("x-request-id");
-    Router::new()
+    let internal_here = !state.settings.internal_listener;
+    let mut router = Router::new()
         // The API enforces the same limit itself so that it can answer in its JSON
         // error envelope.
         .merge(crate::web::router().layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES)))
         .merge(crate::api::router())
-        .merge(crate::dev_face::router())
+        .merge(crate::dev_face::router());
+    if internal_here {
+        router = router.merge(crate::internal::router());
+    }
+    with_layers(router, state)
+}
+
+/// The internal API alone, for its own listener (`server.internal_bind`).
+pub fn build_internal(state: AppState) -> Router {
+    with_layers(crate::internal::router(), state)
+}
+
+/// Health checks and the layers every response passes through.
+fn with_layers(router: Router<AppState>, state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    router
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)

@@ -29,6 +29,9 @@ pub struct ServerSettings {
     pub public_origin: String,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
+    /// The internal API has a listener of its own (`server.internal_bind`) and is
+    /// absent from the public one.
+    pub internal_listener: bool,
 }
 
 impl ServerSettings {

@@ -93,3 +93,14 @@ GRANT SELECT, INSERT, UPDATE ON hotline_checks TO fundpass_app;
 
 -- Ids of new members and history rows (BIGSERIAL).
 GRANT USAGE ON SEQUENCE members_id_seq, secret_history_id_seq TO fundpass_app;
+
+-- Business systems: registered and changed by the administrator's commands (which
+-- run under this role too); never deleted, so a client's audit rows keep their name.
+GRANT SELECT, INSERT, UPDATE ON service_clients TO fundpass_app;
+-- Access tokens and used assertion ids: written once, purged when expired.
+GRANT SELECT, INSERT, DELETE ON client_tokens TO fundpass_app;
+GRANT SELECT, INSERT, DELETE ON client_assertions TO fundpass_app;
+-- Payment authorisations move from pending to a decision and to captured.
+GRANT SELECT, INSERT, UPDATE ON payment_authorizations TO fundpass_app;
+-- Webhook deliveries: queued, leased and marked by the worker.
+GRANT SELECT, INSERT, UPDATE ON webhook_outbox TO fundpass_app;

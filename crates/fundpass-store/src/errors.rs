@@ -29,6 +29,15 @@ const UNIQUE_CONSTRAINTS: &[(&str, &str)] = &[
     ("assisted_cases.ticket_mac", "assisted_cases_ticket_key"),
     ("assisted_cases.redeem_digest", "assisted_cases_redeem_key"),
     ("hotline_checks.id", "hotline_checks_pkey"),
+    ("service_clients.id", "service_clients_pkey"),
+    (
+        "client_assertions.client_id, client_assertions.jti",
+        "client_assertions_pkey",
+    ),
+    (
+        "payment_authorizations.client_id, payment_authorizations.idempotency_key",
+        "payment_authorizations_idempotency_key",
+    ),
 ];
 
 /// Maps a sqlx error: unique violation → `Duplicate(constraint)`, no row → `NotFound`,

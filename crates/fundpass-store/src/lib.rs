@@ -7,7 +7,9 @@
 //! integers. Only migrations, transaction start and row locking differ per backend.
 
 mod audit;
+mod authorizations;
 mod captchas;
+mod clients;
 mod cases;
 mod codec;
 mod connect;
@@ -25,6 +27,7 @@ mod staff;
 mod staff_sessions;
 mod throttles;
 mod unit_of_work;
+mod webhooks;
 
 pub use connect::{Backend, Store};
 pub use outbox::OUTBOX_GIVEN_UP;

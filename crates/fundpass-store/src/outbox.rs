@@ -39,24 +39,7 @@ impl OutboxStore for Store {
         lease_until: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
-        let lock = match self.backend {
-            Backend::Sqlite => "",
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        };
-        let sql = format!(
-            "UPDATE outbox SET next_attempt_at = $1 WHERE id IN (SELECT id FROM outbox \
-             WHERE delivered_at IS NULL AND next_attempt_at <= $2 \
-             ORDER BY next_attempt_at, id LIMIT $3{lock}) RETURNING {OUTBOX_COLUMNS}"
-        );
-        let mut tx = self.begin_write().await?;
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(micros(lease_until))
-            .bind(micros(now))
-            .bind(i64::from(limit))
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
+        let rows = claim(self, "outbox", OUTBOX_COLUMNS, now, lease_until, limit).await?;
         let mut claimed = rows
             .iter()
             .map(message_from_row)
@@ -66,40 +49,17 @@ impl OutboxStore for Store {
         Ok(claimed)
     }
 
-    /// A delivery counts as an attempt. `NotFound` for an unknown id.
     async fn mark_delivered(&self, id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "UPDATE outbox SET delivered_at = $1, attempts = attempts + 1 WHERE id = $2",
-        )
-        .bind(micros(at))
-        .bind(id)
-        .execute(&self.pool)
-        .await
-        .map_err(db_error)?;
-        found(done.rows_affected())
+        mark_delivered(self, "outbox", id, at).await
     }
 
-    /// With no retry time the message is given up: it stays undelivered with
-    /// `next_attempt_at` = [`OUTBOX_GIVEN_UP`]. The error is cut to 200 characters.
     async fn mark_failed(
         &self,
         id: &str,
         error: &str,
         retry_at: Option<OffsetDateTime>,
     ) -> Result<(), StoreError> {
-        let error: String = error.chars().take(LAST_ERROR_CHARS).collect();
-        let next = retry_at.unwrap_or(OUTBOX_GIVEN_UP);
-        let done = sqlx::query(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = $1, \
-             next_attempt_at = $2 WHERE id = $3",
-        )
-        .bind(error)
-        .bind(micros(next))
-        .bind(id)
-        .execute(&self.pool)
-        .await
-        .map_err(db_error)?;
-        found(done.rows_affected())
+        mark_failed(self, "outbox", id, error, retry_at).await
     }
 
     async fn recent_messages(&self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
@@ -113,6 +73,84 @@ impl OutboxStore for Store {
             .map_err(db_error)?;
         rows.iter().map(message_from_row).collect()
     }
+}
+
+/// Takes up to `limit` undelivered rows of `table` (the SMS outbox or the webhook
+/// outbox) due at `now` and pushes their next attempt to `lease_until`. On PostgreSQL,
+/// `FOR UPDATE SKIP LOCKED` lets several instances claim at once without waiting for or
+/// sharing rows; on SQLite the statement runs in a `BEGIN IMMEDIATE` transaction, which
+/// serialises claimers. Oldest due first.
+pub(crate) async fn claim(
+    store: &Store,
+    table: &str,
+    columns: &str,
+    now: OffsetDateTime,
+    lease_until: OffsetDateTime,
+    limit: u32,
+) -> Result<Vec<AnyRow>, StoreError> {
+    let lock = match store.backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+    };
+    let sql = format!(
+        "UPDATE {table} SET next_attempt_at = $1 WHERE id IN (SELECT id FROM {table} \
+         WHERE delivered_at IS NULL AND next_attempt_at <= $2 \
+         ORDER BY next_attempt_at, id LIMIT $3{lock}) RETURNING {columns}"
+    );
+    let mut tx = store.begin_write().await?;
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(micros(lease_until))
+        .bind(micros(now))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(rows)
+}
+
+/// Records a delivery of a row of `table`; a delivery counts as an attempt.
+/// `NotFound` for an unknown id.
+pub(crate) async fn mark_delivered(
+    store: &Store,
+    table: &str,
+    id: &str,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let sql = format!("UPDATE {table} SET delivered_at = $1, attempts = attempts + 1 WHERE id = $2");
+    let done = sqlx::query(AssertSqlSafe(sql))
+        .bind(micros(at))
+        .bind(id)
+        .execute(&store.pool)
+        .await
+        .map_err(db_error)?;
+    found(done.rows_affected())
+}
+
+/// Records a failed try of a row of `table`. With no retry time the row is given up:
+/// it stays undelivered with `next_attempt_at` = [`OUTBOX_GIVEN_UP`]. The error is
+/// cut to 200 characters.
+pub(crate) async fn mark_failed(
+    store: &Store,
+    table: &str,
+    id: &str,
+    error: &str,
+    retry_at: Option<OffsetDateTime>,
+) -> Result<(), StoreError> {
+    let error: String = error.chars().take(LAST_ERROR_CHARS).collect();
+    let next = retry_at.unwrap_or(OUTBOX_GIVEN_UP);
+    let sql = format!(
+        "UPDATE {table} SET attempts = attempts + 1, last_error = $1, \
+         next_attempt_at = $2 WHERE id = $3"
+    );
+    let done = sqlx::query(AssertSqlSafe(sql))
+        .bind(error)
+        .bind(micros(next))
+        .bind(id)
+        .execute(&store.pool)
+        .await
+        .map_err(db_error)?;
+    found(done.rows_affected())
 }
 
 /// Queues a message inside a unit of work.

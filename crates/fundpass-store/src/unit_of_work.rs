@@ -12,7 +12,9 @@ use sqlx::AnyConnection;
 use time::{Duration, OffsetDateTime};
 
 use crate::audit::append_in;
+use crate::authorizations::write_authorization;
 use crate::cases::write_case;
+use crate::clients::{insert_assertion, insert_token, write_client};
 use crate::codec::micros;
 use crate::connect::Store;
 use crate::errors::db_error;
@@ -26,6 +28,7 @@ use crate::sessions::write_session;
 use crate::staff::write_staff;
 use crate::staff_sessions::write_staff_session;
 use crate::throttles::write_throttle;
+use crate::webhooks::fan_out;
 
 /// How long a finished or abandoned flow is kept after it expired, for support staff
 /// looking into a complaint the same day.
@@ -35,7 +38,8 @@ const FLOW_RETENTION: Duration = Duration::days(1);
 impl UnitOfWork for Store {
     /// Writes members, members' personal data, history, flows, sessions, staff
     /// accounts, staff sessions, assisted cases, hotline checks, throttles, outbox,
-    /// holds, security questions and audit events, in that order, in one writing
+    /// holds, security questions, business clients, their tokens and used assertions,
+    /// payment authorisations, webhook events and audit events, in that order, in one writing
     /// transaction. The first failure (an optimistic check: `Conflict`; a vanished
     /// member, flow, staff account, case or check: `NotFound`) rolls everything back.
     ///
@@ -69,6 +73,11 @@ impl UnitOfWork for Store {
             holds,
             mut security_answers,
             clear_questions: cleared,
+            clients,
+            client_tokens,
+            used_assertions,
+            authorizations,
+            events,
             audit,
         } = change;
         // Stable sorts: writes to one key keep their order.
@@ -137,6 +146,21 @@ impl UnitOfWork for Store {
         for answer in &security_answers {
             insert_answer(&mut tx, answer).await?;
         }
+        for c in &clients {
+            write_client(&mut tx, c).await?;
+        }
+        for t in &client_tokens {
+            insert_token(&mut tx, t).await?;
+        }
+        for a in &used_assertions {
+            insert_assertion(&mut tx, a).await?;
+        }
+        for a in &authorizations {
+            write_authorization(&mut tx, a).await?;
+        }
+        for e in &events {
+            fan_out(&mut tx, e).await?;
+        }
         for event in &audit {
             append_in(&mut tx, self.backend, event).await?;
         }
@@ -163,6 +187,8 @@ impl Store {
         for (sql, before) in [
             ("DELETE FROM captchas WHERE expires_at < $1", at),
             ("DELETE FROM rate_limits WHERE expires_at < $1", at),
+            ("DELETE FROM client_tokens WHERE expires_at < $1", at),
+            ("DELETE FROM client_assertions WHERE expires_at < $1", at),
             (
                 "DELETE FROM flows WHERE expires_at < $1",
                 micros(now - FLOW_RETENTION),

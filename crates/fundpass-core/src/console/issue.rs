@@ -233,12 +233,16 @@ impl Portal {
             old_phone,
             &notice,
         ));
-        change.holds.push(self.policy.holds.hold(
-            member.id,
-            HoldReason::PhoneChange,
-            case.channel,
-            now,
+        let hold = self
+            .policy
+            .holds
+            .hold(member.id, HoldReason::PhoneChange, case.channel, now);
+        change.events.extend(crate::clients::BusinessEvent::for_holds(
+            member,
+            std::slice::from_ref(&hold),
+            self.rng.as_ref(),
         ));
+        change.holds.push(hold);
         change.sessions.push(SessionWrite::RevokeAll {
             member: member.id,
             at: now,

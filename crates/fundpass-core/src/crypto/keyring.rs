@@ -182,6 +182,10 @@ pub struct KeyringDocument {
     pub data: KeySetDocument,
     pub index: KeySetDocument,
     pub pepper: KeySetDocument,
+    /// Ed25519 seeds fundpass signs payment receipts with (absent in key files made
+    /// before receipts existed: `fundpass keys rotate-signing` adds one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing: Option<KeySetDocument>,
 }
 
 /// One key set in a [`KeyringDocument`].
@@ -199,6 +203,7 @@ pub struct Keyring {
     pub(crate) data: KeySet,
     pub(crate) index: KeySet,
     pub(crate) pepper: KeySet,
+    pub(crate) signing: Option<KeySet>,
 }
 
 impl Keyring {
@@ -207,6 +212,8 @@ impl Keyring {
     /// Longest pepper id: it is written into each password hash's PHC `keyid`
     /// field, which holds at most 8 bytes.
     pub const PEPPER_ID_MAX: usize = 8;
+    /// Length of an Ed25519 signing seed.
+    pub const SIGNING_SEED_LEN: usize = 32;
 
     /// A fresh keyring with one key of each kind (ids `d1`, `i1`, `p1`).
     pub fn generate(suite: CipherSuite, rng: &dyn SecretGenerator) -> Self {
@@ -224,6 +231,7 @@ impl Keyring {
             data: one("d1", suite.data_key_len()),
             index: one("i1", Self::MAC_KEY_LEN),
             pepper: one("p1", Self::MAC_KEY_LEN),
+            signing: Some(one("s1", Self::SIGNING_SEED_LEN)),
         }
     }
 
@@ -271,6 +279,11 @@ impl Keyring {
             data: set("data", &doc.data, doc.suite.data_key_len())?,
             index: set("index", &doc.index, Self::MAC_KEY_LEN)?,
             pepper: set("pepper", &doc.pepper, Self::MAC_KEY_LEN)?,
+            signing: doc
+                .signing
+                .as_ref()
+                .map(|d| set("signing", d, Self::SIGNING_SEED_LEN))
+                .transpose()?,
         })
     }
 
@@ -296,6 +309,7 @@ impl Keyring {
             data: set(&self.data),
             index: set(&self.index),
             pepper: set(&self.pepper),
+            signing: self.signing.as_ref().map(set),
         }
     }
 
@@ -335,6 +349,58 @@ impl Keyring {
     /// re-made at the member's next successful login.
     pub fn rotate_pepper(&mut self, rng: &dyn SecretGenerator) -> KeyId {
         rotate(&mut self.pepper, 'p', Self::MAC_KEY_LEN, rng)
+    }
+
+    /// Adds a new receipt-signing key and makes it active; older ones stay published
+    /// so receipts signed with them still verify. Returns the new id.
+    pub fn rotate_signing_key(&mut self, rng: &dyn SecretGenerator) -> KeyId {
+        match &mut self.signing {
+            Some(set) => rotate(set, 's', Self::SIGNING_SEED_LEN, rng),
+            None => {
+                let mut set = KeySet {
+                    active: KeyId("s0".to_owned()),
+                    keys: BTreeMap::new(),
+                };
+                let id = rotate(&mut set, 's', Self::SIGNING_SEED_LEN, rng);
+                self.signing = Some(set);
+                id
+            }
+        }
+    }
+
+    /// Drops receipt-signing keys other than the active one (after every receipt
+    /// signed with them has been captured or has expired).
+    pub fn retire_old_signing_keys(&mut self) -> Vec<KeyId> {
+        let Some(set) = &mut self.signing else {
+            return Vec::new();
+        };
+        let old: Vec<KeyId> = set.keys.keys().filter(|k| **k != set.active).cloned().collect();
+        for id in &old {
+            set.keys.remove(id);
+        }
+        old
+    }
+
+    /// The active receipt-signing key, if the keyring has one.
+    pub fn receipt_signer(&self) -> Option<super::JwsSigner> {
+        let set = self.signing.as_ref()?;
+        let seed: &[u8; 32] = set.keys.get(&set.active)?.expose().try_into().ok()?;
+        Some(super::JwsSigner::from_seed(set.active.as_str(), seed))
+    }
+
+    /// Every receipt-signing public key with its id, active one included, for the
+    /// published key set.
+    pub fn receipt_keys(&self) -> Vec<(KeyId, super::PublicKey)> {
+        let Some(set) = &self.signing else {
+            return Vec::new();
+        };
+        set.keys
+            .iter()
+            .filter_map(|(id, k)| {
+                let seed: &[u8; 32] = k.expose().try_into().ok()?;
+                Some((id.clone(), super::JwsSigner::from_seed(id.as_str(), seed).public_key()))
+            })
+            .collect()
     }
 
     /// Drops data keys other than the active one, once nothing is sealed with them.

@@ -30,6 +30,9 @@ pub enum Field {
     /// A staff member's TOTP shared secret (base32), sealed so a copy of the database
     /// cannot mint second factors.
     TotpSecret,
+    /// A business system's webhook signing secret: fundpass needs it back to sign
+    /// each delivery, so it is sealed rather than hashed.
+    WebhookSecret,
 }
 
 impl Field {
@@ -39,6 +42,7 @@ impl Field {
             Self::Phone => b"phone",
             Self::Message => b"message",
             Self::TotpSecret => b"totp_secret",
+            Self::WebhookSecret => b"webhook_secret",
         }
     }
 }

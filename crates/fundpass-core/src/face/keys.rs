@@ -5,7 +5,6 @@ use std::fmt;
 use base64::Engine as _;
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use p256::ecdsa::signature::Verifier as _;
 
 use super::FaceAlgorithm;
 
@@ -65,11 +64,7 @@ pub struct TrustedFaceKey {
     pub dev_simulator: bool,
 }
 
-#[derive(Clone)]
-enum VerifyingKey {
-    Ed25519(ed25519_dalek::VerifyingKey),
-    Es256(p256::ecdsa::VerifyingKey),
-}
+use crate::crypto::PublicKey as VerifyingKey;
 
 impl TrustedFaceKey {
     /// Parses a key from configuration.
@@ -115,20 +110,12 @@ impl TrustedFaceKey {
     /// The algorithm the parsed key material belongs to. The public `algorithm` field
     /// could be changed after parsing; this cannot.
     pub(super) fn key_algorithm(&self) -> FaceAlgorithm {
-        match self.verifying {
-            VerifyingKey::Ed25519(_) => FaceAlgorithm::Ed25519,
-            VerifyingKey::Es256(_) => FaceAlgorithm::Es256,
-        }
+        self.verifying.algorithm()
     }
 
     /// Whether `signature` is this key's signature over `message`.
     pub(super) fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
-        match &self.verifying {
-            VerifyingKey::Ed25519(key) => ed25519_dalek::Signature::from_slice(signature)
-                .is_ok_and(|sig| key.verify_strict(message, &sig).is_ok()),
-            VerifyingKey::Es256(key) => p256::ecdsa::Signature::from_slice(signature)
-                .is_ok_and(|sig| key.verify(message, &sig).is_ok()),
-        }
+        self.verifying.verifies(message, signature)
     }
 }
 

@@ -63,31 +63,7 @@ pub const FACE_RESULT_TYP: &str = "face-result+jwt";
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
 /// A signature algorithm a provider key is pinned to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FaceAlgorithm {
-    /// Ed25519 (JWS `"EdDSA"`).
-    Ed25519,
-    /// ECDSA on P-256 with SHA-256 (JWS `"ES256"`).
-    Es256,
-}
-
-impl FaceAlgorithm {
-    /// The JWS `alg` name, as it appears in headers and configuration.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Ed25519 => "EdDSA",
-            Self::Es256 => "ES256",
-        }
-    }
-
-    /// Parses a JWS `alg` name. Matching is exact (JWS names are case-sensitive), so
-    /// `"none"`, `"HS256"` or `"eddsa"` are not algorithms here.
-    pub fn from_code(code: &str) -> Option<Self> {
-        [Self::Ed25519, Self::Es256]
-            .into_iter()
-            .find(|a| a.code() == code)
-    }
-}
+pub use crate::crypto::JwsAlgorithm as FaceAlgorithm;
 
 /// Why a face result was not accepted. Each variant is one check of
 /// [`FacePolicy::verify`]; the [`code`](Self::code) goes into audit rows and API errors.

@@ -2,8 +2,6 @@
 
 use std::cmp::Ordering;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Deserializer};
 use subtle::ConstantTimeEq;
 use time::{Duration, OffsetDateTime};
@@ -181,17 +179,8 @@ struct Parsed<'a> {
 
 impl<'a> Parsed<'a> {
     fn from_token(token: &'a str) -> Option<Self> {
-        if token.len() > MAX_TOKEN_BYTES {
-            return None;
-        }
-        let mut parts = token.split('.');
-        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return None;
-        };
-        let header: Header =
-            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header_b64).ok()?).ok()?;
+        let compact = crate::crypto::jws::split(token, MAX_TOKEN_BYTES)?;
+        let header: Header = serde_json::from_slice(&compact.header).ok()?;
         if header.crit
             || header
                 .typ
@@ -200,8 +189,7 @@ impl<'a> Parsed<'a> {
         {
             return None;
         }
-        let payload: Payload =
-            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload_b64).ok()?).ok()?;
+        let payload: Payload = serde_json::from_slice(&compact.payload).ok()?;
         if payload.nonce.is_empty()
             || payload.sub.is_empty()
             || !(0.0..=1.0).contains(&payload.score)
@@ -209,13 +197,11 @@ impl<'a> Parsed<'a> {
             return None;
         }
         let issued_at = OffsetDateTime::from_unix_timestamp(payload.iat).ok()?;
-        let signature = URL_SAFE_NO_PAD.decode(signature_b64).ok()?;
-        let signing_input = token.get(..header_b64.len() + 1 + payload_b64.len())?;
         Some(Self {
-            signing_input,
+            signing_input: compact.signing_input,
             header,
             payload,
-            signature,
+            signature: compact.signature,
             issued_at,
         })
     }

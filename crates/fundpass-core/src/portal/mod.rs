@@ -77,6 +77,10 @@ pub struct PortalPolicy {
     pub ticket_per_ip: u32,
     /// Whether captcha answers are kept readable for the `/dev/` helpers.
     pub dev_mode: bool,
+    /// Business systems: token lifetimes, assertion rules, call rates.
+    pub clients: crate::clients::ClientPolicy,
+    /// Payment authorisations: amounts, lifetimes, holds that block.
+    pub payout: crate::payout::PayoutPolicy,
 }
 
 impl Default for PortalPolicy {
@@ -105,6 +109,8 @@ impl Default for PortalPolicy {
             assisted: crate::assisted::AssistedPolicy::default(),
             ticket_per_ip: 20,
             dev_mode: false,
+            clients: crate::clients::ClientPolicy::default(),
+            payout: crate::payout::PayoutPolicy::default(),
         }
     }
 }

@@ -61,6 +61,11 @@ pub struct SmsTemplates {
     /// Notice to the old phone after a change of the phone on file: `{time}`,
     /// `{channel}`, `{masked}` (the new number, masked).
     pub phone_changed: String,
+    /// Notice that wrong transaction passwords locked it: `{time}`, `{until}`,
+    /// `{hotline}`.
+    pub transaction_locked: String,
+    /// Notice that wrong transaction passwords disabled it: `{time}`, `{hotline}`.
+    pub transaction_disabled: String,
 }
 
 impl Default for SmsTemplates {
@@ -83,6 +88,8 @@ impl Default for SmsTemplates {
             reset_ticket: "【公积金】您的{secrets}重置凭证为{ticket}，{hours}小时内有效，仅可使用一次。请在个人网上业务平台“凭证重置密码”中使用。工作人员不会向您索取凭证。".into(),
             ticket_issued: "【公积金】{time}{channel}为您办理了{secrets}重置，已生成一次性重置凭证。如非本人办理，请立即致电{hotline}。".into(),
             phone_changed: "【公积金】您在公积金中心留存的手机号已于{time}通过{channel}变更为{masked}，此后短信将发往新号码。如非本人操作，请立即致电{hotline}。".into(),
+            transaction_locked: "【公积金】您的交易密码因连续输入错误已于{time}锁定，{until}后可再次使用。如非本人操作，请立即致电{hotline}。".into(),
+            transaction_disabled: "【公积金】您的交易密码因多次输入错误已于{time}停用，请通过找回交易密码或到柜台办理后再使用。如非本人操作，请立即致电{hotline}。".into(),
         }
     }
 }

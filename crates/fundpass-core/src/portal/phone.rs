@@ -125,6 +125,10 @@ impl Portal {
         let event = self
             .recovery_event("phone.change", Outcome::Success, Some(member.id), ctx)
             .details(serde_json::json!({"new_phone": phone.masked()}));
+        let hold = self
+            .policy
+            .holds
+            .hold(member.id, HoldReason::PhoneChange, Channel::App, now);
         // A ticket texted to the old phone must not outlive it.
         let cases = self.close_issued_cases(member.id, now).await?;
         self.store
@@ -155,12 +159,12 @@ impl Portal {
                     member: member.id,
                     at: now,
                 }],
-                holds: vec![self.policy.holds.hold(
-                    member.id,
-                    HoldReason::PhoneChange,
-                    Channel::App,
-                    now,
-                )],
+                events: crate::clients::BusinessEvent::for_holds(
+                    member,
+                    std::slice::from_ref(&hold),
+                    self.rng.as_ref(),
+                ),
+                holds: vec![hold],
                 outbox: vec![self.outbox_message(Some(member.id), "phone_changed", &old, &notice)],
                 audit: vec![event],
                 ..ChangeSet::default()

@@ -3,6 +3,7 @@
 
 mod assisted;
 mod audit;
+mod business;
 mod members;
 mod portal;
 mod sms;
@@ -10,6 +11,7 @@ mod staff;
 
 pub use assisted::{CaseStore, PiiWrite, StaffSessionStore, StaffWrite};
 pub use audit::AuditStore;
+pub use business::{AuthorizationStore, ClientStore, WebhookStore};
 pub use members::{MemberImport, MemberStore};
 pub use portal::{
     CaptchaRecord, CaptchaStore, ChangeSet, CpuPool, FlowStore, FlowWrite, Health, HoldStore,

@@ -181,6 +181,19 @@ pub struct ChangeSet {
     pub checks: Vec<crate::assisted::CheckWrite>,
     /// New personal data of members (phone on file), written after `members`.
     pub pii: Vec<super::PiiWrite>,
+    /// Business systems registered or changed.
+    pub clients: Vec<crate::clients::ClientWrite>,
+    /// Access tokens issued to business systems.
+    pub client_tokens: Vec<crate::clients::AccessTokenRecord>,
+    /// Client assertion ids now used: a second insert of one fails the whole change
+    /// with [`StoreError::Duplicate`].
+    pub used_assertions: Vec<crate::clients::UsedAssertion>,
+    /// Payment authorisations (an idempotency key used twice by one client fails the
+    /// change with [`StoreError::Duplicate`]).
+    pub authorizations: Vec<crate::payout::AuthorizationWrite>,
+    /// Events for business systems, fanned out to each subscribed client (or the one
+    /// an event names) in the same transaction.
+    pub events: Vec<crate::clients::BusinessEvent>,
     pub audit: Vec<AuditEvent>,
 }
 
@@ -250,6 +263,9 @@ pub trait PortalStore:
     + super::StaffStore
     + super::StaffSessionStore
     + super::CaseStore
+    + super::ClientStore
+    + super::AuthorizationStore
+    + super::WebhookStore
     + UnitOfWork
 {
 }
@@ -268,6 +284,9 @@ impl<T> PortalStore for T where
         + super::StaffStore
         + super::StaffSessionStore
         + super::CaseStore
+        + super::ClientStore
+        + super::AuthorizationStore
+        + super::WebhookStore
         + UnitOfWork
 {
 }

@@ -134,16 +134,27 @@ impl SessionPolicy {
 
     /// Whether `session` may be used at `now`.
     pub fn check(&self, session: &SessionRecord, now: OffsetDateTime) -> Result<(), SessionEnded> {
-        let absolute = match session.scope {
-            SessionScope::Full => self.absolute,
-            SessionScope::Recovery => self.recovery_absolute.min(self.absolute),
-        };
+        let absolute = self.absolute_length(session.scope);
         check_times(
             session.revoked_at,
             session.created_at + absolute,
             session.last_seen_at + self.idle,
             now,
         )
+    }
+
+    /// When `session` ends if it is not used again: its idle end or its absolute
+    /// end, whichever comes first.
+    pub fn ends_at(&self, session: &SessionRecord) -> OffsetDateTime {
+        let absolute = self.absolute_length(session.scope);
+        (session.created_at + absolute).min(session.last_seen_at + self.idle)
+    }
+
+    fn absolute_length(&self, scope: SessionScope) -> Duration {
+        match scope {
+            SessionScope::Full => self.absolute,
+            SessionScope::Recovery => self.recovery_absolute.min(self.absolute),
+        }
     }
 
     /// Whether `last_seen_at` is worth writing again (at most once a minute, so

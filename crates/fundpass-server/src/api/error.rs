@@ -314,6 +314,11 @@ impl ApiError {
     pub fn code(&self) -> ErrorCode {
         self.code
     }
+
+    /// The details, for adapters that re-wrap a refusal in their own envelope.
+    pub fn details_ref(&self) -> Option<&serde_json::Value> {
+        self.details.as_ref()
+    }
 }
 
 impl IntoResponse for ApiError {

@@ -11,7 +11,7 @@ mod auth;
 mod captcha;
 mod error;
 mod face;
-mod json;
+pub(crate) mod json;
 mod login;
 mod map;
 mod me;
@@ -36,7 +36,9 @@ use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use error::{ApiError, ErrorCode};
+pub use error::{ApiError, ErrorCode, rfc3339};
+pub use json::ApiJson;
+pub use openapi::add_common_responses;
 
 use crate::app::MAX_BODY_BYTES;
 use crate::state::AppState;
@@ -90,7 +92,7 @@ fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(security::get_questions, security::put_questions))
         .routes(routes!(phone::change))
         .split_for_parts();
-    openapi::add_common_responses(&mut document);
+    openapi::add_common_responses(&mut document, "ErrorBody");
     (routes, document)
 }
 
@@ -128,25 +130,37 @@ async fn not_found() -> ApiError {
 /// A body declared larger than the limit is refused before it is read (bodies sent
 /// without a length are cut off by [`DefaultBodyLimit`] and refused by the extractor).
 async fn refuse_oversized_bodies(request: Request, next: Next) -> Response {
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+    if declared_too_large(&request) {
         return ApiError::new(ErrorCode::PayloadTooLarge).into_response();
     }
     next.run(request).await
 }
 
+/// Whether the request declares a body over [`MAX_BODY_BYTES`].
+pub(crate) fn declared_too_large(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|length| length > MAX_BODY_BYTES as u64)
+}
+
 /// axum answers a known path with the wrong method by an empty 405; give it the
 /// envelope too (axum adds the `Allow` header afterwards).
 async fn envelope_for_bare_405(response: Response) -> Response {
+    replace_bare_405(response, || {
+        ApiError::new(ErrorCode::MethodNotAllowed).into_response()
+    })
+}
+
+/// `envelope()` in place of an empty 405, keeping its `Allow` header.
+pub(crate) fn replace_bare_405(response: Response, envelope: impl FnOnce() -> Response) -> Response {
     if response.status() != StatusCode::METHOD_NOT_ALLOWED {
         return response;
     }
     let allow = response.headers().get(header::ALLOW).cloned();
-    let mut envelope = ApiError::new(ErrorCode::MethodNotAllowed).into_response();
+    let mut envelope = envelope();
     if let Some(allow) = allow {
         envelope.headers_mut().insert(header::ALLOW, allow);
     }

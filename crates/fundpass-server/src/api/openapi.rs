@@ -61,7 +61,7 @@ impl Modify for BearerScheme {
 /// Adds the refusals every operation can meet to each one that does not list them
 /// already: `internal` everywhere, and the body refusals where a JSON body is taken.
 /// Runs on the assembled document, after the handlers' paths are in.
-pub fn add_common_responses(doc: &mut Document) {
+pub fn add_common_responses(doc: &mut Document, error_schema: &str) {
     for item in doc.paths.paths.values_mut() {
         let operations = [
             &mut item.get,
@@ -77,26 +77,28 @@ pub fn add_common_responses(doc: &mut Document) {
                     responses,
                     "400",
                     "bad_json: the body is not JSON of the expected shape",
+                    error_schema,
                 );
-                ensure(responses, "413", "payload_too_large");
+                ensure(responses, "413", "payload_too_large", error_schema);
                 ensure(
                     responses,
                     "415",
                     "unsupported_media_type: send application/json",
+                    error_schema,
                 );
             }
-            ensure(responses, "500", "internal");
+            ensure(responses, "500", "internal", error_schema);
         }
     }
 }
 
-fn ensure(responses: &mut Responses, status: &str, description: &str) {
+fn ensure(responses: &mut Responses, status: &str, description: &str, schema: &str) {
     responses
         .responses
         .entry(status.to_owned())
         .or_insert_with(|| {
             let content = ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .schema(Some(Ref::from_schema_name(schema)))
                 .build();
             ResponseBuilder::new()
                 .description(description)

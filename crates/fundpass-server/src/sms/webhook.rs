@@ -36,11 +36,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use fundpass_core::identity::Phone;
 use fundpass_core::ports::{Clock, SmsError, SmsSender};
-use hmac::{Hmac, KeyInit, Mac};
 use reqwest::StatusCode;
 use reqwest::header::CONTENT_TYPE;
 use secrecy::{ExposeSecret, SecretString};
-use sha2::Sha256;
 
 /// Header carrying the idempotency key (also in the body as `id`).
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
@@ -165,16 +163,10 @@ impl WebhookSender {
 /// recompute it; public so gateway stubs and tests share one definition.
 pub fn signature(secret: &SecretString, timestamp: i64, body: &[u8]) -> String {
     let key = secret.expose_secret().as_bytes();
-    // HMAC takes keys of any length, so the error branch is unreachable; it falls back
-    // to an empty key rather than panicking.
-    let mut mac = match <Hmac<Sha256> as KeyInit>::new_from_slice(key) {
-        Ok(mac) => mac,
-        Err(_) => <Hmac<Sha256> as KeyInit>::new(&Default::default()),
-    };
-    mac.update(timestamp.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    format!("v1={}", hex::encode(mac.finalize().into_bytes()))
+    format!(
+        "v1={}",
+        fundpass_core::clients::signed_hex(key, timestamp, body)
+    )
 }
 
 #[async_trait]

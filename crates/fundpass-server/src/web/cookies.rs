@@ -101,6 +101,7 @@ mod tests {
             secure_cookies: secure,
             public_origin: "http://localhost".into(),
             trust_forwarded_for: false,
+            internal_listener: false,
         }
     }
 

@@ -244,6 +244,7 @@ mod tests {
             secure_cookies: false,
             public_origin: "https://gjj.example.gov.cn".into(),
             trust_forwarded_for: false,
+            internal_listener: false,
         }
     }
 

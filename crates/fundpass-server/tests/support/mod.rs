@@ -131,6 +131,7 @@ impl TestApp {
             secure_cookies: options.mode == Mode::Production,
             public_origin: "http://127.0.0.1".into(),
             trust_forwarded_for: true,
+            internal_listener: false,
         };
         let state = AppState {
             portal: portal.clone(),

@@ -232,7 +232,9 @@ impl Portal {
             holds.push(self.policy.holds.hold(member.id, reason, channel, now));
         }
         let text = self.reset_notice(new_hashes.iter().map(|(k, _)| *k), channel, now);
+        let events = crate::clients::BusinessEvent::for_holds(member, &holds, self.rng.as_ref());
         Ok(ChangeSet {
+            events,
             members: vec![MemberWrite {
                 id: member.id,
                 expected_version: member.version,

@@ -1,0 +1,97 @@
+//! [`WebhookStore`] over `webhook_outbox`: events for business systems, fanned out to
+//! their receivers in the transaction of the change they report and delivered with the
+//! SMS outbox's mechanics (lease, retries, give-up marker).
+
+use async_trait::async_trait;
+use fundpass_core::clients::{BusinessEvent, WebhookDelivery};
+use fundpass_core::ports::{StoreError, WebhookStore};
+use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
+
+use crate::codec::{from_micros, from_opt_micros, micros};
+use crate::connect::Store;
+use crate::errors::db_error;
+use crate::members::column;
+use crate::outbox::{claim, mark_delivered, mark_failed};
+
+const COLUMNS: &str = "id, event_id, client_id, kind, body, created_at, next_attempt_at, \
+                       attempts, delivered_at, last_error";
+
+#[async_trait]
+impl WebhookStore for Store {
+    async fn claim_webhooks(
+        &self,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<WebhookDelivery>, StoreError> {
+        let rows = claim(self, "webhook_outbox", COLUMNS, now, lease_until, limit).await?;
+        let mut claimed = rows
+            .iter()
+            .map(delivery_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        // Oldest first, so a receiver sees one member's events in order.
+        claimed.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(claimed)
+    }
+
+    async fn mark_webhook_delivered(
+        &self,
+        id: &str,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        mark_delivered(self, "webhook_outbox", id, at).await
+    }
+
+    async fn mark_webhook_failed(
+        &self,
+        id: &str,
+        error: &str,
+        retry_at: Option<OffsetDateTime>,
+    ) -> Result<(), StoreError> {
+        mark_failed(self, "webhook_outbox", id, error, retry_at).await
+    }
+}
+
+/// Queues `event` for its receivers inside a unit of work: the one client it names,
+/// or every enabled client with a webhook address.
+pub(crate) async fn fan_out(
+    conn: &mut AnyConnection,
+    event: &BusinessEvent,
+) -> Result<(), StoreError> {
+    let body = event.body();
+    let at = micros(event.created_at);
+    sqlx::query(
+        "INSERT INTO webhook_outbox (id, event_id, client_id, member_id, kind, body, \
+         created_at, next_attempt_at, attempts) \
+         SELECT CAST($1 AS TEXT) || '.' || id, $1, id, $2, $3, $4, $5, $5, 0 \
+         FROM service_clients WHERE webhook_url IS NOT NULL AND disabled_at IS NULL \
+         AND (CAST($6 AS TEXT) IS NULL OR id = CAST($6 AS TEXT))",
+    )
+    .bind(event.id.as_str())
+    .bind(event.member_id.map(|m| m.0))
+    .bind(event.kind.code())
+    .bind(body)
+    .bind(at)
+    .bind(event.audience.as_deref())
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+fn delivery_from_row(row: &AnyRow) -> Result<WebhookDelivery, StoreError> {
+    Ok(WebhookDelivery {
+        id: column(row, "id")?,
+        event_id: column(row, "event_id")?,
+        client_id: column(row, "client_id")?,
+        kind: column(row, "kind")?,
+        body: column(row, "body")?,
+        created_at: from_micros(column(row, "created_at")?)?,
+        next_attempt_at: from_micros(column(row, "next_attempt_at")?)?,
+        attempts: column(row, "attempts")?,
+        delivered_at: from_opt_micros(column(row, "delivered_at")?)?,
+        last_error: column(row, "last_error")?,
+    })
+}
