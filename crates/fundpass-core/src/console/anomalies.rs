@@ -1,6 +1,7 @@
 //! Anomaly reports for the auditor, read from the audit trail: many resets from one
 //! client address, one staff member letting out many resets, and a reset followed
-//! by a change of the phone on file within three days (the pattern of an account
+//! by a change of the phone on file within three days, and a reset or phone change
+//! followed by a payout authorisation within three days (the pattern of an account
 //! taken over before a withdrawal). The rules are pure functions of the events.
 
 use std::collections::BTreeMap;
@@ -55,6 +56,9 @@ pub struct AnomalyReport {
     pub busy_staff: Vec<(String, usize)>,
     /// Member, when the reset was, when the phone changed.
     pub reset_then_phone: Vec<(MemberId, OffsetDateTime, OffsetDateTime)>,
+    /// Member, when the reset or phone change was, when a payout was authorised
+    /// (created, verified or confirmed) after it.
+    pub change_then_payout: Vec<(MemberId, OffsetDateTime, OffsetDateTime)>,
     /// How many events were read, and whether the window reached past them.
     pub events_read: usize,
     pub truncated: bool,
@@ -72,6 +76,16 @@ fn phone_change(e: &AuditEvent) -> bool {
     e.outcome == Outcome::Success
         && (e.action == "phone.change"
             || (e.action == "counter.issue_ticket" && e.details["phone_change"] == true))
+}
+
+/// Whether `e` authorised a payout for a member (a business system's request, a
+/// direct verification or the member's confirmation that succeeded).
+fn payout(e: &AuditEvent) -> bool {
+    e.outcome == Outcome::Success
+        && matches!(
+            e.action.as_str(),
+            "payout.create" | "payout.verify" | "payout.confirm"
+        )
 }
 
 /// The report over `events` (any order) for the window ending at `now`.
@@ -113,6 +127,26 @@ pub fn analyse(events: &[AuditEvent], rules: &AnomalyRules, now: OffsetDateTime)
             reset_then_phone.push((m, reset_at, e.at));
         }
     }
+    let mut changes = resets.clone();
+    for e in recent.iter().filter(|e| phone_change(e)) {
+        if let Some(m) = e.member_id {
+            changes.entry(m).or_default().push(e.at);
+        }
+    }
+    let mut change_then_payout = Vec::new();
+    for e in recent.iter().filter(|e| payout(e)) {
+        let Some(m) = e.member_id else { continue };
+        let before = changes.get(&m).and_then(|times| {
+            times
+                .iter()
+                .filter(|t| **t <= e.at && e.at - **t <= rules.reset_then_phone)
+                .max()
+                .copied()
+        });
+        if let Some(change_at) = before {
+            change_then_payout.push((m, change_at, e.at));
+        }
+    }
     let over = |map: BTreeMap<&str, usize>, limit: usize| {
         let mut out: Vec<(String, usize)> = map
             .into_iter()
@@ -126,6 +160,7 @@ pub fn analyse(events: &[AuditEvent], rules: &AnomalyRules, now: OffsetDateTime)
         busy_addresses: over(by_address, rules.resets_per_address),
         busy_staff: over(by_staff, rules.resets_per_staff),
         reset_then_phone,
+        change_then_payout,
         events_read: events.len(),
         truncated: false,
     }
@@ -296,5 +331,24 @@ mod tests {
         ];
         let report = analyse(&events, &rules, now);
         assert_eq!(report.reset_then_phone, [(MemberId(1), reset, now)]);
+    }
+
+    #[test]
+    fn a_payout_soon_after_a_reset_or_phone_change_is_reported() {
+        let now = datetime!(2026-11-23 08:00 UTC);
+        let rules = AnomalyRules::default();
+        let events = vec![
+            event("recovery.login.complete", now - Duration::hours(50), 1, "a"),
+            event("payout.create", now - Duration::hours(2), 1, "b"),
+            event("phone.change", now - Duration::hours(10), 2, "a"),
+            event("payout.confirm", now - Duration::hours(1), 2, "b"),
+            // Too long after the reset, and a member with no change at all.
+            event("recovery.login.complete", now - Duration::hours(100), 3, "a"),
+            event("payout.verify", now, 3, "b"),
+            event("payout.create", now, 4, "b"),
+        ];
+        let report = analyse(&events, &rules, now);
+        let found: Vec<i64> = report.change_then_payout.iter().map(|(m, ..)| m.0).collect();
+        assert_eq!(found, [1, 2]);
     }
 }

@@ -111,6 +111,16 @@ pub enum ErrorCode {
     /// 400: the transaction password is wrong; `details.remaining` tries before it
     /// locks until midnight.
     WrongTransactionPassword,
+    /// 404: no such payment authorisation for this member.
+    AuthorizationNotFound,
+    /// 410: the payment authorisation ran out of time; the business system must ask
+    /// again.
+    AuthorizationExpired,
+    /// 409: the payment authorisation was already confirmed or declined.
+    AuthorizationDecided,
+    /// 409: a hold after a recent reset or phone change refuses payouts;
+    /// `details.until` says until when.
+    MemberOnHold,
 }
 
 impl ErrorCode {
@@ -141,6 +151,9 @@ impl ErrorCode {
             Self::PhoneMismatch | Self::SamePhone | Self::WrongTransactionPassword => {
                 StatusCode::BAD_REQUEST
             }
+            Self::AuthorizationNotFound => StatusCode::NOT_FOUND,
+            Self::AuthorizationExpired => StatusCode::GONE,
+            Self::AuthorizationDecided | Self::MemberOnHold => StatusCode::CONFLICT,
             Self::TransactionLocked
             | Self::TransactionDisabled
             | Self::CodesLocked
@@ -222,6 +235,14 @@ impl ErrorCode {
             Self::PhoneMismatch => "The two new mobile numbers differ.",
             Self::SamePhone => "This is already the mobile number on file.",
             Self::WrongTransactionPassword => "The transaction password is wrong.",
+            Self::AuthorizationNotFound => "There is no such payment to confirm.",
+            Self::AuthorizationExpired => {
+                "This payment can no longer be confirmed. The office or system that asked must ask again."
+            }
+            Self::AuthorizationDecided => "This payment was already confirmed or declined.",
+            Self::MemberOnHold => {
+                "Payments are paused after a recent password reset or phone change. Try again after the time given."
+            }
         }
     }
 }

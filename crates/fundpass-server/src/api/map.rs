@@ -9,6 +9,7 @@ use fundpass_core::portal::{
     CaptchaError, LoginError, PhoneChangeError, QuestionsError, RecoveryError, RegistrationError,
     SessionError,
 };
+use fundpass_core::payout::PayoutError;
 use fundpass_core::ports::{PoolBusy, StoreError};
 use serde_json::json;
 use time::OffsetDateTime;
@@ -191,6 +192,52 @@ pub fn phone_change(error: PhoneChangeError, _now: OffsetDateTime) -> ApiError {
         PhoneChangeError::Conflict => ApiError::new(ErrorCode::Conflict),
         PhoneChangeError::Busy(e) => busy(e),
         PhoneChangeError::Store(e) => store(e),
+    }
+}
+
+/// A refused payment confirmation or decline. Refusals the member's side cannot
+/// meet (they concern the business system's request) are server errors here.
+pub fn payout(error: PayoutError, now: OffsetDateTime) -> ApiError {
+    match error {
+        PayoutError::NotFound | PayoutError::Foreign => {
+            ApiError::new(ErrorCode::AuthorizationNotFound)
+        }
+        PayoutError::Expired => ApiError::new(ErrorCode::AuthorizationExpired),
+        PayoutError::AlreadyDecided
+        | PayoutError::Declined
+        | PayoutError::AlreadyCaptured
+        | PayoutError::NotConfirmed => ApiError::new(ErrorCode::AuthorizationDecided),
+        PayoutError::OnHold { until, .. } => ApiError::new(ErrorCode::MemberOnHold)
+            .details(json!({ "until": rfc3339(until) })),
+        PayoutError::WrongTransactionPassword { remaining } => {
+            ApiError::new(ErrorCode::WrongTransactionPassword)
+                .message(format!(
+                    "The transaction password is wrong. {remaining} tries left."
+                ))
+                .details(json!({ "remaining": remaining }))
+        }
+        PayoutError::TransactionLocked { until } => ApiError::new(ErrorCode::TransactionLocked)
+            .message(format!(
+                "Too many wrong transaction passwords. Try again after {}.",
+                rfc3339(until)
+            ))
+            .details(json!({ "until": rfc3339(until) })),
+        PayoutError::TransactionDisabled => ApiError::new(ErrorCode::TransactionDisabled),
+        PayoutError::RateLimited { retry_after } => {
+            ApiError::new(ErrorCode::RateLimited).retry_at(retry_after, now)
+        }
+        PayoutError::Conflict => ApiError::new(ErrorCode::Conflict),
+        PayoutError::Busy(e) => busy(e),
+        PayoutError::Store(e) => store(e),
+        e @ (PayoutError::BadPayment(_)
+        | PayoutError::UnknownMember
+        | PayoutError::NotRegistered
+        | PayoutError::MemberFrozen
+        | PayoutError::ConfirmationRequired { .. }
+        | PayoutError::BadIdempotencyKey
+        | PayoutError::IdempotencyKeyReused
+        | PayoutError::NoSigningKey
+        | PayoutError::Client(_)) => ApiError::internal(&e),
     }
 }
 

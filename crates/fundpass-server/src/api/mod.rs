@@ -8,6 +8,7 @@
 //! endpoints alone.
 
 mod auth;
+pub(crate) mod authorizations;
 mod captcha;
 mod error;
 mod face;
@@ -91,6 +92,9 @@ fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(face::complete))
         .routes(routes!(security::get_questions, security::put_questions))
         .routes(routes!(phone::change))
+        .routes(routes!(authorizations::pending))
+        .routes(routes!(authorizations::confirm))
+        .routes(routes!(authorizations::decline))
         .split_for_parts();
     openapi::add_common_responses(&mut document, "ErrorBody");
     (routes, document)

@@ -32,6 +32,7 @@ use super::error::{ApiError, ErrorBody, ErrorCode, ErrorObject};
         (name = "recovery", description = "Forgotten login and transaction passwords"),
         (name = "face", description = "Face verification login: a recovery-only token"),
         (name = "security", description = "The member's security questions"),
+        (name = "payments", description = "Payments the fund's business systems ask the member to approve"),
     )
 )]
 pub struct ApiDoc;

@@ -46,6 +46,7 @@ struct HomeView {
     last_login: Option<LastLogin>,
     holds: Vec<HoldView>,
     holds_hint: String,
+    pending: Vec<super::confirm::PaymentView>,
 }
 
 /// `GET /`: home when logged in, else the login page.
@@ -75,7 +76,8 @@ pub(super) async fn page(Member { web, auth }: Member) -> Result<Reply, Internal
                 .unwrap_or_else(|| web.tr.get("home.unknown_place").to_owned()),
         });
     let holds = security::holds(&web, &auth).await?;
-    let view = profile(&web, &auth, last_login, holds)?;
+    let mut view = profile(&web, &auth, last_login, holds)?;
+    view.pending = super::confirm::pending(&web, &auth).await?;
     Reply::page(&web, &view)
 }
 
@@ -113,6 +115,7 @@ fn profile(
         last_login,
         holds,
         holds_hint: security::holds_hint(web),
+        pending: Vec::new(),
     })
 }
 

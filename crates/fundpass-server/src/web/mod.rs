@@ -9,6 +9,7 @@
 
 mod auth;
 mod captcha;
+mod confirm;
 mod console;
 mod context;
 pub mod cookies;
@@ -96,6 +97,7 @@ pub fn router() -> Router<AppState> {
             get(security::questions_form).post(security::save_questions),
         )
         .route("/home", get(home::page))
+        .route("/confirm/{id}", get(confirm::page).post(confirm::decide))
         .route("/logout", post(home::logout))
         .route("/logout-all", post(home::logout_all))
         .route(

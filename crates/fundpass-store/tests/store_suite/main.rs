@@ -9,6 +9,7 @@
 
 mod assisted;
 mod audit;
+mod business;
 mod import;
 mod members;
 mod portal;

@@ -111,6 +111,7 @@ struct AnomaliesView {
     addresses: Vec<(String, usize)>,
     staff_members: Vec<(String, usize)>,
     phones: Vec<PhoneRow>,
+    payouts: Vec<PhoneRow>,
     read: usize,
     truncated: bool,
 }
@@ -134,6 +135,15 @@ pub(super) async fn anomalies(StaffUser { web, auth }: StaffUser) -> Result<Repl
                         changed_at: date_time(*changed),
                     })
                     .collect(),
+                payouts: report
+                    .change_then_payout
+                    .iter()
+                    .map(|(m, change, payout)| PhoneRow {
+                        member: m.0,
+                        reset_at: date_time(*change),
+                        changed_at: date_time(*payout),
+                    })
+                    .collect(),
                 read: report.events_read,
                 truncated: report.truncated,
             };
@@ -147,6 +157,7 @@ pub(super) async fn anomalies(StaffUser { web, auth }: StaffUser) -> Result<Repl
                 addresses: Vec::new(),
                 staff_members: Vec::new(),
                 phones: Vec::new(),
+                payouts: Vec::new(),
                 read: 0,
                 truncated: false,
             };
