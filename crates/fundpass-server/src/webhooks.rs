@@ -102,7 +102,9 @@ impl WebhookWorker {
                         .await?;
                     report.delivered += 1;
                 }
-                Tried::Retry(error) if delivery.attempts.saturating_add(1) < self.config.max_attempts => {
+                Tried::Retry(error)
+                    if delivery.attempts.saturating_add(1) < self.config.max_attempts =>
+                {
                     let retry_at = self.clock.now() + backoff(delivery.attempts, &self.config);
                     tracing::info!(id = %delivery.id, %error, %retry_at, "webhook failed; will retry");
                     self.store
@@ -123,9 +125,11 @@ impl WebhookWorker {
     }
 
     async fn post(&self, client: &ServiceClient, delivery: &WebhookDelivery) -> Tried {
-        let (Some(url), Some(sealed), true) =
-            (&client.webhook_url, &client.webhook_secret, client.enabled())
-        else {
+        let (Some(url), Some(sealed), true) = (
+            &client.webhook_url,
+            &client.webhook_secret,
+            client.enabled(),
+        ) else {
             return Tried::GiveUp("the client has no webhook or is disabled".into());
         };
         let Ok(secret) = self.keyring.open(Field::WebhookSecret, sealed) else {
@@ -154,28 +158,7 @@ impl WebhookWorker {
     /// Runs passes until `shutdown` is cancelled (a full batch is followed at once by
     /// another pass; otherwise the worker waits `poll_interval`).
     pub async fn run(self, shutdown: CancellationToken) {
-        tracing::info!(config = ?self.config, "webhook worker started");
-        loop {
-            let pass = tokio::select! {
-                () = shutdown.cancelled() => break,
-                pass = self.run_once() => pass,
-            };
-            let full = match pass {
-                Ok(report) => report.claimed() >= self.config.batch && self.config.batch > 0,
-                Err(error) => {
-                    tracing::error!(%error, "webhook pass failed");
-                    false
-                }
-            };
-            if full {
-                continue;
-            }
-            tokio::select! {
-                () = shutdown.cancelled() => break,
-                () = tokio::time::sleep(self.config.poll_interval) => {}
-            }
-        }
-        tracing::info!("webhook worker stopped");
+        crate::sms::run_passes("webhook", &self.config, &shutdown, || self.run_once()).await;
     }
 }
 

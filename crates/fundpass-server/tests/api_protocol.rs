@@ -162,6 +162,9 @@ async fn the_openapi_document_is_generated_and_lists_every_endpoint() {
         ("/api/v1/security/questions", "get"),
         ("/api/v1/security/questions", "put"),
         ("/api/v1/phone", "post"),
+        ("/api/v1/authorizations/pending", "get"),
+        ("/api/v1/authorizations/{id}/confirm", "post"),
+        ("/api/v1/authorizations/{id}/decline", "post"),
     ];
     let mut operation_ids = std::collections::BTreeSet::new();
     for (path, method) in operations {
@@ -185,6 +188,7 @@ async fn the_openapi_document_is_generated_and_lists_every_endpoint() {
         ("/api/v1/recovery/transaction/code", "post"),
         ("/api/v1/security/questions", "put"),
         ("/api/v1/phone", "post"),
+        ("/api/v1/authorizations/{id}/confirm", "post"),
     ] {
         assert_eq!(
             doc["paths"][path][method]["security"][0]["bearer"],

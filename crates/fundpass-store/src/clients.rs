@@ -2,9 +2,7 @@
 //! writes of clients, access tokens and used client assertions.
 
 use async_trait::async_trait;
-use fundpass_core::clients::{
-    AccessTokenRecord, ClientWrite, Scope, ServiceClient, UsedAssertion,
-};
+use fundpass_core::clients::{AccessTokenRecord, ClientWrite, Scope, ServiceClient, UsedAssertion};
 use fundpass_core::crypto::{PublicKey, Sealed, TokenDigest};
 use fundpass_core::ports::{ClientStore, StoreError};
 use sqlx::AnyConnection;

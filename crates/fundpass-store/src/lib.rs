@@ -9,8 +9,8 @@
 mod audit;
 mod authorizations;
 mod captchas;
-mod clients;
 mod cases;
+mod clients;
 mod codec;
 mod connect;
 mod errors;

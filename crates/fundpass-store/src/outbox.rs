@@ -117,7 +117,8 @@ pub(crate) async fn mark_delivered(
     id: &str,
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    let sql = format!("UPDATE {table} SET delivered_at = $1, attempts = attempts + 1 WHERE id = $2");
+    let sql =
+        format!("UPDATE {table} SET delivered_at = $1, attempts = attempts + 1 WHERE id = $2");
     let done = sqlx::query(AssertSqlSafe(sql))
         .bind(micros(at))
         .bind(id)

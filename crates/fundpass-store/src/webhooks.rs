@@ -36,11 +36,7 @@ impl WebhookStore for Store {
         Ok(claimed)
     }
 
-    async fn mark_webhook_delivered(
-        &self,
-        id: &str,
-        at: OffsetDateTime,
-    ) -> Result<(), StoreError> {
+    async fn mark_webhook_delivered(&self, id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
         mark_delivered(self, "webhook_outbox", id, at).await
     }
 

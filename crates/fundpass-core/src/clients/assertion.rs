@@ -159,7 +159,9 @@ pub fn check_assertion(
     if !names_endpoint {
         return Err(AssertionError::WrongAudience);
     }
-    let at = |secs: i64| OffsetDateTime::from_unix_timestamp(secs).map_err(|_| AssertionError::Malformed);
+    let at = |secs: i64| {
+        OffsetDateTime::from_unix_timestamp(secs).map_err(|_| AssertionError::Malformed)
+    };
     let expires_at = at(claims.exp)?;
     if expires_at <= now - policy.clock_skew {
         return Err(AssertionError::Expired);
@@ -215,7 +217,9 @@ mod tests {
         })
     }
 
-    fn check_with(edit: impl FnOnce(&mut serde_json::Value)) -> Result<AssertionClaims, AssertionError> {
+    fn check_with(
+        edit: impl FnOnce(&mut serde_json::Value),
+    ) -> Result<AssertionClaims, AssertionError> {
         let (signer, client, policy) = setup();
         let mut c = claims(&policy);
         edit(&mut c);
@@ -227,12 +231,30 @@ mod tests {
         assert_eq!(check_with(|_| {}).unwrap().jti, "a1");
         type Edit = Box<dyn FnOnce(&mut serde_json::Value)>;
         let cases: Vec<(AssertionError, Edit)> = vec![
-            (AssertionError::WrongIssuer, Box::new(|c| c["sub"] = "loans".into())),
-            (AssertionError::WrongAudience, Box::new(|c| c["aud"] = "https://elsewhere/token".into())),
-            (AssertionError::Expired, Box::new(|c| c["exp"] = (NOW - Duration::minutes(1)).unix_timestamp().into())),
-            (AssertionError::TooLong, Box::new(|c| c["exp"] = (NOW + Duration::minutes(30)).unix_timestamp().into())),
-            (AssertionError::NotYetValid, Box::new(|c| c["iat"] = (NOW + Duration::minutes(3)).unix_timestamp().into())),
-            (AssertionError::Malformed, Box::new(|c| c["jti"] = "".into())),
+            (
+                AssertionError::WrongIssuer,
+                Box::new(|c| c["sub"] = "loans".into()),
+            ),
+            (
+                AssertionError::WrongAudience,
+                Box::new(|c| c["aud"] = "https://elsewhere/token".into()),
+            ),
+            (
+                AssertionError::Expired,
+                Box::new(|c| c["exp"] = (NOW - Duration::minutes(1)).unix_timestamp().into()),
+            ),
+            (
+                AssertionError::TooLong,
+                Box::new(|c| c["exp"] = (NOW + Duration::minutes(30)).unix_timestamp().into()),
+            ),
+            (
+                AssertionError::NotYetValid,
+                Box::new(|c| c["iat"] = (NOW + Duration::minutes(3)).unix_timestamp().into()),
+            ),
+            (
+                AssertionError::Malformed,
+                Box::new(|c| c["jti"] = "".into()),
+            ),
         ];
         for (want, edit) in cases {
             assert_eq!(check_with(edit), Err(want));

@@ -165,7 +165,10 @@ pub struct WebhookDelivery {
 
 /// The `Fundpass-Signature` header value for `body` sent at `timestamp`.
 pub fn webhook_signature(secret: &[u8], timestamp: i64, body: &str) -> String {
-    format!("t={timestamp},v1={}", signed_hex(secret, timestamp, body.as_bytes()))
+    format!(
+        "t={timestamp},v1={}",
+        signed_hex(secret, timestamp, body.as_bytes())
+    )
 }
 
 /// Lower-case hex of HMAC-SHA256(`secret`, `"<timestamp>.<body>"`): the signature of
@@ -196,7 +199,13 @@ mod tests {
             sig,
             "t=1700000000,v1=49f24e537407743fa4a0242bb63b94b9a47ee99cbbe071ccd8a22550ae411686"
         );
-        assert_ne!(sig, webhook_signature(b"secret", 1_700_000_001, r#"{"a":1}"#));
-        assert_ne!(sig, webhook_signature(b"other", 1_700_000_000, r#"{"a":1}"#));
+        assert_ne!(
+            sig,
+            webhook_signature(b"secret", 1_700_000_001, r#"{"a":1}"#)
+        );
+        assert_ne!(
+            sig,
+            webhook_signature(b"other", 1_700_000_000, r#"{"a":1}"#)
+        );
     }
 }

@@ -87,10 +87,14 @@ pub struct BadClientId;
 /// Checks a client id: it appears in tokens, URLs of the audit trail and log lines.
 pub fn parse_client_id(raw: &str) -> Result<String, BadClientId> {
     let ok = (3..=64).contains(&raw.len())
-        && raw
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
-    if ok { Ok(raw.to_owned()) } else { Err(BadClientId) }
+        && raw.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+        });
+    if ok {
+        Ok(raw.to_owned())
+    } else {
+        Err(BadClientId)
+    }
 }
 
 /// A registered business system.

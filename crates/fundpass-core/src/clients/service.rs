@@ -180,15 +180,17 @@ impl Portal {
             ClientAuth::Assertion(token) => {
                 let claimed = claimed_client(token);
                 let refuse = |e| (claimed.clone(), ClientError::InvalidClient(e));
-                let id = claimed.clone().ok_or_else(|| refuse(AssertionError::Malformed))?;
+                let id = claimed
+                    .clone()
+                    .ok_or_else(|| refuse(AssertionError::Malformed))?;
                 let client = self
                     .store
                     .client(&id)
                     .await
                     .map_err(store_error(claimed.clone()))?
                     .ok_or_else(|| refuse(AssertionError::UnknownClient))?;
-                let claims = check_assertion(token, &client, &self.policy.clients, now)
-                    .map_err(refuse)?;
+                let claims =
+                    check_assertion(token, &client, &self.policy.clients, now).map_err(refuse)?;
                 let used = UsedAssertion {
                     client_id: claims.client_id,
                     jti: claims.jti,
@@ -212,11 +214,20 @@ impl Portal {
                         if c.enabled() {
                             Ok((c, None))
                         } else {
-                            Err((claimed, ClientError::InvalidClient(AssertionError::DisabledClient)))
+                            Err((
+                                claimed,
+                                ClientError::InvalidClient(AssertionError::DisabledClient),
+                            ))
                         }
                     }
-                    Some(_) => Err((claimed, ClientError::InvalidClient(AssertionError::BadSignature))),
-                    None => Err((claimed, ClientError::InvalidClient(AssertionError::UnknownClient))),
+                    Some(_) => Err((
+                        claimed,
+                        ClientError::InvalidClient(AssertionError::BadSignature),
+                    )),
+                    None => Err((
+                        claimed,
+                        ClientError::InvalidClient(AssertionError::UnknownClient),
+                    )),
                 }
             }
         }

@@ -343,12 +343,21 @@ mod tests {
             event("phone.change", now - Duration::hours(10), 2, "a"),
             event("payout.confirm", now - Duration::hours(1), 2, "b"),
             // Too long after the reset, and a member with no change at all.
-            event("recovery.login.complete", now - Duration::hours(100), 3, "a"),
+            event(
+                "recovery.login.complete",
+                now - Duration::hours(100),
+                3,
+                "a",
+            ),
             event("payout.verify", now, 3, "b"),
             event("payout.create", now, 4, "b"),
         ];
         let report = analyse(&events, &rules, now);
-        let found: Vec<i64> = report.change_then_payout.iter().map(|(m, ..)| m.0).collect();
+        let found: Vec<i64> = report
+            .change_then_payout
+            .iter()
+            .map(|(m, ..)| m.0)
+            .collect();
         assert_eq!(found, [1, 2]);
     }
 }

@@ -237,11 +237,13 @@ impl Portal {
             .policy
             .holds
             .hold(member.id, HoldReason::PhoneChange, case.channel, now);
-        change.events.extend(crate::clients::BusinessEvent::for_holds(
-            member,
-            std::slice::from_ref(&hold),
-            self.rng.as_ref(),
-        ));
+        change
+            .events
+            .extend(crate::clients::BusinessEvent::for_holds(
+                member,
+                std::slice::from_ref(&hold),
+                self.rng.as_ref(),
+            ));
         change.holds.push(hold);
         change.sessions.push(SessionWrite::RevokeAll {
             member: member.id,

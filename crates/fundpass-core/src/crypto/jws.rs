@@ -104,7 +104,12 @@ pub enum PublicKey {
 
 impl fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PublicKey({}, {})", self.algorithm().code(), self.thumbprint())
+        write!(
+            f,
+            "PublicKey({}, {})",
+            self.algorithm().code(),
+            self.thumbprint()
+        )
     }
 }
 
@@ -142,7 +147,11 @@ impl PublicKey {
         if jwk.d.is_some() {
             return Err(PublicKeyError::Unsupported);
         }
-        let decode = |s: &str| URL_SAFE_NO_PAD.decode(s).map_err(|_| PublicKeyError::Invalid);
+        let decode = |s: &str| {
+            URL_SAFE_NO_PAD
+                .decode(s)
+                .map_err(|_| PublicKeyError::Invalid)
+        };
         match (jwk.kty.as_str(), jwk.crv.as_str(), jwk.y.as_deref()) {
             ("OKP", "Ed25519", None) => ed25519(&decode(&jwk.x)?),
             ("EC", "P-256", Some(y)) => {
@@ -328,9 +337,13 @@ mod tests {
     #[test]
     fn rfc_8037_example_key_has_the_published_thumbprint() {
         // RFC 8037 Appendix A.3.
-        let jwk = r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+        let jwk =
+            r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
         let key = PublicKey::parse(jwk).unwrap();
-        assert_eq!(key.thumbprint(), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+        assert_eq!(
+            key.thumbprint(),
+            "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+        );
     }
 
     #[test]
@@ -339,7 +352,10 @@ mod tests {
         assert_eq!(PublicKey::parse(with_d), Err(PublicKeyError::Unsupported));
         let rsa = r#"{"kty":"RSA","crv":"","x":"AQAB"}"#;
         assert_eq!(PublicKey::parse(rsa), Err(PublicKeyError::Unsupported));
-        assert_eq!(PublicKey::parse("hello"), Err(PublicKeyError::UnknownFormat));
+        assert_eq!(
+            PublicKey::parse("hello"),
+            Err(PublicKeyError::UnknownFormat)
+        );
         let short = r#"{"kty":"OKP","crv":"Ed25519","x":"AAAA"}"#;
         assert_eq!(PublicKey::parse(short), Err(PublicKeyError::Invalid));
         let zero = format!(

@@ -374,7 +374,12 @@ impl Keyring {
         let Some(set) = &mut self.signing else {
             return Vec::new();
         };
-        let old: Vec<KeyId> = set.keys.keys().filter(|k| **k != set.active).cloned().collect();
+        let old: Vec<KeyId> = set
+            .keys
+            .keys()
+            .filter(|k| **k != set.active)
+            .cloned()
+            .collect();
         for id in &old {
             set.keys.remove(id);
         }
@@ -398,7 +403,10 @@ impl Keyring {
             .iter()
             .filter_map(|(id, k)| {
                 let seed: &[u8; 32] = k.expose().try_into().ok()?;
-                Some((id.clone(), super::JwsSigner::from_seed(id.as_str(), seed).public_key()))
+                Some((
+                    id.clone(),
+                    super::JwsSigner::from_seed(id.as_str(), seed).public_key(),
+                ))
             })
             .collect()
     }

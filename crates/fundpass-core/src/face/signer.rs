@@ -5,7 +5,6 @@ use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use ed25519_dalek::Signer as _;
 use zeroize::Zeroizing;
 
 use super::{FACE_RESULT_TYP, FaceAlgorithm, FaceClaims, TrustedFaceKey};
@@ -19,6 +18,7 @@ use crate::ports::SecretGenerator;
 pub struct FaceSigner {
     kid: String,
     key: ed25519_dalek::SigningKey,
+    jws: crate::crypto::JwsSigner,
 }
 
 impl FaceSigner {
@@ -34,6 +34,7 @@ impl FaceSigner {
         Self {
             kid: kid.to_owned(),
             key: ed25519_dalek::SigningKey::from_bytes(&seed),
+            jws: crate::crypto::JwsSigner::from_seed(kid, &seed),
         }
     }
 
@@ -81,16 +82,7 @@ impl FaceSigner {
     /// Signs raw header and payload JSON: `sign` for well-formed claims, tests for
     /// anything else.
     pub(super) fn sign_parts(&self, header_json: &str, payload_json: &str) -> String {
-        let signing_input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header_json),
-            URL_SAFE_NO_PAD.encode(payload_json)
-        );
-        let signature = self.key.sign(signing_input.as_bytes());
-        format!(
-            "{signing_input}.{}",
-            URL_SAFE_NO_PAD.encode(signature.to_bytes())
-        )
+        self.jws.sign_parts(header_json, payload_json)
     }
 }
 

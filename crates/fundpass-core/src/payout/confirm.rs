@@ -61,10 +61,21 @@ impl Portal {
         let expected_version = record.version;
         record.risk_flags = flags;
         self.confirm_record(&mut record, channel, self.clock.now())?;
-        let event = payout_event(&owner, &record, now, "payout.confirm", Outcome::Success, ctx);
+        let event = payout_event(
+            &owner,
+            &record,
+            now,
+            "payout.confirm",
+            Outcome::Success,
+            ctx,
+        );
         let change = ChangeSet {
             members: unlock.into_iter().collect(),
-            events: vec![decision_event(&record, EventKind::AuthorizationConfirmed, self)],
+            events: vec![decision_event(
+                &record,
+                EventKind::AuthorizationConfirmed,
+                self,
+            )],
             audit: vec![member_side(event, auth)],
             ..ChangeSet::default()
         };
@@ -91,9 +102,20 @@ impl Portal {
             crate::audit::Channel::App => ConfirmChannel::App,
             _ => ConfirmChannel::Web,
         });
-        let event = payout_event(&owner, &record, now, "payout.decline", Outcome::Success, ctx);
+        let event = payout_event(
+            &owner,
+            &record,
+            now,
+            "payout.decline",
+            Outcome::Success,
+            ctx,
+        );
         let change = ChangeSet {
-            events: vec![decision_event(&record, EventKind::AuthorizationDeclined, self)],
+            events: vec![decision_event(
+                &record,
+                EventKind::AuthorizationDeclined,
+                self,
+            )],
             audit: vec![member_side(event, auth)],
             ..ChangeSet::default()
         };
@@ -101,12 +123,18 @@ impl Portal {
     }
 
     /// The member's own authorisation, still pending.
-    async fn decidable(&self, auth: &Authenticated, id: &str) -> Result<Authorization, PayoutError> {
+    async fn decidable(
+        &self,
+        auth: &Authenticated,
+        id: &str,
+    ) -> Result<Authorization, PayoutError> {
         let record = self.member_authorization(auth, id).await?;
         match record.state_at(self.clock.now()) {
             State::Pending => Ok(record),
             State::Expired => Err(PayoutError::Expired),
-            State::Confirmed | State::Declined | State::Captured => Err(PayoutError::AlreadyDecided),
+            State::Confirmed | State::Declined | State::Captured => {
+                Err(PayoutError::AlreadyDecided)
+            }
         }
     }
 
@@ -149,7 +177,11 @@ impl Portal {
         id: &str,
     ) -> Result<Authorization, PayoutError> {
         caller.require(Scope::PaymentsAuthorize)?;
-        let record = self.store.authorization(id).await?.ok_or(PayoutError::NotFound)?;
+        let record = self
+            .store
+            .authorization(id)
+            .await?
+            .ok_or(PayoutError::NotFound)?;
         if record.client_id != caller.client.id {
             return Err(PayoutError::Foreign);
         }
@@ -176,7 +208,12 @@ impl Portal {
         };
         if let Some(refusal) = refusal {
             let event = payout_event(caller, &record, now, "payout.capture", Outcome::Denied, ctx);
-            self.store.apply(ChangeSet { audit: vec![event], ..ChangeSet::default() }).await?;
+            self.store
+                .apply(ChangeSet {
+                    audit: vec![event],
+                    ..ChangeSet::default()
+                })
+                .await?;
             return Err(refusal);
         }
         let mut captured = record.clone();

@@ -55,10 +55,26 @@ impl Portal {
             Gate::Locked { until } => return Err(PayoutError::TransactionLocked { until }),
             Gate::Disabled => return Err(PayoutError::TransactionDisabled),
         }
-        let auth = self.new_authorization(caller, &member, payment, Mode::Confirm, risk_flags, Some(key), digest, now);
+        let auth = self.new_authorization(
+            caller,
+            &member,
+            payment,
+            Mode::Confirm,
+            risk_flags,
+            Some(key),
+            digest,
+            now,
+        );
         let event = payout_event(caller, &auth, now, "payout.create", Outcome::Success, ctx);
-        self.insert_authorization(caller, auth, ChangeSet { audit: vec![event], ..ChangeSet::default() })
-            .await
+        self.insert_authorization(
+            caller,
+            auth,
+            ChangeSet {
+                audit: vec![event],
+                ..ChangeSet::default()
+            },
+        )
+        .await
     }
 
     /// Direct verification: the transaction password typed on the business system's
@@ -100,7 +116,16 @@ impl Portal {
         let now = self.clock.now();
         self.member_payout_limit(&member, now).await?;
         let risk_flags = self.payout_holds(&member, now).await?;
-        let mut auth = self.new_authorization(caller, &member, payment, Mode::Direct, risk_flags, idempotency_key, digest, now);
+        let mut auth = self.new_authorization(
+            caller,
+            &member,
+            payment,
+            Mode::Direct,
+            risk_flags,
+            idempotency_key,
+            digest,
+            now,
+        );
         let (member, unlock) = self
             .check_payout_password(caller, member, transaction_password, &auth, ctx)
             .await?;
@@ -130,7 +155,11 @@ impl Portal {
         digest: &[u8; 32],
     ) -> Result<Option<Authorization>, PayoutError> {
         let Some(key) = key else { return Ok(None) };
-        match self.store.authorization_by_key(&caller.client.id, key).await? {
+        match self
+            .store
+            .authorization_by_key(&caller.client.id, key)
+            .await?
+        {
             Some(found) if found.request_digest == *digest => Ok(Some(found)),
             Some(_) => Err(PayoutError::IdempotencyKeyReused),
             None => Ok(None),
@@ -138,7 +167,10 @@ impl Portal {
     }
 
     /// The registered, unfrozen member holding `account_no`.
-    pub(crate) async fn payout_member(&self, account_no: &str) -> Result<MemberRecord, PayoutError> {
+    pub(crate) async fn payout_member(
+        &self,
+        account_no: &str,
+    ) -> Result<MemberRecord, PayoutError> {
         let account = AccountNumber::parse(account_no).map_err(|_| PayoutError::UnknownMember)?;
         let member = self
             .store
@@ -159,7 +191,11 @@ impl Portal {
     ) -> Result<(), PayoutError> {
         let key = format!("payout:member:{}", member.id.0);
         let limit = self.policy.payout.per_member_per_hour;
-        match self.limiter.hit(&key, time::Duration::hours(1), limit, now).await? {
+        match self
+            .limiter
+            .hit(&key, time::Duration::hours(1), limit, now)
+            .await?
+        {
             RateDecision::Allowed => Ok(()),
             RateDecision::Limited { retry_after } => Err(PayoutError::RateLimited { retry_after }),
         }
@@ -236,7 +272,10 @@ impl Portal {
         channel: ConfirmChannel,
         now: OffsetDateTime,
     ) -> Result<(), PayoutError> {
-        let signer = self.keyring.receipt_signer().ok_or(PayoutError::NoSigningKey)?;
+        let signer = self
+            .keyring
+            .receipt_signer()
+            .ok_or(PayoutError::NoSigningKey)?;
         let expires_at = now + self.policy.payout.capture_window;
         auth.receipt = Some(receipt::sign(
             &signer,
@@ -260,12 +299,18 @@ impl Portal {
         auth: Authorization,
         mut change: ChangeSet,
     ) -> Result<Authorization, PayoutError> {
-        change.authorizations.push(AuthorizationWrite::Insert(auth.clone()));
+        change
+            .authorizations
+            .push(AuthorizationWrite::Insert(auth.clone()));
         match self.store.apply(change).await {
             Ok(()) => Ok(auth),
             // A parallel request with the same idempotency key won.
             Err(StoreError::Duplicate(_)) => self
-                .replay(caller, auth.idempotency_key.as_deref(), &auth.request_digest)
+                .replay(
+                    caller,
+                    auth.idempotency_key.as_deref(),
+                    &auth.request_digest,
+                )
                 .await?
                 .ok_or(PayoutError::Conflict),
             Err(e) => Err(e.into()),
@@ -292,7 +337,12 @@ impl Portal {
                 gate => {
                     let event = payout_event(caller, auth, now, "payout.password", Outcome::Denied, ctx)
                         .details(serde_json::json!({"reason": "transaction_password_locked", "business_ref": auth.payment.business_ref}));
-                    self.store.apply(ChangeSet { audit: vec![event], ..ChangeSet::default() }).await?;
+                    self.store
+                        .apply(ChangeSet {
+                            audit: vec![event],
+                            ..ChangeSet::default()
+                        })
+                        .await?;
                     return Err(match gate {
                         Gate::Locked { until } => PayoutError::TransactionLocked { until },
                         _ => PayoutError::TransactionDisabled,
@@ -312,7 +362,11 @@ impl Portal {
                     return Ok((member, None));
                 }
                 update.transaction_lock = LockState::default();
-                let write = MemberWrite { id: member.id, expected_version: member.version, update };
+                let write = MemberWrite {
+                    id: member.id,
+                    expected_version: member.version,
+                    update,
+                };
                 return Ok((member, Some(write)));
             }
             let (lock, disabled) = policy.after_failure(&member.transaction_lock, now);
@@ -368,12 +422,21 @@ impl Portal {
             ),
             (false, Some(until)) => crate::portal::fill(
                 &t.transaction_locked,
-                &[("time", &time), ("until", &crate::portal::china_time(until)), ("hotline", &t.hotline)],
+                &[
+                    ("time", &time),
+                    ("until", &crate::portal::china_time(until)),
+                    ("hotline", &t.hotline),
+                ],
             ),
             (false, None) => return Ok(None),
         };
         let phone = self.phone_on_file(member)?;
-        Ok(Some(self.outbox_message(Some(member.id), "transaction_locked", &phone, &text)))
+        Ok(Some(self.outbox_message(
+            Some(member.id),
+            "transaction_locked",
+            &phone,
+            &text,
+        )))
     }
 
     /// A direct verification for an account number nobody (registered) holds: the
@@ -385,7 +448,10 @@ impl Portal {
         password: &str,
         ctx: &RequestContext,
     ) -> PayoutError {
-        match self.unknown_account_inner(caller, account_no, password, ctx).await {
+        match self
+            .unknown_account_inner(caller, account_no, password, ctx)
+            .await
+        {
             Ok(e) | Err(e) => e,
         }
     }
@@ -422,7 +488,11 @@ impl Portal {
         event = event.details(serde_json::json!({"reason": "unknown_account"}));
         self.store
             .apply(ChangeSet {
-                throttles: vec![ThrottleWrite { key, expected: state, next: next.clone() }],
+                throttles: vec![ThrottleWrite {
+                    key,
+                    expected: state,
+                    next: next.clone(),
+                }],
                 audit: vec![event],
                 ..ChangeSet::default()
             })

@@ -48,7 +48,9 @@ impl Mode {
 
     /// Parses a stored code.
     pub fn from_code(code: &str) -> Option<Self> {
-        [Self::Confirm, Self::Direct].into_iter().find(|m| m.code() == code)
+        [Self::Confirm, Self::Direct]
+            .into_iter()
+            .find(|m| m.code() == code)
     }
 }
 

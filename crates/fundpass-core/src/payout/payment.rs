@@ -31,7 +31,9 @@ pub enum PaymentProblem {
     BadCurrency,
     #[error("payee_name must be 1 to 100 characters")]
     BadPayeeName,
-    #[error("payee_account must be masked (e.g. 6222********1234): 4 to 40 characters of digits, letters, spaces and '*', at most 8 digits shown")]
+    #[error(
+        "payee_account must be masked (e.g. 6222********1234): 4 to 40 characters of digits, letters, spaces and '*', at most 8 digits shown"
+    )]
     BadPayeeAccount,
     #[error("purpose is not a known purpose code")]
     BadPurpose,
@@ -110,7 +112,9 @@ impl Purpose {
             Self::WithdrawalRent => ("租房提取", "Withdrawal to pay rent"),
             Self::WithdrawalMedical => ("重大疾病医疗提取", "Withdrawal for serious illness"),
             Self::WithdrawalEmigration => ("出境定居提取", "Withdrawal on settling abroad"),
-            Self::WithdrawalLoanRepayment => ("偿还住房贷款提取", "Withdrawal to repay a housing loan"),
+            Self::WithdrawalLoanRepayment => {
+                ("偿还住房贷款提取", "Withdrawal to repay a housing loan")
+            }
             Self::LoanDisbursement => ("住房公积金贷款发放", "Housing loan paid out"),
             Self::BenefitPension => ("养老金发放", "Pension payment"),
             Self::BenefitUnemployment => ("失业保险金发放", "Unemployment benefit payment"),
@@ -234,14 +238,38 @@ mod tests {
         let cases: Vec<(PaymentProblem, Edit)> = vec![
             (PaymentProblem::BadAmount, Box::new(|i| i.amount_fen = 0)),
             (PaymentProblem::BadAmount, Box::new(|i| i.amount_fen = -5)),
-            (PaymentProblem::AmountTooLarge, Box::new(|i| i.amount_fen = 100_000_001)),
-            (PaymentProblem::BadCurrency, Box::new(|i| i.currency = "USD".into())),
-            (PaymentProblem::BadPayeeName, Box::new(|i| i.payee_name = " ".into())),
-            (PaymentProblem::BadPayeeAccount, Box::new(|i| i.payee_account = "6222020200001234567".into())),
-            (PaymentProblem::BadPayeeAccount, Box::new(|i| i.payee_account = "6222<b>**1234".into())),
-            (PaymentProblem::BadPurpose, Box::new(|i| i.purpose = "gift".into())),
-            (PaymentProblem::BadReference, Box::new(|i| i.business_ref = "参考".into())),
-            (PaymentProblem::BadReference, Box::new(|i| i.business_ref = String::new())),
+            (
+                PaymentProblem::AmountTooLarge,
+                Box::new(|i| i.amount_fen = 100_000_001),
+            ),
+            (
+                PaymentProblem::BadCurrency,
+                Box::new(|i| i.currency = "USD".into()),
+            ),
+            (
+                PaymentProblem::BadPayeeName,
+                Box::new(|i| i.payee_name = " ".into()),
+            ),
+            (
+                PaymentProblem::BadPayeeAccount,
+                Box::new(|i| i.payee_account = "6222020200001234567".into()),
+            ),
+            (
+                PaymentProblem::BadPayeeAccount,
+                Box::new(|i| i.payee_account = "6222<b>**1234".into()),
+            ),
+            (
+                PaymentProblem::BadPurpose,
+                Box::new(|i| i.purpose = "gift".into()),
+            ),
+            (
+                PaymentProblem::BadReference,
+                Box::new(|i| i.business_ref = "参考".into()),
+            ),
+            (
+                PaymentProblem::BadReference,
+                Box::new(|i| i.business_ref = String::new()),
+            ),
         ];
         for (want, edit) in cases {
             let mut i = input();

@@ -56,8 +56,7 @@ pub trait WebhookStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<WebhookDelivery>, StoreError>;
     /// Records a delivery.
-    async fn mark_webhook_delivered(&self, id: &str, at: OffsetDateTime)
-    -> Result<(), StoreError>;
+    async fn mark_webhook_delivered(&self, id: &str, at: OffsetDateTime) -> Result<(), StoreError>;
     /// Records a failed try and when to try again (`None`: give up).
     async fn mark_webhook_failed(
         &self,

@@ -60,7 +60,12 @@ impl FromRequestParts<AppState> for SignedInForRecovery {
 
 /// The token of an `Authorization: Bearer <token>` header (scheme in any case).
 fn bearer_token(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    bearer(&parts.headers)
+}
+
+/// The token of an `Authorization: Bearer <token>` header in `headers`.
+pub(crate) fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")

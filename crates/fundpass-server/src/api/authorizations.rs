@@ -109,7 +109,12 @@ pub async fn pending(
     State(state): State<AppState>,
     SignedIn(auth): SignedIn,
 ) -> Result<Json<PendingList>, ApiError> {
-    let list = run(&state, state.portal.pending_authorizations(&auth), map::payout).await?;
+    let list = run(
+        &state,
+        state.portal.pending_authorizations(&auth),
+        map::payout,
+    )
+    .await?;
     let mut authorizations = Vec::with_capacity(list.len());
     for a in &list {
         authorizations.push(pending_view(a, requested_by(&state, a).await));

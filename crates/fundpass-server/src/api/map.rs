@@ -5,11 +5,11 @@ use fundpass_core::credentials::{Lang, PolicyViolation};
 use fundpass_core::face::FaceRejection;
 use fundpass_core::flow::FlowError;
 use fundpass_core::member::QuestionError;
+use fundpass_core::payout::PayoutError;
 use fundpass_core::portal::{
     CaptchaError, LoginError, PhoneChangeError, QuestionsError, RecoveryError, RegistrationError,
     SessionError,
 };
-use fundpass_core::payout::PayoutError;
 use fundpass_core::ports::{PoolBusy, StoreError};
 use serde_json::json;
 use time::OffsetDateTime;
@@ -207,8 +207,9 @@ pub fn payout(error: PayoutError, now: OffsetDateTime) -> ApiError {
         | PayoutError::Declined
         | PayoutError::AlreadyCaptured
         | PayoutError::NotConfirmed => ApiError::new(ErrorCode::AuthorizationDecided),
-        PayoutError::OnHold { until, .. } => ApiError::new(ErrorCode::MemberOnHold)
-            .details(json!({ "until": rfc3339(until) })),
+        PayoutError::OnHold { until, .. } => {
+            ApiError::new(ErrorCode::MemberOnHold).details(json!({ "until": rfc3339(until) }))
+        }
         PayoutError::WrongTransactionPassword { remaining } => {
             ApiError::new(ErrorCode::WrongTransactionPassword)
                 .message(format!(

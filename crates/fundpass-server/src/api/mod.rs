@@ -7,7 +7,7 @@
 //! recovery-only token of a face login is taken by the forgotten-transaction-password
 //! endpoints alone.
 
-mod auth;
+pub(crate) mod auth;
 pub(crate) mod authorizations;
 mod captcha;
 mod error;
@@ -159,7 +159,10 @@ async fn envelope_for_bare_405(response: Response) -> Response {
 }
 
 /// `envelope()` in place of an empty 405, keeping its `Allow` header.
-pub(crate) fn replace_bare_405(response: Response, envelope: impl FnOnce() -> Response) -> Response {
+pub(crate) fn replace_bare_405(
+    response: Response,
+    envelope: impl FnOnce() -> Response,
+) -> Response {
     if response.status() != StatusCode::METHOD_NOT_ALLOWED {
         return response;
     }

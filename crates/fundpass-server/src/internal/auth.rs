@@ -33,9 +33,8 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer(&parts.headers).ok_or_else(|| {
-            InternalError::new(super::error::InternalCode::InvalidToken)
-        })?;
+        let token = crate::api::auth::bearer(&parts.headers)
+            .ok_or_else(|| InternalError::new(super::error::InternalCode::InvalidToken))?;
         let now = state.portal.clock.now();
         state
             .portal
@@ -44,15 +43,6 @@ impl FromRequestParts<AppState> for Caller {
             .map(Self)
             .map_err(|e| error::client(e, now))
     }
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.trim().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
 }
 
 /// A token request (`application/x-www-form-urlencoded`).
@@ -150,7 +140,11 @@ pub async fn token(
             "only client_credentials is supported",
         );
     }
-    let auth = match (&request.client_assertion_type, &request.client_assertion, basic(&headers)) {
+    let auth = match (
+        &request.client_assertion_type,
+        &request.client_assertion,
+        basic(&headers),
+    ) {
         (Some(kind), Some(assertion), None) if kind == JWT_BEARER => {
             ClientAuth::Assertion(assertion.clone())
         }
@@ -166,11 +160,19 @@ pub async fn token(
     if let (Some(given), ClientAuth::Assertion(a)) = (&request.client_id, &auth) {
         let claimed = fundpass_core::clients::claimed_client(a);
         if claimed.as_deref() != Some(given.as_str()) {
-            return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "client_id does not match the assertion");
+            return oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "client_id does not match the assertion",
+            );
         }
     }
     let ctx = client.context(Channel::Internal);
-    match state.portal.client_token(&auth, request.scope.as_deref(), &ctx).await {
+    match state
+        .portal
+        .client_token(&auth, request.scope.as_deref(), &ctx)
+        .await
+    {
         Ok(issued) => {
             let body = TokenResponse {
                 access_token: issued.token.expose().to_owned(),
@@ -192,16 +194,25 @@ pub async fn token(
         Err(ClientError::InvalidScope(scope)) => oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_scope",
-            &format!("the client may not have the scope {}", scope.chars().take(40).collect::<String>()),
+            &format!(
+                "the client may not have the scope {}",
+                scope.chars().take(40).collect::<String>()
+            ),
         ),
         Err(ClientError::RateLimited { .. }) => oauth_error(
             StatusCode::SERVICE_UNAVAILABLE,
             "temporarily_unavailable",
             "too many requests",
         ),
-        Err(e @ (ClientError::InvalidToken | ClientError::MissingScope(_) | ClientError::Store(_))) => {
+        Err(
+            e @ (ClientError::InvalidToken | ClientError::MissingScope(_) | ClientError::Store(_)),
+        ) => {
             tracing::error!(error = %e, "token endpoint failed");
-            oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "try again later")
+            oauth_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "try again later",
+            )
         }
     }
 }

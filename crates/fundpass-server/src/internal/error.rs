@@ -118,16 +118,22 @@ impl InternalCode {
             Self::InsufficientScope => "The access token does not carry the scope this call needs.",
             Self::RateLimited => "Too many requests. Try again after the time given.",
             Self::BadPayment => "A payment field is not valid.",
-            Self::BadIdempotencyKey => "Send an Idempotency-Key of 1 to 128 printable ASCII characters.",
+            Self::BadIdempotencyKey => {
+                "Send an Idempotency-Key of 1 to 128 printable ASCII characters."
+            }
             Self::IdempotencyKeyReused => "This Idempotency-Key was used for a different request.",
             Self::UnknownMember => "No member has this account number.",
             Self::MemberNotRegistered => "The member has not registered for online services.",
             Self::MemberFrozen => "The member's account is frozen.",
             Self::MemberOnHold => "A hold on the member refuses payouts until the time given.",
-            Self::ConfirmationRequired => "This amount needs the member's confirmation in fundpass.",
+            Self::ConfirmationRequired => {
+                "This amount needs the member's confirmation in fundpass."
+            }
             Self::WrongTransactionPassword => "The transaction password is wrong.",
             Self::TransactionLocked => "The transaction password is locked until the time given.",
-            Self::TransactionDisabled => "The transaction password is disabled until the member recovers it.",
+            Self::TransactionDisabled => {
+                "The transaction password is disabled until the member recovers it."
+            }
             Self::NotFound => "There is no such authorisation.",
             Self::ForeignAuthorization => "The authorisation belongs to another business system.",
             Self::AuthorizationExpired => "The authorisation has expired.",
@@ -294,7 +300,8 @@ pub fn payout(error: PayoutError, now: OffsetDateTime) -> InternalError {
             InternalError::new(C::RateLimited).retry_at(retry_after, now)
         }
         PayoutError::WrongTransactionPassword { remaining } => {
-            InternalError::new(C::WrongTransactionPassword).details(json!({ "remaining": remaining }))
+            InternalError::new(C::WrongTransactionPassword)
+                .details(json!({ "remaining": remaining }))
         }
         PayoutError::TransactionLocked { until } => {
             InternalError::new(C::TransactionLocked).details(json!({ "until": rfc3339(until) }))

@@ -68,7 +68,9 @@ impl Modify for ClientCredentialsScheme {
     fn modify(&self, openapi: &mut Document) {
         let scopes = Scopes::from_iter(Scope::ALL.iter().map(|s| {
             let what = match s {
-                Scope::PaymentsAuthorize => "create, verify, read and capture payment authorisations",
+                Scope::PaymentsAuthorize => {
+                    "create, verify, read and capture payment authorisations"
+                }
                 Scope::HoldsRead => "read members' holds",
                 Scope::MembersRead => "read members' standing",
                 Scope::TokensIntrospect => "introspect members' app tokens",

@@ -31,7 +31,10 @@ impl<T: serde::de::DeserializeOwned> FromRequest<AppState> for Body<T> {
                     ErrorCode::PayloadTooLarge => InternalCode::PayloadTooLarge,
                     _ => InternalCode::BadJson,
                 };
-                Err(InternalError::with_details(code, refused.details_ref().cloned()))
+                Err(InternalError::with_details(
+                    code,
+                    refused.details_ref().cloned(),
+                ))
             }
         }
     }
@@ -153,6 +156,16 @@ pub fn view(state: &AppState, a: &Authorization) -> AuthorizationView {
     }
 }
 
+/// `201 Created` with the authorisation, or the refusal.
+fn created(
+    state: &AppState,
+    made: Result<Authorization, fundpass_core::payout::PayoutError>,
+) -> Result<(StatusCode, axum::Json<AuthorizationView>), InternalError> {
+    let now = state.portal.clock.now();
+    let auth = made.map_err(|e| error::payout(e, now))?;
+    Ok((StatusCode::CREATED, axum::Json(view(state, &auth))))
+}
+
 fn idempotency_key(headers: &HeaderMap) -> Option<&str> {
     headers.get("idempotency-key").and_then(|v| v.to_str().ok())
 }
@@ -186,13 +199,11 @@ pub async fn create(
     Body(body): Body<PaymentRequest>,
 ) -> Result<(StatusCode, axum::Json<AuthorizationView>), InternalError> {
     let ctx = client.context(Channel::Internal);
-    let now = state.portal.clock.now();
-    let auth = state
+    let made = state
         .portal
         .create_authorization(&caller, &body.input(), idempotency_key(&headers), &ctx)
-        .await
-        .map_err(|e| error::payout(e, now))?;
-    Ok((StatusCode::CREATED, axum::Json(view(&state, &auth))))
+        .await;
+    created(&state, made)
 }
 
 /// Verify the transaction password typed on the business system's PIN pad.
@@ -224,8 +235,7 @@ pub async fn verify(
     Body(body): Body<DirectVerification>,
 ) -> Result<(StatusCode, axum::Json<AuthorizationView>), InternalError> {
     let ctx = client.context(Channel::Internal);
-    let now = state.portal.clock.now();
-    let auth = state
+    let made = state
         .portal
         .verify_payment_directly(
             &caller,
@@ -234,9 +244,8 @@ pub async fn verify(
             idempotency_key(&headers),
             &ctx,
         )
-        .await
-        .map_err(|e| error::payout(e, now))?;
-    Ok((StatusCode::CREATED, axum::Json(view(&state, &auth))))
+        .await;
+    created(&state, made)
 }
 
 /// Read one of the caller's authorisations.

@@ -17,4 +17,5 @@ pub use webhook::{
     IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookConfig, WebhookSender,
     WebhookSetupError, signature,
 };
+pub(crate) use worker::run_passes;
 pub use worker::{DeliveryReport, OutboxWorker, WorkerConfig, backoff};

@@ -223,34 +223,50 @@ impl OutboxWorker {
     /// another pass; otherwise the worker waits `poll_interval`. Cancelling mid-pass
     /// leaves the claimed messages to be retried after their lease.
     pub async fn run(self, shutdown: CancellationToken) {
-        tracing::info!(config = ?self.config, "SMS outbox worker started");
-        loop {
-            let pass = tokio::select! {
-                () = shutdown.cancelled() => break,
-                pass = self.run_once() => pass,
-            };
-            let full_batch = match pass {
-                Ok(report) => {
-                    if report.claimed() > 0 {
-                        tracing::debug!(?report, "SMS outbox pass");
-                    }
-                    report.claimed() >= self.config.batch && self.config.batch > 0
-                }
-                Err(error) => {
-                    tracing::error!(%error, "SMS outbox pass failed");
-                    false
-                }
-            };
-            if full_batch {
-                continue;
-            }
-            tokio::select! {
-                () = shutdown.cancelled() => break,
-                () = tokio::time::sleep(self.config.poll_interval) => {}
-            }
-        }
-        tracing::info!("SMS outbox worker stopped");
+        run_passes("SMS outbox", &self.config, &shutdown, || self.run_once()).await;
     }
+}
+
+/// Runs `pass` until `shutdown` is cancelled: a full batch is followed at once by
+/// another pass; otherwise the worker waits `poll_interval`. Cancelling mid-pass
+/// leaves the claimed rows to be retried after their lease. Shared by the SMS and
+/// webhook workers.
+pub(crate) async fn run_passes<F, Fut>(
+    name: &'static str,
+    config: &WorkerConfig,
+    shutdown: &CancellationToken,
+    pass: F,
+) where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<DeliveryReport, StoreError>>,
+{
+    tracing::info!(config = ?config, "{name} worker started");
+    loop {
+        let done = tokio::select! {
+            () = shutdown.cancelled() => break,
+            done = pass() => done,
+        };
+        let full_batch = match done {
+            Ok(report) => {
+                if report.claimed() > 0 {
+                    tracing::debug!(?report, "{name} pass");
+                }
+                report.claimed() >= config.batch && config.batch > 0
+            }
+            Err(error) => {
+                tracing::error!(%error, "{name} pass failed");
+                false
+            }
+        };
+        if full_batch {
+            continue;
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            () = tokio::time::sleep(config.poll_interval) => {}
+        }
+    }
+    tracing::info!("{name} worker stopped");
 }
 
 #[cfg(test)]

@@ -154,7 +154,10 @@ async fn an_idempotency_key_holds_one_authorisation_and_parallel_captures_land_o
             ..ChangeSet::default()
         };
         store.apply(insert(first.clone())).await.unwrap();
-        assert_eq!(store.authorization("pa_1").await.unwrap(), Some(first.clone()));
+        assert_eq!(
+            store.authorization("pa_1").await.unwrap(),
+            Some(first.clone())
+        );
         assert_eq!(
             store
                 .authorization_by_key("withdrawals", "key-1")
@@ -234,8 +237,12 @@ async fn an_event_reaches_each_subscribed_enabled_client_or_only_the_one_it_name
         )
         .await;
         let rng = CountingRng::default();
-        let mut broadcast =
-            BusinessEvent::new(EventKind::HoldPlaced, serde_json::json!({"a": 1}), at(0), &rng);
+        let mut broadcast = BusinessEvent::new(
+            EventKind::HoldPlaced,
+            serde_json::json!({"a": 1}),
+            at(0),
+            &rng,
+        );
         broadcast.member_id = Some(member);
         let mut addressed = BusinessEvent::new(
             EventKind::AuthorizationConfirmed,
@@ -266,9 +273,18 @@ async fn an_event_reaches_each_subscribed_enabled_client_or_only_the_one_it_name
         let one = &claimed[0];
         assert_eq!(one.id, format!("{}.{}", one.event_id, one.client_id));
         assert!(one.body.contains(&one.event_id));
-        assert!(store.claim_webhooks(at(6), at(66), 10).await.unwrap().is_empty());
+        assert!(
+            store
+                .claim_webhooks(at(6), at(66), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
 
-        store.mark_webhook_delivered(&claimed[0].id, at(7)).await.unwrap();
+        store
+            .mark_webhook_delivered(&claimed[0].id, at(7))
+            .await
+            .unwrap();
         store
             .mark_webhook_failed(&claimed[1].id, "the receiver answered 500", Some(at(100)))
             .await
@@ -279,6 +295,9 @@ async fn an_event_reaches_each_subscribed_enabled_client_or_only_the_one_it_name
             .unwrap();
         let later = store.claim_webhooks(at(200), at(260), 10).await.unwrap();
         assert_eq!(later.len(), 1, "only the retried one comes back");
-        assert_eq!((later[0].id.as_str(), later[0].attempts), (claimed[1].id.as_str(), 1));
+        assert_eq!(
+            (later[0].id.as_str(), later[0].attempts),
+            (claimed[1].id.as_str(), 1)
+        );
     }
 }
