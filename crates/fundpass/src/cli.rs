@@ -46,6 +46,10 @@ pub enum Command {
     /// admin). None exists after install: create the first admin here.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// Register and manage business systems (clients of the internal API). None exists
+    /// after install.
+    #[command(subcommand)]
+    Clients(ClientsCommand),
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -117,6 +121,13 @@ pub enum KeysCommand {
     Rotate(RotateArgs),
     /// Add a new password pepper; hashes move to it at each member's next login.
     RotatePepper,
+    /// Add a payment-receipt signing key and make it active; the old ones stay
+    /// published (/internal/v1/jwks.json) so receipts they signed still verify.
+    RotateSigning,
+    /// Drop the receipt-signing keys other than the active one. Run it once every
+    /// receipt they signed has been captured or has expired (payouts.pending_minutes
+    /// plus payouts.capture_minutes after the rotation).
+    RetireSigning,
 }
 
 /// Options of `fundpass keys rotate`.
@@ -175,6 +186,63 @@ pub struct StaffUserArg {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ClientsCommand {
+    /// Register a business system with its scopes and the public key it signs its
+    /// client assertions with. A webhook secret (with --webhook-url) and a client
+    /// secret (with --with-secret) are printed once and never stored in clear.
+    Add(ClientAddArgs),
+    /// List business systems (never secrets).
+    List,
+    /// Stop a business system at once: its tokens are refused from the next call.
+    Disable(ClientIdArg),
+    /// Replace the public key a business system signs its client assertions with.
+    RotateKey(ClientRotateKeyArgs),
+}
+
+/// Options of `fundpass clients add`.
+#[derive(Debug, Args)]
+pub struct ClientAddArgs {
+    /// The client id: 3-64 of a-z, 0-9, '.', '_', '-' (e.g. withdrawals).
+    #[arg(long, value_name = "ID")]
+    pub name: String,
+    /// Comma-separated: payments:authorize, holds:read, members:read,
+    /// tokens:introspect.
+    #[arg(long)]
+    pub scopes: String,
+    /// What the system is, for lists and the audit trail.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Where signed events are posted: https://, or http:// to 127.0.0.1, localhost or
+    /// [::1] for local testing.
+    #[arg(long, value_name = "URL")]
+    pub webhook_url: Option<String>,
+    /// The system's public key: a JWK (JSON) or a PEM "PUBLIC KEY" file, Ed25519 or
+    /// P-256. Never its private key.
+    #[arg(long, value_name = "FILE")]
+    pub public_key: PathBuf,
+    /// Also make a client secret (client_secret_basic), accepted in dev mode only.
+    #[arg(long)]
+    pub with_secret: bool,
+}
+
+/// The business system a command acts on.
+#[derive(Debug, Args)]
+pub struct ClientIdArg {
+    /// The client id.
+    pub id: String,
+}
+
+/// Options of `fundpass clients rotate-key`.
+#[derive(Debug, Args)]
+pub struct ClientRotateKeyArgs {
+    /// The client id.
+    pub id: String,
+    /// The new public key (JWK or PEM "PUBLIC KEY", Ed25519 or P-256).
+    #[arg(long, value_name = "FILE")]
+    pub public_key: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Recompute the hash chain and report the first broken link, if any.
     Verify,
@@ -207,6 +275,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Outbox(args) => crate::outbox_cmd::command(&config, &args).await,
             Command::Keys(cmd) => crate::keys::command(&config, &cmd).await,
             Command::Staff(cmd) => crate::staff_cmd::command(&config, &cmd).await,
+            Command::Clients(cmd) => crate::clients_cmd::command(&config, &cmd).await,
             Command::Audit(AuditCommand::Verify) => crate::audit_cmd::verify(&config).await,
             Command::Config(_) => Ok(ExitCode::SUCCESS),
         }

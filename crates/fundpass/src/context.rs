@@ -48,18 +48,52 @@ impl Context {
         outcome: Outcome,
         details: serde_json::Value,
     ) -> anyhow::Result<()> {
-        let actor = Actor {
-            kind: ActorKind::Operator,
-            id: Some(operator_name()),
-        };
-        let event = AuditEvent::new(self.clock.now(), actor, action, Channel::Cli, outcome)
-            .details(details);
+        let event = self.operator_event(action, outcome, details);
         self.store
             .append(&event)
             .await
             .context("cannot write the audit event")?;
         Ok(())
     }
+
+    /// An operator action's audit event, for a command that writes it in the same
+    /// unit of work as the change it records.
+    pub fn operator_event(
+        &self,
+        action: &str,
+        outcome: Outcome,
+        details: serde_json::Value,
+    ) -> AuditEvent {
+        let actor = Actor {
+            kind: ActorKind::Operator,
+            id: Some(operator_name()),
+        };
+        AuditEvent::new(self.clock.now(), actor, action, Channel::Cli, outcome).details(details)
+    }
+}
+
+/// Why an operator command refused before writing anything: `code` goes into the
+/// audit event, `message` to the operator.
+#[derive(Debug)]
+pub struct Refusal {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Refusal {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// Audit details with the reason a command refused or did nothing.
+pub fn with_reason(details: &serde_json::Value, reason: &str) -> serde_json::Value {
+    let mut details = details.clone();
+    details["reason"] = serde_json::json!(reason);
+    details
 }
 
 /// Connects to the configured database, creating the data folder for SQLite.

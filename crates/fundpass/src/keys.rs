@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use fundpass_core::audit::Outcome;
-use fundpass_core::crypto::{Field, Keyring};
+use fundpass_core::crypto::{Field, KeyId, Keyring};
 use fundpass_core::member::{MemberId, PiiUpdate};
 use fundpass_core::ports::{Clock, MemberStore, SecretGenerator, StoreError};
 use serde_json::json;
@@ -94,18 +94,14 @@ pub async fn command(config: &Config, cmd: &KeysCommand) -> anyhow::Result<ExitC
                 ("index", &doc.index),
                 ("pepper", &doc.pepper),
             ] {
-                let ids: Vec<String> = set
-                    .keys
-                    .keys()
-                    .map(|id| {
-                        if *id == set.active {
-                            format!("{id} (active)")
-                        } else {
-                            id.to_string()
-                        }
-                    })
-                    .collect();
-                eprintln!("{name:7} {}", ids.join(", "));
+                eprintln!("{name:7} {}", key_ids(&set.active, &set.keys));
+            }
+            match &doc.signing {
+                Some(set) => eprintln!("signing {}", key_ids(&set.active, &set.keys)),
+                None => eprintln!(
+                    "signing none: payment receipts cannot be signed (run `fundpass keys \
+                     rotate-signing`)"
+                ),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -123,7 +119,79 @@ pub async fn command(config: &Config, cmd: &KeysCommand) -> anyhow::Result<ExitC
             eprintln!("new pepper {id} is active; hashes move to it at each member's next login");
             Ok(ExitCode::SUCCESS)
         }
+        KeysCommand::RotateSigning => rotate_signing_key(config).await,
+        KeysCommand::RetireSigning => retire_signing_keys(config).await,
     }
+}
+
+/// Adds a receipt-signing key and makes it active; the old ones stay in the published
+/// key set so that receipts they signed still verify.
+async fn rotate_signing_key(config: &Config) -> anyhow::Result<ExitCode> {
+    let mut ctx = writable_context(config).await?;
+    let id = ctx.keyring.rotate_signing_key(&ctx.rng);
+    write_key_file(&config.key_file(), &ctx.keyring, false)?;
+    let published: Vec<String> = ctx
+        .keyring
+        .receipt_keys()
+        .into_iter()
+        .map(|(kid, _)| kid.to_string())
+        .collect();
+    ctx.audit_operator(
+        "keys.rotate_signing",
+        Outcome::Success,
+        json!({"new_key": id.as_str(), "published": published}),
+    )
+    .await?;
+    eprintln!(
+        "new receipt-signing key {id} is active (published: {}); restart `fundpass serve` to \
+         sign with it, and run `fundpass keys retire-signing` once receipts signed with the \
+         old keys are captured or expired",
+        published.join(", ")
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Drops the receipt-signing keys other than the active one.
+async fn retire_signing_keys(config: &Config) -> anyhow::Result<ExitCode> {
+    let mut ctx = writable_context(config).await?;
+    if ctx.keyring.receipt_signer().is_none() {
+        bail!("the keys have no receipt-signing key: add one with `fundpass keys rotate-signing`");
+    }
+    let retired = ctx.keyring.retire_old_signing_keys();
+    if !retired.is_empty() {
+        write_key_file(&config.key_file(), &ctx.keyring, false)?;
+    }
+    let retired: Vec<&str> = retired.iter().map(|k| k.as_str()).collect();
+    ctx.audit_operator(
+        "keys.retire_signing",
+        Outcome::Success,
+        json!({"retired": retired}),
+    )
+    .await?;
+    if retired.is_empty() {
+        eprintln!("no old receipt-signing keys to retire");
+    } else {
+        eprintln!(
+            "retired receipt-signing keys {}; restart `fundpass serve` to stop publishing them",
+            retired.join(", ")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A key set's ids, the active one marked.
+fn key_ids<V>(active: &KeyId, keys: &std::collections::BTreeMap<KeyId, V>) -> String {
+    let ids: Vec<String> = keys
+        .keys()
+        .map(|id| {
+            if id == active {
+                format!("{id} (active)")
+            } else {
+                id.to_string()
+            }
+        })
+        .collect();
+    ids.join(", ")
 }
 
 async fn writable_context(config: &Config) -> anyhow::Result<Context> {

@@ -2,6 +2,7 @@
 
 mod audit_cmd;
 mod cli;
+mod clients_cmd;
 mod config;
 mod context;
 mod demo;

@@ -10,7 +10,7 @@ use fundpass_core::ports::OutboxStore;
 
 use crate::config::{Config, Mode};
 use crate::context::Context;
-use crate::system::CHINA_OFFSET;
+use crate::system::china_time;
 
 /// Options of `fundpass outbox`.
 #[derive(Debug, clap::Args)]
@@ -33,20 +33,14 @@ pub async fn command(config: &Config, args: &OutboxArgs) -> anyhow::Result<ExitC
             .and_then(|p| Phone::parse(&p).ok())
             .map(|p| p.masked())
             .unwrap_or_else(|| "(unreadable)".into());
-        let at = m.created_at.to_offset(CHINA_OFFSET);
         let state = match (m.delivered_at, &m.last_error) {
             (Some(_), _) => "delivered".to_owned(),
             (None, Some(e)) => format!("pending after {} tries: {e}", m.attempts),
             (None, None) => "pending".to_owned(),
         };
         out.push_str(&format!(
-            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}  {to}  {}  {state}\n",
-            at.year(),
-            u8::from(at.month()),
-            at.day(),
-            at.hour(),
-            at.minute(),
-            at.second(),
+            "{}  {to}  {}  {state}\n",
+            china_time(m.created_at),
             m.purpose
         ));
         if show_text {

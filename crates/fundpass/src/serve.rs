@@ -1,6 +1,7 @@
 //! `fundpass serve`: wires the store, the keyring, the portal and the HTTP layer
-//! together, starts the outbox worker and housekeeping, and shuts down cleanly on
-//! Ctrl-C or SIGTERM.
+//! together (the internal API on a listener of its own when `server.internal_bind` is
+//! set), starts the SMS and webhook outbox workers and housekeeping, and shuts down
+//! cleanly on Ctrl-C or SIGTERM.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -8,16 +9,19 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use fundpass_core::credentials::{HashParams, PasswordHasher};
-use fundpass_core::portal::Portal;
+use fundpass_core::crypto::Keyring;
+use fundpass_core::portal::{Portal, PortalPolicy};
 use fundpass_core::ports::{Clock, MemberStore, SmsSender};
 use fundpass_server::hash_pool::HashPool;
 use fundpass_server::sms::{DevSender, OutboxWorker, WebhookConfig, WebhookSender, WorkerConfig};
 use fundpass_server::state::{AppState, Mode as ServerMode, ServerSettings};
 use fundpass_server::system::{OsSecrets, SystemClock};
+use fundpass_server::webhooks::WebhookWorker;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, Mode, SmsSenderKind};
 use crate::context::{Context, redact_url};
+use crate::keys::{KEYRING_ENV, write_key_file};
 
 /// Options of `fundpass serve`.
 #[derive(Debug, clap::Args)]
@@ -69,12 +73,196 @@ fn sms_sender(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<dyn 
 /// Runs the service until Ctrl-C or SIGTERM.
 pub async fn run(config: &Config, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     check_production(config)?;
-    let Context { store, keyring, .. } = Context::open(config).await?;
+    let dev = config.mode == Mode::Dev;
+    // Settings are checked before anything is opened or listened on.
+    let mut policy = config.portal.policy(dev)?;
+    policy.face = config.face.policy()?;
+    config.staff.apply(&mut policy)?;
+    policy.payout = config.payouts.policy()?;
+    config.webhooks.timeout()?;
+    let Context {
+        store, mut keyring, ..
+    } = Context::open(config).await?;
+    ensure_signing_key(config, &mut keyring)?;
     let keyring = Arc::new(keyring);
     if args.demo {
         offer_demo(config, &store).await?;
     }
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let bind = args
+        .bind
+        .clone()
+        .unwrap_or_else(|| config.server.bind.clone());
+    let listener = listen(&bind).await?;
+    let local = listener.local_addr()?;
+    let internal = match config.server.internal_bind.trim() {
+        "" => None,
+        address => Some(listen(address).await?),
+    };
+    let internal_local = internal.as_ref().map(|l| l.local_addr()).transpose()?;
+    let settings = server_settings(config, local, internal.is_some());
+    let internal_origin = match internal_local {
+        Some(address) => format!("http://{address}"),
+        None => settings.public_origin.clone(),
+    };
+    policy.clients = config.clients.policy(&internal_origin, dev)?;
+    let token_endpoint = policy.clients.token_endpoint.clone();
+    let face_simulator =
+        dev.then(|| fundpass_server::state::dev_face_simulator(&mut policy, &OsSecrets));
+    let portal = portal(config, &store, keyring.clone(), clock.clone(), policy)?;
+    let state = AppState {
+        portal,
+        settings: Arc::new(settings),
+        face_simulator,
+    };
+    let shutdown = CancellationToken::new();
+    let tasks = spawn_workers(config, &store, &keyring, &clock, &shutdown)?;
+    let addresses = Addresses {
+        public: local,
+        internal: internal_local,
+        token_endpoint: &token_endpoint,
+    };
+    announce(config, &store, &addresses).await;
+    let signal = {
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                () = wait_for_signal() => stop.cancel(),
+                () = stop.cancelled() => {}
+            }
+        })
+    };
+    let internal_app = internal.map(|l| (l, fundpass_server::app::build_internal(state.clone())));
+    let public_app = fundpass_server::app::build(state);
+    let (public, internal) =
+        tokio::join!(serve_until(listener, public_app, shutdown.clone()), async {
+            match internal_app {
+                Some((listener, app)) => serve_until(listener, app, shutdown.clone()).await,
+                None => Ok(()),
+            }
+        });
+    shutdown.cancel();
+    let _ = signal.await;
+    for task in tasks {
+        let _ = task.await;
+    }
+    public.and(internal)?;
+    eprintln!("fundpass stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Starts the SMS and webhook outbox workers and housekeeping.
+fn spawn_workers(
+    config: &Config,
+    store: &fundpass_store::Store,
+    keyring: &Arc<Keyring>,
+    clock: &Arc<dyn Clock>,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    let sms_worker = OutboxWorker::new(
+        Arc::new(store.clone()),
+        sms_sender(config, clock.clone())?,
+        keyring.clone(),
+        clock.clone(),
+        WorkerConfig::default(),
+    );
+    let webhook_worker = WebhookWorker::new(
+        Arc::new(store.clone()),
+        keyring.clone(),
+        clock.clone(),
+        WorkerConfig::default(),
+        config.webhooks.timeout()?,
+    )
+    .context("cannot set up the webhook client")?;
+    Ok(vec![
+        tokio::spawn(sms_worker.run(shutdown.clone())),
+        tokio::spawn(webhook_worker.run(shutdown.clone())),
+        tokio::spawn(housekeeping(store.clone(), clock.clone(), shutdown.clone())),
+    ])
+}
+
+/// Where the service can be reached, for the start-up message.
+struct Addresses<'a> {
+    public: SocketAddr,
+    internal: Option<SocketAddr>,
+    token_endpoint: &'a str,
+}
+
+/// Tells the operator where everything is.
+async fn announce(config: &Config, store: &fundpass_store::Store, at: &Addresses<'_>) {
+    let dev = config.mode == Mode::Dev;
+    let local = at.public;
+    eprintln!(
+        "fundpass listening on http://{local} ({} mode, database {})",
+        if dev { "dev" } else { "production" },
+        redact_url(&config.database_url())
+    );
+    if let Some(address) = at.internal {
+        eprintln!("internal API listening on http://{address} (business systems only)");
+    }
+    eprintln!("internal API token endpoint: {}", at.token_endpoint);
+    if dev {
+        eprintln!("dev SMS outbox: http://{local}/dev/outbox");
+        eprintln!("dev face simulator: http://{local}/dev/face (never trusted in production)");
+    }
+    eprintln!("staff console: http://{local}/staff/login");
+    if portal_has_no_staff(store).await {
+        eprintln!(
+            "no staff account exists yet: create one with `fundpass staff add --role counter …` \
+             (see `fundpass staff add --help`)"
+        );
+    }
+}
+
+async fn listen(address: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen on {address}"))
+}
+
+/// Serves `app` on `listener` until `shutdown`; either listener ending stops both.
+async fn serve_until(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let stop = shutdown.clone();
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { stop.cancelled().await })
+    .await;
+    shutdown.cancel();
+    served.context("the HTTP server failed")
+}
+
+fn server_settings(config: &Config, local: SocketAddr, internal_listener: bool) -> ServerSettings {
+    ServerSettings {
+        mode: if config.mode == Mode::Dev {
+            ServerMode::Dev
+        } else {
+            ServerMode::Production
+        },
+        secure_cookies: config.server.secure_cookies,
+        public_origin: if config.server.public_origin.is_empty() {
+            format!("http://{local}")
+        } else {
+            config.server.public_origin.trim_end_matches('/').to_owned()
+        },
+        trust_forwarded_for: config.server.trust_forwarded_for,
+        internal_listener,
+    }
+}
+
+/// The portal with its hashing pool sized from the configuration.
+fn portal(
+    config: &Config,
+    store: &fundpass_store::Store,
+    keyring: Arc<Keyring>,
+    clock: Arc<dyn Clock>,
+    policy: PortalPolicy,
+) -> anyhow::Result<Portal> {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
@@ -96,95 +284,47 @@ pub async fn run(config: &Config, args: &ServeArgs) -> anyhow::Result<ExitCode> 
     if !params.meets_owasp_minimum() {
         tracing::warn!(?params, "Argon2 costs are below OWASP's minimum");
     }
-    let mut policy = config.portal.policy(config.mode == Mode::Dev)?;
-    policy.face = config.face.policy()?;
-    config.staff.apply(&mut policy)?;
-    let face_simulator = (config.mode == Mode::Dev)
-        .then(|| fundpass_server::state::dev_face_simulator(&mut policy, &OsSecrets));
-    let portal = Portal {
+    Ok(Portal {
         store: Arc::new(store.clone()),
         limiter: Arc::new(store.clone()),
         pool: Arc::new(HashPool::new(workers, queue)),
-        keyring: keyring.clone(),
+        keyring,
         hasher: Arc::new(PasswordHasher::new(params).context("invalid Argon2 settings")?),
-        clock: clock.clone(),
+        clock,
         rng: Arc::new(OsSecrets),
         policy,
         templates: config.sms.templates(),
-    };
-    let bind = args
-        .bind
-        .clone()
-        .unwrap_or_else(|| config.server.bind.clone());
-    let listener = tokio::net::TcpListener::bind(&bind)
-        .await
-        .with_context(|| format!("cannot listen on {bind}"))?;
-    let local = listener.local_addr()?;
-    let settings = ServerSettings {
-        mode: if config.mode == Mode::Dev {
-            ServerMode::Dev
-        } else {
-            ServerMode::Production
-        },
-        secure_cookies: config.server.secure_cookies,
-        public_origin: if config.server.public_origin.is_empty() {
-            format!("http://{local}")
-        } else {
-            config.server.public_origin.trim_end_matches('/').to_owned()
-        },
-        trust_forwarded_for: config.server.trust_forwarded_for,
-    };
-    let shutdown = CancellationToken::new();
-    let worker = OutboxWorker::new(
-        Arc::new(store.clone()),
-        sms_sender(config, clock.clone())?,
-        keyring.clone(),
-        clock.clone(),
-        WorkerConfig::default(),
-    );
-    let worker_task = tokio::spawn(worker.run(shutdown.clone()));
-    let housekeeping = tokio::spawn(housekeeping(store.clone(), clock.clone(), shutdown.clone()));
-    let app = fundpass_server::app::build(AppState {
-        portal,
-        settings: Arc::new(settings),
-        face_simulator,
-    });
-    eprintln!(
-        "fundpass listening on http://{local} ({} mode, database {})",
-        if config.mode == Mode::Dev {
-            "dev"
-        } else {
-            "production"
-        },
-        redact_url(&config.database_url())
-    );
-    if config.mode == Mode::Dev {
-        eprintln!("dev SMS outbox: http://{local}/dev/outbox");
-        eprintln!("dev face simulator: http://{local}/dev/face (never trusted in production)");
+    })
+}
+
+/// Payment receipts are signed with a key from the keyring; key files made before
+/// receipts existed have none. A dev key file gets one here; otherwise the operator is
+/// told how to add one.
+fn ensure_signing_key(config: &Config, keyring: &mut Keyring) -> anyhow::Result<()> {
+    if keyring.receipt_signer().is_some() {
+        return Ok(());
     }
-    eprintln!("staff console: http://{local}/staff/login");
-    if portal_has_no_staff(&store).await {
-        eprintln!(
-            "no staff account exists yet: create one with `fundpass staff add --role counter …` \
-             (see `fundpass staff add --help`)"
+    if std::env::var_os(KEYRING_ENV).is_some() {
+        bail!(
+            "the keys in {KEYRING_ENV} have no receipt-signing key: add one where that \
+             document is kept (`fundpass keys rotate-signing` on a copy of it as a key file)"
         );
     }
-    let stop = shutdown.clone();
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        wait_for_signal().await;
-        stop.cancel();
-    })
-    .await
-    .context("the HTTP server failed")?;
-    shutdown.cancel();
-    let _ = worker_task.await;
-    let _ = housekeeping.await;
-    eprintln!("fundpass stopped");
-    Ok(ExitCode::SUCCESS)
+    let path = config.key_file();
+    if config.mode == Mode::Production {
+        bail!(
+            "the key file {} has no receipt-signing key: run `fundpass keys rotate-signing` \
+             first",
+            path.display()
+        );
+    }
+    let id = keyring.rotate_signing_key(&OsSecrets);
+    write_key_file(&path, keyring, false)?;
+    eprintln!(
+        "added receipt-signing key {id} to the key file {}",
+        path.display()
+    );
+    Ok(())
 }
 
 /// Whether no staff account exists (a hint for the first run).

@@ -20,7 +20,7 @@ use serde_json::json;
 
 use crate::cli::{StaffAddArgs, StaffCommand};
 use crate::config::Config;
-use crate::context::Context;
+use crate::context::{Context, Refusal, with_reason};
 use crate::system::today;
 
 /// `fundpass staff …`.
@@ -73,21 +73,6 @@ async fn add(config: &Config, ctx: &Context, args: &StaffAddArgs) -> anyhow::Res
             bail!("a staff account named {} already exists", new.username)
         }
         Err(err) => Err(err).context("cannot create the staff account"),
-    }
-}
-
-/// Why `staff add` refused before writing anything.
-struct Refusal {
-    code: &'static str,
-    message: String,
-}
-
-impl Refusal {
-    fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
     }
 }
 
@@ -301,12 +286,6 @@ async fn change(
     ctx.audit_operator(action, Outcome::Failure, with_reason(&details, "conflict"))
         .await?;
     bail!("the staff account kept changing; run the command again")
-}
-
-fn with_reason(details: &serde_json::Value, reason: &str) -> serde_json::Value {
-    let mut details = details.clone();
-    details["reason"] = json!(reason);
-    details
 }
 
 /// Re-seals every staff TOTP secret not sealed with the active data key, so a data-key

@@ -17,6 +17,20 @@ pub fn today(clock: &dyn Clock) -> time::Date {
     clock.now().to_offset(CHINA_OFFSET).date()
 }
 
+/// An instant as China's clock shows it, to the second: `2026-12-07 16:00:00`.
+pub fn china_time(at: time::OffsetDateTime) -> String {
+    let at = at.to_offset(CHINA_OFFSET);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    )
+}
+
 /// Logs to stderr; `RUST_LOG` refines the level.
 pub fn init_tracing(verbose: u8) {
     let default = match verbose {

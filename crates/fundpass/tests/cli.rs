@@ -261,50 +261,63 @@ fn production_mode_never_generates_keys() {
     assert!(!fp.data_dir().join("keys.json").exists());
 }
 
-#[test]
-fn serve_answers_health_checks_and_stops_cleanly_on_sigterm() {
-    use std::io::{Read as _, Write as _};
-    let fp = Fundpass::new();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
+/// A port nobody listens on at the moment.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port();
+        .port()
+}
+
+/// The whole HTTP/1.1 response to `GET path`, or `None` if nothing listens.
+fn http_get(port: u16, path: &str) -> Option<String> {
+    use std::io::{Read as _, Write as _};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut body = String::new();
+    s.read_to_string(&mut body).ok()?;
+    Some(body)
+}
+
+/// Starts `fundpass [global] serve [serve_args] --bind 127.0.0.1:port` and waits until
+/// it answers `/readyz`, which it returns.
+fn start_serve(
+    fp: &Fundpass,
+    global: &[&str],
+    serve_args: &[&str],
+    port: u16,
+) -> (std::process::Child, String) {
     let child = Command::new(env!("CARGO_BIN_EXE_fundpass"))
         .arg("--data-dir")
         .arg(fp.data_dir())
-        .args(["serve", "--demo", "--bind", &format!("127.0.0.1:{port}")])
+        .args(global)
+        .arg("serve")
+        .args(serve_args)
+        .args(["--bind", &format!("127.0.0.1:{port}")])
         .env_remove("FUNDPASS_DATABASE_URL")
         .env_remove("FUNDPASS_KEYRING")
+        .env_remove("FUNDPASS_MODE")
         .stderr(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let get = |path: &str| -> Option<String> {
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-        )
-        .ok()?;
-        let mut body = String::new();
-        s.read_to_string(&mut body).ok()?;
-        Some(body)
-    };
-    let mut ready = None;
     for _ in 0..200 {
-        ready = get("/readyz");
-        if ready.is_some() {
-            break;
+        if let Some(ready) = http_get(port, "/readyz") {
+            return (child, ready);
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let ready = ready.expect("the server never answered");
-    assert!(
-        ready.starts_with("HTTP/1.1 200") && ready.ends_with("ready"),
-        "{ready}"
-    );
-    assert!(get("/healthz").unwrap().ends_with("ok"));
+    let out = child.wait_with_output().unwrap();
+    panic!("the server never answered: {}", stderr(&out));
+}
+
+/// Sends SIGTERM and collects what the server printed; it must stop cleanly.
+fn stop_serve(child: std::process::Child) -> Output {
     assert!(
         Command::new("kill")
             .args(["-TERM", &child.id().to_string()])
@@ -319,6 +332,20 @@ fn serve_answers_health_checks_and_stops_cleanly_on_sigterm() {
         "{}",
         stderr(&out)
     );
+    out
+}
+
+#[test]
+fn serve_answers_health_checks_and_stops_cleanly_on_sigterm() {
+    let fp = Fundpass::new();
+    let port = free_port();
+    let (child, ready) = start_serve(&fp, &[], &["--demo"], port);
+    assert!(
+        ready.starts_with("HTTP/1.1 200") && ready.ends_with("ready"),
+        "{ready}"
+    );
+    assert!(http_get(port, "/healthz").unwrap().ends_with("ok"));
+    let out = stop_serve(child);
     assert!(
         stdout(&out).contains("110105199003071239"),
         "the demo members are listed"
@@ -958,4 +985,519 @@ fn a_staff_members_own_document_is_kept_only_as_a_blind_index() {
     );
     assert!(!missing.status.success(), "no number on the second line");
     assert_eq!(staff_count(&fp), 1, "only the first account was created");
+}
+
+// --- business systems and receipt-signing keys ----------------------------------
+
+/// RFC 8037's example Ed25519 public key (RFC 8032, test 1) and its RFC 7638
+/// thumbprint as given there.
+const ED25519_JWK: &str =
+    r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+const ED25519_THUMBPRINT: &str = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k";
+/// The same key as a PEM SubjectPublicKeyInfo.
+const ED25519_PEM: &str = "-----BEGIN PUBLIC KEY-----\n\
+    MCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n\
+    -----END PUBLIC KEY-----\n";
+/// RFC 7515 A.3's example P-256 public key.
+const P256_JWK: &str = r#"{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}"#;
+
+impl Fundpass {
+    /// `fundpass clients add --name ID --scopes … --public-key FILE EXTRA…` with
+    /// `key` written to FILE.
+    fn add_client(&self, id: &str, scopes: &str, key: &str, extra: &[&str]) -> Output {
+        let file = self.write(&format!("{id}.key"), key);
+        let mut args = vec![
+            "clients",
+            "add",
+            "--name",
+            id,
+            "--scopes",
+            scopes,
+            "--public-key",
+            file.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+
+    fn audit_rows(&self) -> Vec<String> {
+        query_sqlite(
+            &self.db_path(),
+            "SELECT action || ':' || outcome || ':' || actor_kind || ':' || channel || ' ' \
+             || details FROM audit_events ORDER BY seq",
+        )
+    }
+}
+
+/// The value printed on stdout after `label: `.
+fn printed(out: &Output, label: &str) -> String {
+    let text = stdout(out);
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{label}: ")))
+        .unwrap_or_else(|| panic!("no {label} in {text}"));
+    line.to_owned()
+}
+
+/// A client's block in `clients list`: its first line up to the next client's.
+fn listed_client(list: &str, id: &str) -> String {
+    let mut lines = list
+        .lines()
+        .skip_while(|l| !l.starts_with(&format!("{id}  ")));
+    let first = lines.next().unwrap_or_else(|| panic!("{id} not in {list}"));
+    let rest: Vec<&str> = lines.take_while(|l| l.starts_with(' ')).collect();
+    format!("{first}\n{}", rest.join("\n"))
+}
+
+#[test]
+fn business_systems_are_added_listed_disabled_and_their_key_rotated() {
+    let fp = Fundpass::new();
+    let empty = fp.run(&["clients", "list"]);
+    assert!(empty.status.success(), "{}", stderr(&empty));
+    assert!(
+        stderr(&empty).contains("no business systems"),
+        "none after install: {}",
+        stderr(&empty)
+    );
+
+    let withdrawals = fp.add_client(
+        "withdrawals",
+        "payments:authorize,holds:read,members:read,tokens:introspect",
+        ED25519_JWK,
+        &[
+            "--description",
+            "提取系统",
+            "--webhook-url",
+            "http://127.0.0.1:9/hook",
+        ],
+    );
+    assert!(withdrawals.status.success(), "{}", stderr(&withdrawals));
+    assert!(
+        stderr(&withdrawals).contains(ED25519_THUMBPRINT),
+        "{}",
+        stderr(&withdrawals)
+    );
+    let loans = fp.add_client("loans", "holds:read", ED25519_PEM, &["--with-secret"]);
+    assert!(loans.status.success(), "{}", stderr(&loans));
+
+    let list = stdout(&fp.run(&["clients", "list"]));
+    let w = listed_client(&list, "withdrawals");
+    for part in [
+        "withdrawals  enabled",
+        "提取系统",
+        "payments:authorize holds:read members:read tokens:introspect",
+        &format!("EdDSA {ED25519_THUMBPRINT}"),
+        "http://127.0.0.1:9/hook",
+        "client secret: no",
+    ] {
+        assert!(w.contains(part), "{part:?} missing: {w}");
+    }
+    let l = listed_client(&list, "loans");
+    for part in [
+        "loans  enabled",
+        "scopes:        holds:read",
+        &format!("EdDSA {ED25519_THUMBPRINT}"),
+        "webhook:       none",
+        "client secret: yes (dev mode only)",
+    ] {
+        assert!(l.contains(part), "{part:?} missing: {l}");
+    }
+
+    let disabled = fp.run(&["clients", "disable", "withdrawals"]);
+    assert!(disabled.status.success(), "{}", stderr(&disabled));
+    assert!(
+        stderr(&disabled).contains("refused from its next call"),
+        "{}",
+        stderr(&disabled)
+    );
+    assert_eq!(
+        query_sqlite(
+            &fp.db_path(),
+            "SELECT id FROM service_clients WHERE disabled_at IS NOT NULL"
+        ),
+        ["withdrawals"]
+    );
+    let p256 = fp.write("p256.jwk", P256_JWK);
+    let rotated = fp.run(&[
+        "clients",
+        "rotate-key",
+        "loans",
+        "--public-key",
+        p256.to_str().unwrap(),
+    ]);
+    assert!(rotated.status.success(), "{}", stderr(&rotated));
+    let list = stdout(&fp.run(&["clients", "list"]));
+    assert!(
+        listed_client(&list, "withdrawals").contains("withdrawals  disabled since"),
+        "{list}"
+    );
+    let l = listed_client(&list, "loans");
+    assert!(
+        l.contains("key:           ES256 ") && l.contains("enabled"),
+        "{l}"
+    );
+    assert!(!l.contains(ED25519_THUMBPRINT), "{l}");
+    assert_eq!(
+        query_sqlite(
+            &fp.db_path(),
+            "SELECT id || ' ' || version FROM service_clients ORDER BY id"
+        ),
+        ["loans 2", "withdrawals 2"]
+    );
+
+    let unknown = fp.run(&["clients", "disable", "nobody"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        stderr(&unknown).contains("no client named \"nobody\""),
+        "{}",
+        stderr(&unknown)
+    );
+    let actions: Vec<String> = fp
+        .audit_rows()
+        .iter()
+        .map(|r| r.split(' ').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "client.list:success:operator:cli",
+            "client.add:success:operator:cli",
+            "client.add:success:operator:cli",
+            "client.list:success:operator:cli",
+            "client.disable:success:operator:cli",
+            "client.rotate_key:success:operator:cli",
+            "client.list:success:operator:cli",
+            "client.disable:failure:operator:cli",
+        ]
+    );
+    let verify = fp.run(&["audit", "verify"]);
+    assert!(
+        stderr(&verify).contains("8 events verified"),
+        "{}",
+        stderr(&verify)
+    );
+}
+
+#[test]
+fn a_bad_client_id_unknown_scope_bad_key_or_plain_http_webhook_is_refused() {
+    let fp = Fundpass::new();
+    let scopes = "payments:authorize,holds:read";
+    let refused = |out: Output, expected: &str| {
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(stderr(&out).contains(expected), "{}", stderr(&out));
+    };
+    refused(
+        fp.add_client("Withdrawals", scopes, ED25519_JWK, &[]),
+        "client id \"Withdrawals\" is refused: a client id is 3 to 64 characters",
+    );
+    refused(
+        fp.add_client("withdrawals", "payments:authorize,admin", ED25519_JWK, &[]),
+        "unknown scope \"admin\": choose from payments:authorize, holds:read",
+    );
+    refused(
+        fp.add_client("withdrawals", scopes, "ssh-ed25519 AAAAC3Nz", &[]),
+        "is refused: the key is neither a JWK nor a PEM public key",
+    );
+    refused(
+        fp.add_client(
+            "withdrawals",
+            scopes,
+            "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEI\n-----END PRIVATE KEY-----\n",
+            &[],
+        ),
+        "holds a private key",
+    );
+    refused(
+        fp.run(&[
+            "clients",
+            "add",
+            "--name",
+            "withdrawals",
+            "--scopes",
+            scopes,
+            "--public-key",
+            "/nonexistent/key.jwk",
+        ]),
+        "cannot read the public key file /nonexistent/key.jwk",
+    );
+    refused(
+        fp.add_client(
+            "withdrawals",
+            scopes,
+            ED25519_JWK,
+            &["--webhook-url", "http://loans.gjj.example/hook"],
+        ),
+        "http:// is only for 127.0.0.1, localhost or [::1]",
+    );
+    assert!(
+        query_sqlite(&fp.db_path(), "SELECT id FROM service_clients").is_empty(),
+        "nothing registered"
+    );
+
+    assert!(
+        fp.add_client("withdrawals", scopes, ED25519_JWK, &[])
+            .status
+            .success()
+    );
+    refused(
+        fp.add_client("withdrawals", "holds:read", P256_JWK, &[]),
+        "a client named withdrawals already exists",
+    );
+    let bad = fp.write("bad.jwk", r#"{"kty":"RSA","n":"AQAB","e":"AQAB"}"#);
+    refused(
+        fp.run(&[
+            "clients",
+            "rotate-key",
+            "withdrawals",
+            "--public-key",
+            bad.to_str().unwrap(),
+        ]),
+        "is refused",
+    );
+    assert_eq!(
+        query_sqlite(
+            &fp.db_path(),
+            "SELECT scopes || ' ' || version FROM service_clients"
+        ),
+        ["payments:authorize holds:read 1"],
+        "the first registration is untouched"
+    );
+    let reasons = query_sqlite(
+        &fp.db_path(),
+        "SELECT action || ':' || json_extract(details, '$.reason') FROM audit_events \
+         WHERE outcome = 'denied' ORDER BY seq",
+    );
+    assert_eq!(
+        reasons,
+        [
+            "client.add:bad_client_id",
+            "client.add:unknown_scope",
+            "client.add:bad_public_key",
+            "client.add:private_key_given",
+            "client.add:unreadable_key_file",
+            "client.add:bad_webhook_url",
+            "client.add:duplicate_client_id",
+            "client.rotate_key:bad_public_key",
+        ]
+    );
+}
+
+#[test]
+fn client_secrets_are_shown_once_and_never_stored_or_audited_in_clear() {
+    let fp = Fundpass::new();
+    let added = fp.add_client(
+        "benefits",
+        "holds:read,members:read",
+        P256_JWK,
+        &[
+            "--webhook-url",
+            "https://benefits.gjj.example/fundpass/events?token=receiver-own",
+            "--with-secret",
+        ],
+    );
+    assert!(added.status.success(), "{}", stderr(&added));
+    let webhook_secret = printed(&added, "webhook_secret");
+    assert_eq!(webhook_secret.len(), 64, "{webhook_secret}");
+    assert!(webhook_secret.bytes().all(|b| b.is_ascii_hexdigit()));
+    let client_secret = printed(&added, "client_secret");
+    assert_eq!(client_secret.len(), 43, "{client_secret}");
+    let notice = stderr(&added);
+    assert_eq!(
+        notice.matches("it will not be shown again").count()
+            + notice.matches("It will not be shown again").count(),
+        2,
+        "{notice}"
+    );
+    assert!(notice.contains("accepted in dev mode only"), "{notice}");
+    assert!(!notice.contains(&webhook_secret) && !notice.contains(&client_secret));
+
+    let mut later = vec![fp.run(&["clients", "list"])];
+    later.push(fp.run(&["clients", "disable", "benefits"]));
+    let key = fp.write("new.jwk", ED25519_JWK);
+    later.push(fp.run(&[
+        "clients",
+        "rotate-key",
+        "benefits",
+        "--public-key",
+        key.to_str().unwrap(),
+    ]));
+    later.push(fp.add_client("benefits", "holds:read", P256_JWK, &[]));
+    for out in &later {
+        for secret in [&webhook_secret, &client_secret] {
+            assert!(!stdout(out).contains(secret.as_str()), "{}", stdout(out));
+            assert!(!stderr(out).contains(secret.as_str()), "{}", stderr(out));
+        }
+    }
+    let db = fp.database_bytes();
+    for secret in [&webhook_secret, &client_secret] {
+        assert!(
+            !db.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{secret} is in the database"
+        );
+    }
+    assert_eq!(
+        query_sqlite(
+            &fp.db_path(),
+            "SELECT id FROM service_clients \
+             WHERE length(webhook_secret_enc) > 64 AND length(secret_digest) = 32"
+        ),
+        ["benefits"],
+        "the webhook secret is sealed and only the client secret's digest is kept"
+    );
+    let rows = fp.audit_rows();
+    assert_eq!(rows.len(), 5, "{rows:?}");
+    for row in &rows {
+        for secret in [&webhook_secret, &client_secret, &"receiver-own".to_owned()] {
+            assert!(!row.contains(secret.as_str()), "{row}");
+        }
+    }
+    assert!(
+        rows[0].contains("https://benefits.gjj.example"),
+        "the webhook's origin is recorded: {}",
+        rows[0]
+    );
+}
+
+/// Removes the receipt-signing keys from the key file, as key files made before
+/// receipts existed were.
+fn strip_signing_keys(fp: &Fundpass) {
+    let path = fp.data_dir().join("keys.json");
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    doc.as_object_mut().unwrap().remove("signing").unwrap();
+    std::fs::write(&path, doc.to_string()).unwrap();
+}
+
+#[test]
+fn receipt_signing_keys_are_rotated_and_retired() {
+    let fp = Fundpass::new();
+    let init = fp.run(&["keys", "init"]);
+    assert!(
+        stderr(&init).contains("signing s1 (active)"),
+        "{}",
+        stderr(&init)
+    );
+    let rotated = fp.run(&["keys", "rotate-signing"]);
+    assert!(rotated.status.success(), "{}", stderr(&rotated));
+    assert!(
+        stderr(&rotated).contains("new receipt-signing key s2 is active (published: s1, s2)"),
+        "{}",
+        stderr(&rotated)
+    );
+    let listed = fp.run(&["keys", "list"]);
+    assert!(
+        stderr(&listed).contains("signing s1, s2 (active)"),
+        "{}",
+        stderr(&listed)
+    );
+    let retired = fp.run(&["keys", "retire-signing"]);
+    assert!(retired.status.success(), "{}", stderr(&retired));
+    assert!(
+        stderr(&retired).contains("retired receipt-signing keys s1"),
+        "{}",
+        stderr(&retired)
+    );
+    assert!(
+        stderr(&fp.run(&["keys", "list"])).contains("signing s2 (active)\n"),
+        "only the active key is left"
+    );
+
+    strip_signing_keys(&fp);
+    assert!(
+        stderr(&fp.run(&["keys", "list"])).contains("signing none"),
+        "an old key file has no signing key"
+    );
+    let added = fp.run(&["keys", "rotate-signing"]);
+    assert!(
+        stderr(&added).contains("new receipt-signing key s1 is active"),
+        "{}",
+        stderr(&added)
+    );
+    let rows = fp.audit_rows();
+    let actions: Vec<&str> = rows.iter().map(|r| r.split(' ').next().unwrap()).collect();
+    assert_eq!(
+        actions,
+        [
+            "keys.rotate_signing:success:operator:cli",
+            "keys.retire_signing:success:operator:cli",
+            "keys.rotate_signing:success:operator:cli",
+        ]
+    );
+    let keys: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fp.data_dir().join("keys.json")).unwrap())
+            .unwrap();
+    let seed = keys["signing"]["keys"]["s1"].as_str().unwrap();
+    assert_eq!(seed.len(), 64, "a 32-byte Ed25519 seed in hex");
+    assert!(rows.iter().all(|r| !r.contains(seed)), "{rows:?}");
+}
+
+#[test]
+fn production_refuses_to_serve_without_a_signing_key_and_names_the_command() {
+    let fp = Fundpass::new();
+    assert!(fp.run(&["keys", "init"]).status.success());
+    assert!(fp.run(&["migrate"]).status.success());
+    strip_signing_keys(&fp);
+    let config = fp.write(
+        "prod.toml",
+        "mode = \"production\"\n[server]\nsecure_cookies = true\n\
+         public_origin = \"https://gjj.example\"\n\
+         [sms]\nsender = \"webhook\"\nwebhook_url = \"https://sms.example\"\n",
+    );
+    let c = config.to_str().unwrap();
+    let out = fp.run(&["--config", c, "serve", "--bind", "127.0.0.1:0"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no receipt-signing key: run `fundpass keys rotate-signing`"),
+        "{}",
+        stderr(&out)
+    );
+    let keys = std::fs::read_to_string(fp.data_dir().join("keys.json")).unwrap();
+    assert!(
+        !keys.contains("signing"),
+        "production never adds keys itself"
+    );
+
+    let rotated = fp.run(&["--config", c, "keys", "rotate-signing"]);
+    assert!(rotated.status.success(), "{}", stderr(&rotated));
+    let out = fp.run(&["--config", c, "serve", "--bind", "127.0.0.1:0"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("needs a secret (FUNDPASS_SMS_WEBHOOK_SECRET)"),
+        "past the key check, stopped by the next one: {}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn serve_gives_an_old_dev_key_file_a_signing_key_and_the_internal_api_its_own_listener() {
+    let fp = Fundpass::new();
+    assert!(fp.run(&["keys", "init"]).status.success());
+    strip_signing_keys(&fp);
+    let (public, internal) = (free_port(), free_port());
+    let config = fp.write(
+        "fundpass.toml",
+        &format!("[server]\ninternal_bind = \"127.0.0.1:{internal}\"\n"),
+    );
+    let (child, ready) = start_serve(&fp, &["--config", config.to_str().unwrap()], &[], public);
+    assert!(ready.starts_with("HTTP/1.1 200"), "{ready}");
+    let keys = http_get(internal, "/internal/v1/jwks.json").unwrap_or_default();
+    assert!(keys.starts_with("HTTP/1.1 200"), "{keys}");
+    assert!(keys.contains(r#""kid":"s1""#), "{keys}");
+    let on_public = http_get(public, "/internal/v1/jwks.json").unwrap();
+    assert!(on_public.starts_with("HTTP/1.1 404"), "{on_public}");
+    assert!(
+        http_get(internal, "/healthz").unwrap().ends_with("ok"),
+        "the internal listener answers health checks"
+    );
+    let out = stop_serve(child);
+    let printed = stderr(&out);
+    for line in [
+        "added receipt-signing key s1 to the key file".to_owned(),
+        format!("internal API listening on http://127.0.0.1:{internal}"),
+        format!("token endpoint: http://127.0.0.1:{internal}/internal/oauth/token"),
+    ] {
+        assert!(printed.contains(&line), "{line:?} missing: {printed}");
+    }
+    let file = std::fs::read_to_string(fp.data_dir().join("keys.json")).unwrap();
+    assert!(file.contains("\"signing\""), "{file}");
 }

@@ -446,7 +446,22 @@ impl Keyring {
 }
 
 fn rotate(set: &mut KeySet, prefix: char, len: usize, rng: &dyn SecretGenerator) -> KeyId {
-    let mut n = set.keys.len() + 1;
+    // One past the highest number ever in the set (and past the active id), so a
+    // retired id is never given to a new key: published ids (receipt keys) and ids in
+    // stored values must keep naming one key.
+    let number = |id: &KeyId| {
+        id.as_str()
+            .strip_prefix(prefix)
+            .and_then(|n| n.parse::<usize>().ok())
+    };
+    let highest = set
+        .keys
+        .keys()
+        .chain(std::iter::once(&set.active))
+        .filter_map(number)
+        .max()
+        .unwrap_or(0);
+    let mut n = highest.max(set.keys.len()) + 1;
     let id = loop {
         let candidate = KeyId(format!("{prefix}{n}"));
         if !set.keys.contains_key(&candidate) {
@@ -520,6 +535,27 @@ mod tests {
         assert_eq!(
             ring.retire_old_data_keys(),
             vec![KeyId::parse("d1").unwrap()]
+        );
+    }
+
+    #[test]
+    fn a_retired_signing_key_id_is_never_given_to_a_new_key() {
+        let rng = CountingRng::default();
+        let mut ring = Keyring::generate(CipherSuite::Aes256Gcm, &rng);
+        ring.rotate_signing_key(&rng);
+        let s3 = ring.rotate_signing_key(&rng);
+        assert_eq!(s3.as_str(), "s3");
+        ring.retire_old_signing_keys();
+        assert_eq!(ring.rotate_signing_key(&rng).as_str(), "s4");
+        let ids: Vec<String> = ring
+            .receipt_keys()
+            .into_iter()
+            .map(|(id, _)| id.as_str().to_owned())
+            .collect();
+        assert_eq!(ids, ["s3", "s4"]);
+        assert_eq!(
+            ring.receipt_signer().map(|s| s.kid().to_owned()),
+            Some("s4".into())
         );
     }
 

@@ -8,8 +8,10 @@ use anyhow::Context as _;
 use fundpass_core::crypto::CipherSuite;
 use serde::{Deserialize, Serialize};
 
+mod business;
 mod sections;
 
+pub use business::{ClientsConfig, PayoutsConfig, WebhooksConfig};
 pub use sections::{FaceConfig, PortalConfig, ServerConfig, SmsConfig, SmsSenderKind, StaffConfig};
 
 /// How fundpass runs: `dev` generates keys on first use; `production` refuses to.
@@ -36,6 +38,9 @@ pub struct Config {
     pub portal: PortalConfig,
     pub staff: StaffConfig,
     pub face: FaceConfig,
+    pub clients: ClientsConfig,
+    pub payouts: PayoutsConfig,
+    pub webhooks: WebhooksConfig,
 }
 
 /// Where the data lives.
@@ -101,6 +106,9 @@ impl Default for Config {
             portal: PortalConfig::default(),
             staff: StaffConfig::default(),
             face: FaceConfig::default(),
+            clients: ClientsConfig::default(),
+            payouts: PayoutsConfig::default(),
+            webhooks: WebhooksConfig::default(),
         }
     }
 }
@@ -217,6 +225,15 @@ mod tests {
         assert!(err.to_string().contains("modee"), "{err}");
         let err = toml::from_str::<Config>("[argon2]\nm = 1\n").unwrap_err();
         assert!(err.to_string().contains("unknown field"), "{err}");
+        for section in ["clients", "payouts", "webhooks"] {
+            let err = toml::from_str::<Config>(&format!("[{section}]\ntimeout = 1\n")).unwrap_err();
+            assert!(
+                err.to_string().contains("unknown field"),
+                "{section}: {err}"
+            );
+        }
+        let err = toml::from_str::<Config>("[server]\ninternal_bnd = \"\"\n").unwrap_err();
+        assert!(err.to_string().contains("internal_bnd"), "{err}");
     }
 
     #[test]

@@ -17,6 +17,9 @@ use time::Duration;
 pub struct ServerConfig {
     /// Address to listen on.
     pub bind: String,
+    /// Address of a second listener serving only the business systems' internal API
+    /// (which then leaves the public one); empty: the internal API is on `bind`.
+    pub internal_bind: String,
     /// The origin members reach the portal at; empty means `http://` + bind in dev.
     pub public_origin: String,
     /// `Secure` + `__Host-` cookies. Required in production (TLS in front).
@@ -33,6 +36,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             bind: "127.0.0.1:8080".into(),
+            internal_bind: String::new(),
             public_origin: String::new(),
             secure_cookies: false,
             trust_forwarded_for: false,
