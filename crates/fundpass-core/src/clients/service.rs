@@ -44,7 +44,8 @@ impl ClientCaller {
         }
     }
 
-    /// An audit event of this client's.
+    /// An audit event of this client's, through the request's channel (the internal
+    /// API; a member's app or page when the member acts on the client's request).
     pub(crate) fn event(
         &self,
         at: OffsetDateTime,
@@ -59,7 +60,7 @@ impl ClientCaller {
                 id: Some(self.client.id.clone()),
             },
             action,
-            Channel::Internal,
+            ctx.channel,
             outcome,
         );
         e.ip = ctx.ip.clone();

@@ -3,7 +3,7 @@
 
 use time::OffsetDateTime;
 
-use super::create::{audit_details, payout_event};
+use super::create::{audit_details, by_member, payout_event};
 use super::{Authorization, AuthorizationWrite, ConfirmChannel, PayoutError, State};
 use crate::audit::Outcome;
 use crate::clients::{BusinessEvent, ClientCaller, EventKind, Scope};
@@ -76,7 +76,7 @@ impl Portal {
                 EventKind::AuthorizationConfirmed,
                 self,
             )],
-            audit: vec![member_side(event, auth)],
+            audit: vec![by_member(event, ctx, &auth.member)],
             ..ChangeSet::default()
         };
         self.decide(record, expected_version, change).await
@@ -116,7 +116,7 @@ impl Portal {
                 EventKind::AuthorizationDeclined,
                 self,
             )],
-            audit: vec![member_side(event, auth)],
+            audit: vec![by_member(event, ctx, &auth.member)],
             ..ChangeSet::default()
         };
         self.decide(record, expected_version, change).await
@@ -238,18 +238,6 @@ impl Portal {
             Err(e) => Err(e.into()),
         }
     }
-}
-
-/// A member's decision, audited as the member's act on the client's authorisation.
-fn member_side(
-    mut event: crate::audit::AuditEvent,
-    auth: &Authenticated,
-) -> crate::audit::AuditEvent {
-    event.actor = crate::audit::Actor {
-        kind: crate::audit::ActorKind::Member,
-        id: Some(auth.member.id.0.to_string()),
-    };
-    event
 }
 
 /// The event telling the owning client of the member's decision.

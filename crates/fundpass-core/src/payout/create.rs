@@ -108,7 +108,7 @@ impl Portal {
             Ok(m) => m,
             Err(PayoutError::UnknownMember | PayoutError::NotRegistered) => {
                 return Err(self
-                    .unknown_account_attempt(caller, &input.account_no, transaction_password, ctx)
+                    .unknown_account_attempt(caller, input, &payment, transaction_password, ctx)
                     .await);
             }
             Err(e) => return Err(e),
@@ -335,8 +335,12 @@ impl Portal {
             match policy.gate(&member.transaction_lock, member.transaction_disabled, now) {
                 Gate::Open => {}
                 gate => {
-                    let event = payout_event(caller, auth, now, "payout.password", Outcome::Denied, ctx)
-                        .details(serde_json::json!({"reason": "transaction_password_locked", "business_ref": auth.payment.business_ref}));
+                    let event =
+                        payout_event(caller, auth, now, "payout.password", Outcome::Denied, ctx);
+                    let event = with_details(
+                        by_member(event, ctx, &member),
+                        serde_json::json!({"reason": "transaction_password_locked"}),
+                    );
                     self.store
                         .apply(ChangeSet {
                             audit: vec![event],
@@ -373,9 +377,19 @@ impl Portal {
             update.transaction_lock = lock.clone();
             update.transaction_disabled = disabled;
             let mut change = ChangeSet {
-                members: vec![MemberWrite { id: member.id, expected_version: member.version, update }],
-                audit: vec![payout_event(caller, auth, now, "payout.password", Outcome::Failure, ctx)
-                    .details(serde_json::json!({"reason": "wrong_transaction_password", "business_ref": auth.payment.business_ref, "failures": lock.failures}))],
+                members: vec![MemberWrite {
+                    id: member.id,
+                    expected_version: member.version,
+                    update,
+                }],
+                audit: vec![with_details(
+                    by_member(
+                        payout_event(caller, auth, now, "payout.password", Outcome::Failure, ctx),
+                        ctx,
+                        &member,
+                    ),
+                    serde_json::json!({"reason": "wrong_transaction_password", "failures": lock.failures}),
+                )],
                 ..ChangeSet::default()
             };
             if let Some(notice) = self.lock_notice(&member, disabled, lock.locked_until, now)? {
@@ -444,12 +458,13 @@ impl Portal {
     async fn unknown_account_attempt(
         &self,
         caller: &ClientCaller,
-        account_no: &str,
+        input: &PaymentInput,
+        payment: &Payment,
         password: &str,
         ctx: &RequestContext,
     ) -> PayoutError {
         match self
-            .unknown_account_inner(caller, account_no, password, ctx)
+            .unknown_account_inner(caller, input, payment, password, ctx)
             .await
         {
             Ok(e) | Err(e) => e,
@@ -459,10 +474,12 @@ impl Portal {
     async fn unknown_account_inner(
         &self,
         caller: &ClientCaller,
-        account_no: &str,
+        input: &PaymentInput,
+        payment: &Payment,
         password: &str,
         ctx: &RequestContext,
     ) -> Result<PayoutError, PayoutError> {
+        let account_no = input.account_no.as_str();
         let policy = self.policy.transaction_lock;
         let key = BlindIndex::from_bytes(
             self.keyring
@@ -485,7 +502,15 @@ impl Portal {
             })?;
         let (next, disabled) = policy.after_failure(&state, now);
         let mut event = caller.event(now, "payout.password", Outcome::Failure, ctx);
-        event = event.details(serde_json::json!({"reason": "unknown_account"}));
+        event = event.details(serde_json::json!({
+            "reason": "unknown_account",
+            "client": caller.client.id,
+            "business_ref": payment.business_ref,
+            "payee_account": payment.payee_account,
+            "amount_fen": payment.amount_fen,
+            "purpose": payment.purpose.code(),
+            "mode": super::Mode::Direct.code(),
+        }));
         self.store
             .apply(ChangeSet {
                 throttles: vec![ThrottleWrite {
@@ -521,6 +546,31 @@ pub(crate) fn payout_event(
         .event(at, action, outcome, ctx)
         .member(auth.member_id)
         .details(audit_details(auth))
+}
+
+/// `event` with `extra` added to its details.
+pub(crate) fn with_details(mut event: AuditEvent, extra: serde_json::Value) -> AuditEvent {
+    if let (Some(details), serde_json::Value::Object(more)) = (event.details.as_object_mut(), extra)
+    {
+        details.extend(more);
+    }
+    event
+}
+
+/// A step the member took on a client's authorisation (confirming it in the app or on
+/// the page) is the member's act; the internal API's steps stay the client's.
+pub(crate) fn by_member(
+    mut event: AuditEvent,
+    ctx: &RequestContext,
+    member: &MemberRecord,
+) -> AuditEvent {
+    if ctx.channel != crate::audit::Channel::Internal {
+        event.actor = crate::audit::Actor {
+            kind: crate::audit::ActorKind::Member,
+            id: Some(member.id.0.to_string()),
+        };
+    }
+    event
 }
 
 /// The facts of an authorisation an audit row keeps.

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse as _, Response};
 use fundpass_core::payout::{Authorization, ConfirmChannel, PayoutError, State};
 use fundpass_core::portal::Authenticated;
+use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 
 use super::auth::Member;
@@ -75,13 +76,19 @@ struct ConfirmView {
 }
 
 /// The confirmation form as posted.
-#[derive(Deserialize, Default)]
-#[serde(default)]
+#[derive(Deserialize)]
 pub(super) struct ConfirmForm {
+    #[serde(default)]
     csrf: String,
-    transaction_password: String,
+    #[serde(default = "no_password")]
+    transaction_password: SecretString,
     /// `confirm` or `decline`.
+    #[serde(default)]
     decision: String,
+}
+
+fn no_password() -> SecretString {
+    SecretString::from(String::new())
 }
 
 csrf_field!(ConfirmForm);
@@ -109,7 +116,7 @@ pub(super) async fn decide(
                 .confirm_authorization(
                     &auth,
                     &id,
-                    &form.transaction_password,
+                    form.transaction_password.expose_secret(),
                     ConfirmChannel::Web,
                     &ctx,
                 )
@@ -118,6 +125,8 @@ pub(super) async fn decide(
     };
     match result {
         Ok(_) => Ok(Reply::see_other(&format!("/confirm/{id}")).into_response()),
+        // Not the member's own: the same answer as for an id nobody holds.
+        Err(PayoutError::NotFound | PayoutError::Foreign) => Ok(super::error::not_found(&web)),
         Err(err) => {
             let refusal = refusal(&web, err)?;
             show(&web, &auth, &id, Some(refusal)).await
