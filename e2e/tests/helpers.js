@@ -4,7 +4,10 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import {
+  createHash, createHmac, createPublicKey, generateKeyPairSync, randomUUID, sign as signBytes,
+  verify as verifyBytes,
+} from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -777,4 +780,123 @@ export const MEMBER_PAGE_PATH = /^\/staff\/members\/\d+-[0-9a-f]+$/;
 /** The browser context's staff cookie (`…fundpass_staff`), if any. */
 export async function staffCookie(context) {
   return (await context.cookies(BASE)).find((c) => /fundpass_staff$/.test(c.name));
+}
+
+// ---------------------------------------------------------------------------------
+// Business systems (payout_*.test.js): clients of the internal API registered with
+// `fundpass clients add`, the client assertions they sign for an access token, and
+// the receipts fundpass signs for them. Node's own crypto plays the business system.
+
+/**
+ * The URL client assertions name in `aud`: `<server.public_origin>/internal/oauth/token`.
+ * run.sh sets no public_origin, so the server takes the address it listens on: BASE.
+ */
+export const TOKEN_ENDPOINT = `${BASE}/internal/oauth/token`;
+
+/** The assertion type of RFC 7523 §2.2. */
+export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/** base64url (no padding) of JSON: a JWS header or claims. */
+function base64urlJson(value) {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+/**
+ * The administrator registers a business system: a fresh Ed25519 key pair, its public
+ * half written as a JWK file and given to `fundpass clients add`. Returns `{id,
+ * privateKey, publicJwk}`; the private key never leaves the test.
+ */
+export async function registerClient({ id, scopes, description }) {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const publicJwk = publicKey.export({ format: 'jwk' });
+  const dir = mkdtempSync(join(tmpdir(), 'fundpass-e2e-'));
+  const file = join(dir, `${id}.jwk.json`);
+  writeFileSync(file, JSON.stringify(publicJwk));
+  const args = ['clients', 'add', '--name', id, '--scopes', scopes, '--public-key', file];
+  if (description) args.push('--description', description);
+  try {
+    const run = await fundpassCli(args);
+    assert.equal(run.code, 0, `fundpass clients add ${id} failed (${run.code}): ${run.stderr}${run.stdout}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { id, privateKey, publicJwk };
+}
+
+/**
+ * A client assertion (RFC 7523, `private_key_jwt`): a JWT signed EdDSA with the
+ * client's private key, `iss` = `sub` = the client id, `aud` the token endpoint, good
+ * for `lifetimeSeconds`, with a random `jti`.
+ */
+export function clientAssertion(client, { audience = TOKEN_ENDPOINT, lifetimeSeconds = 120 } = {}) {
+  const now = Math.floor(Date.now() / 1000);
+  const signingInput = `${base64urlJson({ alg: 'EdDSA', typ: 'JWT' })}.${base64urlJson({
+    iss: client.id, sub: client.id, aud: audience, iat: now, exp: now + lifetimeSeconds, jti: randomUUID(),
+  })}`;
+  const signature = signBytes(null, Buffer.from(signingInput), client.privateKey);
+  return `${signingInput}.${signature.toString('base64url')}`;
+}
+
+/**
+ * An access token of the internal API (client credentials with a signed assertion),
+ * through a Playwright `APIRequestContext`. Returns the token endpoint's JSON answer,
+ * failing on any status but 200.
+ */
+export async function internalToken(requestContext, client) {
+  const response = await requestContext.post('/internal/oauth/token', {
+    form: {
+      grant_type: 'client_credentials',
+      client_assertion_type: JWT_BEARER,
+      client_assertion: clientAssertion(client),
+    },
+    timeout: STEP_TIMEOUT,
+  });
+  const text = await response.text();
+  assert.equal(response.status(), 200, `the token endpoint answered ${response.status()}: ${text}`);
+  return JSON.parse(text);
+}
+
+/**
+ * A JSON call to the internal API, like `api` with extra request headers
+ * (`Idempotency-Key`): `{status, body, text, headers}`.
+ */
+export async function internalApi(requestContext, method, path, { data, token, headers = {} } = {}) {
+  const all = { ...headers, ...(token ? { Authorization: `Bearer ${token}` } : {}) };
+  const response = await requestContext.fetch(path, { method, data, headers: all, timeout: STEP_TIMEOUT });
+  const text = await response.text();
+  let body = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    // Not JSON: the assertions show the text.
+  }
+  return { status: response.status(), body, text, headers: response.headers() };
+}
+
+/**
+ * Checks a compact JWS signed EdDSA against the key of `keySet` (a JWK set) that its
+ * `kid` names, as a business system would; returns `{header, claims}`. Fails when the
+ * key is missing or the signature does not verify.
+ */
+export function verifyJws(compact, keySet) {
+  const parts = compact.split('.');
+  assert.equal(parts.length, 3, `not a compact JWS: ${compact}`);
+  const [encodedHeader, encodedClaims, encodedSignature] = parts;
+  const header = JSON.parse(Buffer.from(encodedHeader, 'base64url').toString('utf8'));
+  assert.equal(header.alg, 'EdDSA', `JWS alg: ${JSON.stringify(header)}`);
+  const jwk = keySet.keys.find((k) => k.kid === header.kid);
+  assert.ok(jwk, `no key "${header.kid}" in the key set ${JSON.stringify(keySet.keys.map((k) => k.kid))}`);
+  const { kty, crv, x } = jwk;
+  const key = createPublicKey({ key: { kty, crv, x }, format: 'jwk' });
+  const good = verifyBytes(null, Buffer.from(`${encodedHeader}.${encodedClaims}`), key, Buffer.from(encodedSignature, 'base64url'));
+  assert.ok(good, `the signature of the JWS does not verify under key "${header.kid}"`);
+  return { header, claims: JSON.parse(Buffer.from(encodedClaims, 'base64url').toString('utf8')) };
+}
+
+/**
+ * The `payee_hash` of a receipt: base64url SHA-256 of the payee's name, a line feed
+ * and the payee's account as the business system sent them.
+ */
+export function payeeHash(payee) {
+  return createHash('sha256').update(`${payee.name}\n${payee.account}`).digest('base64url');
 }

@@ -1,12 +1,22 @@
 //! fundpass benchmarks, run in release mode:
 //! `cargo run --release -p fundpass-bench -- argon2 --threads 2 --seconds 10` and
 //! `cargo run --release -p fundpass-bench -- login --concurrency 16 --seconds 20`
-//! (after `cargo build --release -p fundpass`).
+//! (after `cargo build --release -p fundpass`) and
+//! `cargo run --release -p fundpass-bench -- authorize --concurrency 16 --seconds 20`.
 
 mod argon2_rate;
+mod authorize;
+mod harness;
 mod login;
 
 use clap::{Parser, Subcommand};
+
+/// The `fundpass` binary's allocator. The authorize benchmark's server runs in this
+/// process, and every benchmark holds the server against raw Argon2 measured here:
+/// both should allocate (and give back) Argon2's 19 MiB blocks as the real server
+/// does, or the memory and the rates compare unlike things.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Benchmarks whose numbers go into the project's notes.
 #[derive(Debug, Parser)]
@@ -23,6 +33,10 @@ enum Command {
     /// Logins/s of a real server over HTTP against the raw Argon2 rate, `/readyz`
     /// latency during the flood, and the server's peak memory.
     Login(login::Args),
+    /// Direct transaction-password verifications/s of the business systems' API
+    /// (`POST /internal/v1/transaction-password/verify`) against the raw Argon2 rate,
+    /// and the latency of a member's holds read during the flood.
+    Authorize(authorize::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -35,6 +49,7 @@ fn main() -> anyhow::Result<()> {
             }
         }
         Command::Login(args) => login::run(&args)?,
+        Command::Authorize(args) => authorize::run(&args)?,
     }
     Ok(())
 }

@@ -27,6 +27,17 @@ pub const SIGNATURE_HEADER: &str = "Fundpass-Signature";
 /// Header carrying the event id (the receiver's de-duplication key).
 pub const EVENT_ID_HEADER: &str = "Fundpass-Event-Id";
 
+/// The worker's pacing: the SMS outbox's, but with 48 tries (about 40 hours with the
+/// backoff capped at an hour), since a business system's receiver may be down for
+/// maintenance over a night. A delivery given up stays in `webhook_outbox`;
+/// `fundpass clients redeliver` queues it again.
+pub fn default_config() -> WorkerConfig {
+    WorkerConfig {
+        max_attempts: 48,
+        ..WorkerConfig::default()
+    }
+}
+
 /// The stores the worker reads and marks.
 pub trait WebhookOutbox: WebhookStore + ClientStore {}
 impl<T: WebhookStore + ClientStore> WebhookOutbox for T {}

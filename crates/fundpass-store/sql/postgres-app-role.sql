@@ -71,6 +71,8 @@ GRANT SELECT, INSERT, UPDATE ON outbox TO fundpass_app;
 -- removed (a hold ends when its time passes; the rows are the record of every hold).
 -- Their ids come from an identity column, which needs no grant on its sequence.
 GRANT SELECT, INSERT ON member_holds TO fundpass_app;
+-- Only the mark that a hold's end was announced to business systems may change.
+GRANT UPDATE (end_announced_at) ON member_holds TO fundpass_app;
 
 -- Security questions: set, read, and replaced or removed as a whole by the member.
 GRANT SELECT, INSERT, DELETE ON security_answers TO fundpass_app;

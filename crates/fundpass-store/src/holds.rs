@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use fundpass_core::audit::Channel;
 use fundpass_core::member::{Hold, HoldReason, MemberId};
-use fundpass_core::ports::{HoldStore, StoreError};
+use fundpass_core::ports::{EndedHold, HoldAnnounced, HoldStore, StoreError};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool};
 use time::OffsetDateTime;
@@ -35,6 +35,53 @@ impl HoldStore for Store {
         .map_err(db_error)?;
         rows.iter().map(hold_from_row).collect()
     }
+
+    async fn unannounced_ended_holds(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<EndedHold>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT h.id, h.member_id, h.reason, h.channel, h.created_at, h.until, \
+             m.account_no FROM member_holds h JOIN members m ON m.id = h.member_id \
+             WHERE h.end_announced_at IS NULL AND h.until <= $1 \
+             ORDER BY h.until, h.id LIMIT $2",
+        )
+        .bind(micros(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter()
+            .map(|row| {
+                Ok(EndedHold {
+                    id: column(row, "id")?,
+                    hold: hold_from_row(row)?,
+                    account_no: column(row, "account_no")?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Marks a hold's end announced inside a unit of work, only if nobody did first.
+pub(crate) async fn mark_announced(
+    conn: &mut AnyConnection,
+    mark: &HoldAnnounced,
+) -> Result<(), StoreError> {
+    let done = sqlx::query(
+        "UPDATE member_holds SET end_announced_at = $1 \
+         WHERE id = $2 AND end_announced_at IS NULL",
+    )
+    .bind(micros(mark.at))
+    .bind(mark.id)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    if done.rows_affected() != 1 {
+        return Err(StoreError::Conflict);
+    }
+    Ok(())
 }
 
 /// When the member's login or transaction password was last reset: the newest reset

@@ -39,7 +39,16 @@ impl OutboxStore for Store {
         lease_until: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
-        let rows = claim(self, "outbox", OUTBOX_COLUMNS, now, lease_until, limit).await?;
+        let rows = claim(
+            self,
+            "outbox",
+            "id",
+            OUTBOX_COLUMNS,
+            now,
+            lease_until,
+            limit,
+        )
+        .await?;
         let mut claimed = rows
             .iter()
             .map(message_from_row)
@@ -79,10 +88,11 @@ impl OutboxStore for Store {
 /// outbox) due at `now` and pushes their next attempt to `lease_until`. On PostgreSQL,
 /// `FOR UPDATE SKIP LOCKED` lets several instances claim at once without waiting for or
 /// sharing rows; on SQLite the statement runs in a `BEGIN IMMEDIATE` transaction, which
-/// serialises claimers. Oldest due first.
+/// serialises claimers. Oldest due first (ties broken by `order`).
 pub(crate) async fn claim(
     store: &Store,
     table: &str,
+    order: &str,
     columns: &str,
     now: OffsetDateTime,
     lease_until: OffsetDateTime,
@@ -95,7 +105,7 @@ pub(crate) async fn claim(
     let sql = format!(
         "UPDATE {table} SET next_attempt_at = $1 WHERE id IN (SELECT id FROM {table} \
          WHERE delivered_at IS NULL AND next_attempt_at <= $2 \
-         ORDER BY next_attempt_at, id LIMIT $3{lock}) RETURNING {columns}"
+         ORDER BY next_attempt_at, {order} LIMIT $3{lock}) RETURNING {columns}"
     );
     let mut tx = store.begin_write().await?;
     let rows = sqlx::query(AssertSqlSafe(sql))

@@ -19,7 +19,7 @@ use crate::codec::micros;
 use crate::connect::Store;
 use crate::errors::db_error;
 use crate::flows::write_flow;
-use crate::holds::insert_hold;
+use crate::holds::{insert_hold, mark_announced};
 use crate::hotline_checks::write_check;
 use crate::members::{write_credentials, write_pii};
 use crate::outbox::insert_message;
@@ -77,6 +77,7 @@ impl UnitOfWork for Store {
             client_tokens,
             used_assertions,
             authorizations,
+            announced_holds,
             events,
             audit,
         } = change;
@@ -157,6 +158,9 @@ impl UnitOfWork for Store {
         }
         for a in &authorizations {
             write_authorization(&mut tx, a).await?;
+        }
+        for mark in &announced_holds {
+            mark_announced(&mut tx, mark).await?;
         }
         for e in &events {
             fan_out(&mut tx, e).await?;

@@ -15,7 +15,7 @@ use crate::errors::db_error;
 use crate::members::column;
 use crate::outbox::{claim, mark_delivered, mark_failed};
 
-const COLUMNS: &str = "id, event_id, client_id, kind, body, created_at, next_attempt_at, \
+const COLUMNS: &str = "seq, id, event_id, client_id, kind, body, created_at, next_attempt_at, \
                        attempts, delivered_at, last_error";
 
 #[async_trait]
@@ -26,13 +26,22 @@ impl WebhookStore for Store {
         lease_until: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<WebhookDelivery>, StoreError> {
-        let rows = claim(self, "webhook_outbox", COLUMNS, now, lease_until, limit).await?;
+        let rows = claim(
+            self,
+            "webhook_outbox",
+            "seq",
+            COLUMNS,
+            now,
+            lease_until,
+            limit,
+        )
+        .await?;
         let mut claimed = rows
             .iter()
             .map(delivery_from_row)
             .collect::<Result<Vec<_>, _>>()?;
-        // Oldest first, so a receiver sees one member's events in order.
-        claimed.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        // In the order they were written, so a receiver sees one member's events in order.
+        claimed.sort_by_key(|d| d.seq);
         Ok(claimed)
     }
 
@@ -47,6 +56,28 @@ impl WebhookStore for Store {
         retry_at: Option<OffsetDateTime>,
     ) -> Result<(), StoreError> {
         mark_failed(self, "webhook_outbox", id, error, retry_at).await
+    }
+}
+
+impl Store {
+    /// Queues again every undelivered event of `client_id` (given up or waiting), due
+    /// at `now` with a fresh count of tries; returns how many. For an operator after a
+    /// receiver's long outage.
+    pub async fn requeue_webhooks(
+        &self,
+        client_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE webhook_outbox SET next_attempt_at = $1, attempts = 0 \
+             WHERE client_id = $2 AND delivered_at IS NULL",
+        )
+        .bind(micros(now))
+        .bind(client_id)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(done.rows_affected())
     }
 }
 
@@ -79,6 +110,7 @@ pub(crate) async fn fan_out(
 
 fn delivery_from_row(row: &AnyRow) -> Result<WebhookDelivery, StoreError> {
     Ok(WebhookDelivery {
+        seq: column(row, "seq")?,
         id: column(row, "id")?,
         event_id: column(row, "event_id")?,
         client_id: column(row, "client_id")?,

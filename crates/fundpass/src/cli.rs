@@ -81,6 +81,22 @@ pub struct ImportArgs {
 pub enum MemberCommand {
     /// Find a member by account number or document, or the members with a phone.
     Find(FindArgs),
+    /// Freeze a member's account: nothing online works (logins, recoveries,
+    /// payouts), every session ends, business systems are told.
+    Freeze(FreezeArgs),
+    /// Lift a freeze: the member is back where they stood.
+    Unfreeze(FreezeArgs),
+}
+
+/// Options of `fundpass member freeze` and `unfreeze`.
+#[derive(Debug, Args)]
+pub struct FreezeArgs {
+    /// Account number (个人账号).
+    #[arg(long)]
+    pub account: String,
+    /// Why (kept in the audit trail, digits of long numbers masked).
+    #[arg(long)]
+    pub reason: String,
 }
 
 /// Options of `fundpass member find`.
@@ -197,6 +213,9 @@ pub enum ClientsCommand {
     Disable(ClientIdArg),
     /// Replace the public key a business system signs its client assertions with.
     RotateKey(ClientRotateKeyArgs),
+    /// Queue again every event not yet delivered to a business system (after its
+    /// receiver was down longer than the retries last), with a fresh count of tries.
+    Redeliver(ClientIdArg),
 }
 
 /// Options of `fundpass clients add`.

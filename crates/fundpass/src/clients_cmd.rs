@@ -34,7 +34,31 @@ pub async fn command(config: &Config, cmd: &ClientsCommand) -> anyhow::Result<Ex
         ClientsCommand::List => list(&ctx).await,
         ClientsCommand::Disable(client) => disable(&ctx, &client.id).await,
         ClientsCommand::RotateKey(args) => rotate_key(&ctx, args).await,
+        ClientsCommand::Redeliver(client) => redeliver(&ctx, &client.id).await,
     }
+}
+
+/// Queues a client's undelivered events again.
+async fn redeliver(ctx: &Context, raw: &str) -> anyhow::Result<ExitCode> {
+    use fundpass_core::ports::{ClientStore as _, Clock as _};
+    let id = raw.trim();
+    let details = json!({ "client_id": id });
+    if ctx.store.client(id).await?.is_none() {
+        ctx.audit_operator(
+            "client.redeliver",
+            Outcome::Denied,
+            with_reason(&details, "unknown_client"),
+        )
+        .await?;
+        bail!("no business system is registered as {id:?}");
+    }
+    let queued = ctx.store.requeue_webhooks(id, ctx.clock.now()).await?;
+    let mut done = details.clone();
+    done["queued"] = json!(queued);
+    ctx.audit_operator("client.redeliver", Outcome::Success, done)
+        .await?;
+    eprintln!("{queued} undelivered event(s) of {id} queued again");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Secrets made for a new client, shown once and then forgotten.

@@ -1,4 +1,5 @@
 //! `fundpass member find`: operators look members up; personal data stays masked.
+//! `fundpass member freeze | unfreeze`: the fund blocks or restores an account.
 
 use std::io::BufRead as _;
 use std::process::ExitCode;
@@ -11,14 +12,21 @@ use fundpass_core::member::{AccountNumber, MemberRecord};
 use fundpass_core::ports::MemberStore;
 use serde_json::json;
 
-use crate::cli::{FindArgs, MemberCommand};
+use fundpass_core::audit::Channel;
+use fundpass_core::portal::{FreezeError, RequestContext};
+
+use crate::cli::{FindArgs, FreezeArgs, MemberCommand};
 use crate::config::Config;
 use crate::context::Context;
 use crate::system::today;
 
 /// `fundpass member …`.
 pub async fn command(config: &Config, cmd: &MemberCommand) -> anyhow::Result<ExitCode> {
-    let MemberCommand::Find(args) = cmd;
+    let args = match cmd {
+        MemberCommand::Find(args) => args,
+        MemberCommand::Freeze(args) => return freeze(config, args, true).await,
+        MemberCommand::Unfreeze(args) => return freeze(config, args, false).await,
+    };
     let ctx = Context::open(config).await?;
     let (members, how) = find(&ctx, args).await?;
     ctx.audit_operator(
@@ -40,6 +48,62 @@ pub async fn command(config: &Config, cmd: &MemberCommand) -> anyhow::Result<Exi
         print!("{out}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Freezes or unfreezes one account through the portal's use case.
+async fn freeze(config: &Config, args: &FreezeArgs, frozen: bool) -> anyhow::Result<ExitCode> {
+    use std::sync::Arc;
+    let ctx = Context::open(config).await?;
+    let policy = config
+        .portal
+        .policy(config.mode == crate::config::Mode::Dev)?;
+    let clock: Arc<dyn fundpass_core::ports::Clock> = Arc::new(crate::system::SystemClock);
+    let portal = crate::serve::portal(
+        config,
+        &ctx.store,
+        Arc::new(ctx.keyring.clone()),
+        clock,
+        policy,
+    )?;
+    let request = RequestContext {
+        channel: Channel::Cli,
+        ip: None,
+        user_agent: None,
+    };
+    let operator = crate::system::operator_name();
+    match portal
+        .set_frozen(&args.account, frozen, &args.reason, &operator, &request)
+        .await
+    {
+        Ok(member) => {
+            eprintln!(
+                "account {} is now {} (business systems are told)",
+                member.account_no.as_str(),
+                member.status.code()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(FreezeError::Store(e)) => Err(e.into()),
+        Err(refused) => {
+            let code = match refused {
+                FreezeError::UnknownMember => "unknown_member",
+                FreezeError::AlreadyFrozen => "already_frozen",
+                FreezeError::NotFrozen => "not_frozen",
+                FreezeError::BadReason => "bad_reason",
+                FreezeError::Conflict => "conflict",
+                FreezeError::Store(_) => "store",
+            };
+            let action = if frozen {
+                "member.freeze"
+            } else {
+                "member.unfreeze"
+            };
+            ctx.audit_operator(action, Outcome::Denied, json!({ "reason": code }))
+                .await?;
+            eprintln!("refused: {refused}");
+            Ok(ExitCode::from(1))
+        }
+    }
 }
 
 async fn find(ctx: &Context, args: &FindArgs) -> anyhow::Result<(Vec<MemberRecord>, &'static str)> {

@@ -116,7 +116,11 @@ pub async fn run(config: &Config, args: &ServeArgs) -> anyhow::Result<ExitCode> 
         face_simulator,
     };
     let shutdown = CancellationToken::new();
-    let tasks = spawn_workers(config, &store, &keyring, &clock, &shutdown)?;
+    let mut tasks = spawn_workers(config, &store, &keyring, &clock, &shutdown)?;
+    tasks.push(tokio::spawn(announce_ended_holds(
+        state.portal.clone(),
+        shutdown.clone(),
+    )));
     let addresses = Addresses {
         public: local,
         internal: internal_local,
@@ -170,7 +174,7 @@ fn spawn_workers(
         Arc::new(store.clone()),
         keyring.clone(),
         clock.clone(),
-        WorkerConfig::default(),
+        fundpass_server::webhooks::default_config(),
         config.webhooks.timeout()?,
     )
     .context("cannot set up the webhook client")?;
@@ -256,7 +260,7 @@ fn server_settings(config: &Config, local: SocketAddr, internal_listener: bool) 
 }
 
 /// The portal with its hashing pool sized from the configuration.
-fn portal(
+pub(crate) fn portal(
     config: &Config,
     store: &fundpass_store::Store,
     keyring: Arc<Keyring>,
@@ -345,6 +349,21 @@ async fn offer_demo(config: &Config, store: &fundpass_store::Store) -> anyhow::R
         );
     }
     Ok(())
+}
+
+/// Tells business systems of holds that ended (`hold.ended`), every 15 seconds.
+async fn announce_ended_holds(portal: Portal, shutdown: CancellationToken) {
+    loop {
+        match portal.announce_ended_holds(200).await {
+            Ok(n) if n > 0 => tracing::info!(holds = n, "ended holds announced"),
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "announcing ended holds failed"),
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(std::time::Duration::from_secs(15)) => {}
+        }
+    }
 }
 
 /// Deletes expired captchas, rate-limit windows and old flows every few minutes.

@@ -1501,3 +1501,95 @@ fn serve_gives_an_old_dev_key_file_a_signing_key_and_the_internal_api_its_own_li
     let file = std::fs::read_to_string(fp.data_dir().join("keys.json")).unwrap();
     assert!(file.contains("\"signing\""), "{file}");
 }
+
+#[test]
+fn an_operator_freezes_and_unfreezes_an_account_with_an_audited_reason() {
+    let fp = Fundpass::new();
+    assert!(
+        fp.import(&format!("{HEADER}{GOOD_1}"), &[])
+            .status
+            .success()
+    );
+    let status = || query_sqlite(&fp.db_path(), "SELECT status FROM members");
+    let freeze = fp.run(&[
+        "member",
+        "freeze",
+        "--account",
+        "200000000001",
+        "--reason",
+        "court order 110105199003071239",
+    ]);
+    assert!(freeze.status.success(), "{}", stderr(&freeze));
+    assert_eq!(status(), ["frozen"]);
+    let again = fp.run(&[
+        "member",
+        "freeze",
+        "--account",
+        "200000000001",
+        "--reason",
+        "x",
+    ]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains("already frozen"),
+        "{}",
+        stderr(&again)
+    );
+    let nobody = fp.run(&[
+        "member",
+        "freeze",
+        "--account",
+        "299999999999",
+        "--reason",
+        "x",
+    ]);
+    assert_eq!(nobody.status.code(), Some(1));
+    let unfreeze = fp.run(&[
+        "member",
+        "unfreeze",
+        "--account",
+        "200000000001",
+        "--reason",
+        "lifted",
+    ]);
+    assert!(unfreeze.status.success(), "{}", stderr(&unfreeze));
+    assert_eq!(status(), ["ordinary"], "never registered: back to ordinary");
+    let actions = query_sqlite(
+        &fp.db_path(),
+        "SELECT action || ' ' || outcome FROM audit_events",
+    );
+    for expected in [
+        "member.freeze success",
+        "member.freeze denied",
+        "member.unfreeze success",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == expected),
+            "{expected}: {actions:?}"
+        );
+    }
+    let details = query_sqlite(&fp.db_path(), "SELECT details FROM audit_events").join("\n");
+    assert!(!details.contains("110105199003071239"), "{details}");
+}
+
+#[test]
+fn undelivered_events_of_a_business_system_are_queued_again_on_request() {
+    let fp = Fundpass::new();
+    let added = fp.add_client(
+        "withdrawals",
+        "holds:read",
+        ED25519_JWK,
+        &["--webhook-url", "http://127.0.0.1:9/hook"],
+    );
+    assert!(added.status.success(), "{}", stderr(&added));
+    let out = fp.run(&["clients", "redeliver", "withdrawals"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("0 undelivered"), "{}", stderr(&out));
+    let unknown = fp.run(&["clients", "redeliver", "loans"]);
+    assert!(!unknown.status.success());
+    assert!(
+        stderr(&unknown).contains("no business system"),
+        "{}",
+        stderr(&unknown)
+    );
+}

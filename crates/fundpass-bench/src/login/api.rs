@@ -5,9 +5,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use reqwest::StatusCode;
-use reqwest::header::RETRY_AFTER;
 use serde::Deserialize;
 use serde_json::json;
+
+use crate::harness::flood::Reply;
 
 /// A demo member the benchmark registers and then logs in as.
 #[derive(Debug, Clone, Copy)]
@@ -75,17 +76,6 @@ pub struct Captcha {
     pub id: String,
     /// The answer, read from `/dev/captcha/{id}`.
     pub answer: String,
-}
-
-/// What a login attempt got back.
-#[derive(Debug, Clone)]
-pub struct LoginReply {
-    /// HTTP status: 200 logged in, 503 pool full, 429 rate-limited.
-    pub status: StatusCode,
-    /// `Retry-After` in seconds, when the server sent one.
-    pub retry_after: Option<Duration>,
-    /// The start of the body of an unexpected answer (not 200, 429 or 503), to show.
-    pub unexpected_body: Option<String>,
 }
 
 /// A client of one fundpass server.
@@ -160,8 +150,9 @@ impl Api {
         })
     }
 
-    /// One login attempt with a document number.
-    pub async fn login(&self, member: &Member, captcha: &Captcha) -> anyhow::Result<LoginReply> {
+    /// One login attempt with a document number: 200 logged in, 503 pool full,
+    /// 429 rate-limited.
+    pub async fn login(&self, member: &Member, captcha: &Captcha) -> anyhow::Result<Reply> {
         let body = json!({
             "id_type": member.id_type, "id_number": member.id_number, "password": LOGIN_PASSWORD,
             "captcha_id": captcha.id, "captcha_answer": captcha.answer,
@@ -172,27 +163,12 @@ impl Api {
             .json(&body)
             .send()
             .await?;
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse().ok())
-            .map(Duration::from_secs);
-        let status = response.status();
-        // Read the body in any case so the connection goes back to the pool.
-        let body = response.bytes().await.unwrap_or_default();
         let expected = [
             StatusCode::OK,
             StatusCode::TOO_MANY_REQUESTS,
             StatusCode::SERVICE_UNAVAILABLE,
         ];
-        let unexpected_body = (!expected.contains(&status))
-            .then(|| String::from_utf8_lossy(&body).chars().take(300).collect());
-        Ok(LoginReply {
-            status,
-            retry_after,
-            unexpected_body,
-        })
+        Ok(Reply::read(response, &expected).await)
     }
 
     /// Registers `member` (ordinary → registered) the way the app does: identify with a

@@ -9,23 +9,22 @@
 //! other load on the machine moved the raw rate during the run.
 
 mod api;
-mod flood;
 mod report;
 mod server;
-mod stats;
+mod window;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use reqwest::StatusCode;
 
 use crate::argon2_rate;
+use crate::harness::memory::proc_status_kib;
+use crate::harness::report::{Prepared, load_average};
 use api::{Api, Captcha, DEMO_MEMBERS};
-use flood::Plan;
-use report::{Outcome, Prepared, load_average};
-use server::{Server, Settings, proc_status_kib};
+use report::Outcome;
+use server::{Server, Settings};
 
 /// Options of `login`.
 #[derive(Debug, Clone, clap::Args)]
@@ -200,14 +199,9 @@ async fn prepare_and_flood(
         concurrency,
         args.seconds
     );
-    let plan = Plan {
-        concurrency,
-        duration: Duration::from_secs(args.seconds),
-        members: Arc::from(DEMO_MEMBERS.as_slice()),
-        server_pid: pid,
-    };
+    let plan = window::plan(concurrency, Duration::from_secs(args.seconds), pid);
     let load_at_flood = load_average();
-    let measured = flood::run(&api, &probe_api, pool, &plan).await;
+    let measured = window::run(&api, &probe_api, pool, &plan).await;
     server.check_alive()?;
     Ok(Prepared {
         rss,

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use tempfile::TempDir;
 
+use crate::harness::memory::proc_status_kib;
+
 /// Settings the benchmark varies; everything else stays at fundpass's defaults.
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
@@ -194,31 +196,9 @@ impl Drop for Server {
     }
 }
 
-/// A `kB` line of `/proc/PID/status` (`VmRSS`, `VmHWM`), in KiB; `None` off Linux or
-/// once the process is gone.
-pub fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    parse_status_kib(&status, field)
-}
-
-fn parse_status_kib(status: &str, field: &str) -> Option<u64> {
-    status.lines().find_map(|line| {
-        let rest = line.strip_prefix(field)?.strip_prefix(':')?;
-        rest.trim().strip_suffix("kB")?.trim().parse().ok()
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn memory_lines_of_proc_status_are_read_in_kib() {
-        let status = "Name:\tfundpass\nVmHWM:\t   91236 kB\nVmRSS:\t   80000 kB\n";
-        assert_eq!(parse_status_kib(status, "VmHWM"), Some(91_236));
-        assert_eq!(parse_status_kib(status, "VmRSS"), Some(80_000));
-        assert_eq!(parse_status_kib(status, "VmSwap"), None);
-    }
 
     #[test]
     fn the_configuration_lifts_the_per_address_limits_and_keeps_owasp_costs() {

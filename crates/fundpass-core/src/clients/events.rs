@@ -34,6 +34,12 @@ pub enum EventKind {
     AuthorizationConfirmed,
     /// The member declined a payment authorisation.
     AuthorizationDeclined,
+    /// A hold's time passed: payouts are no longer refused for it.
+    HoldEnded,
+    /// The fund froze the member's account: nothing online works, payouts included.
+    AccountFrozen,
+    /// The fund lifted the freeze.
+    AccountUnfrozen,
 }
 
 impl EventKind {
@@ -45,6 +51,9 @@ impl EventKind {
             Self::HoldPlaced => "hold.placed",
             Self::AuthorizationConfirmed => "authorization.confirmed",
             Self::AuthorizationDeclined => "authorization.declined",
+            Self::HoldEnded => "hold.ended",
+            Self::AccountFrozen => "account.frozen",
+            Self::AccountUnfrozen => "account.unfrozen",
         }
     }
 }
@@ -146,9 +155,57 @@ impl BusinessEvent {
     }
 }
 
+/// The time as events write it.
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap_or_default()
+}
+
+impl BusinessEvent {
+    /// `hold.ended` for a hold whose time has passed.
+    pub fn hold_ended(ended: &crate::ports::EndedHold, rng: &dyn SecretGenerator) -> Self {
+        let hold = &ended.hold;
+        let mut event = Self::new(
+            EventKind::HoldEnded,
+            serde_json::json!({
+                "account_no": ended.account_no, "reason": hold.reason.code(),
+                "channel": hold.channel.code(), "since": rfc3339(hold.created_at),
+                "until": rfc3339(hold.until),
+            }),
+            hold.until,
+            rng,
+        );
+        event.member_id = Some(hold.member_id);
+        event
+    }
+
+    /// `account.frozen` or `account.unfrozen` for `member` at `at`.
+    pub fn freeze(
+        member: &MemberRecord,
+        frozen: bool,
+        at: OffsetDateTime,
+        rng: &dyn SecretGenerator,
+    ) -> Self {
+        let kind = if frozen {
+            EventKind::AccountFrozen
+        } else {
+            EventKind::AccountUnfrozen
+        };
+        let mut event = Self::new(
+            kind,
+            serde_json::json!({"account_no": member.account_no.as_str()}),
+            at,
+            rng,
+        );
+        event.member_id = Some(member.id);
+        event
+    }
+}
+
 /// One event on its way to one client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookDelivery {
+    /// The order deliveries were written in.
+    pub seq: i64,
     /// `<event id>.<client id>`: unique per event and receiver.
     pub id: String,
     pub event_id: String,

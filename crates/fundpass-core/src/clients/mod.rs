@@ -4,6 +4,7 @@
 //! `private_key_jwt`); short-lived opaque access tokens; the signed events they
 //! subscribe to by webhook.
 
+mod announce;
 mod assertion;
 mod events;
 mod service;

@@ -191,7 +191,7 @@ impl Portal {
 /// A free-text reason with every run of six or more letters and digits that holds a
 /// digit masked, so a document or phone number typed into it never reaches the
 /// audit trail.
-fn mask_numbers(text: &str) -> String {
+pub(crate) fn mask_numbers(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut run = String::new();
     let flush = |run: &mut String, out: &mut String| {

@@ -21,6 +21,7 @@ pub use audit::{AUDIT_PAGE, AuditPage};
 pub use cases::{CaseView, CounterCaseInput, IssuedTicket};
 pub use hotline::HotlineInput;
 pub use login::{PasswordStep, StaffLoginError};
+pub(crate) use members::mask_numbers;
 pub use members::{MemberSummary, Revealed};
 
 use crate::audit::{Actor, ActorKind, AuditEvent, Channel, Outcome};

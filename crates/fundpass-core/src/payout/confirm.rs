@@ -241,7 +241,11 @@ impl Portal {
 }
 
 /// The event telling the owning client of the member's decision.
-fn decision_event(record: &Authorization, kind: EventKind, portal: &Portal) -> BusinessEvent {
+pub(crate) fn decision_event(
+    record: &Authorization,
+    kind: EventKind,
+    portal: &Portal,
+) -> BusinessEvent {
     let at: OffsetDateTime = record.decided_at.unwrap_or(record.created_at);
     let mut event = BusinessEvent::new(
         kind,

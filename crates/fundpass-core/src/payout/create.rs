@@ -134,6 +134,11 @@ impl Portal {
         let event = payout_event(caller, &auth, now, "payout.verify", Outcome::Success, ctx);
         let change = ChangeSet {
             members: unlock.into_iter().collect(),
+            events: vec![super::confirm::decision_event(
+                &auth,
+                crate::clients::EventKind::AuthorizationConfirmed,
+                self,
+            )],
             audit: vec![event],
             ..ChangeSet::default()
         };

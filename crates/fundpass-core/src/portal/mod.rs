@@ -4,6 +4,7 @@
 //! [`ChangeSet`](crate::ports::ChangeSet) atomically.
 
 mod captcha;
+mod freeze;
 mod login;
 mod notify;
 mod phone;
@@ -19,6 +20,7 @@ use time::Duration;
 pub use captcha::{
     CAPTCHA_TTL, CaptchaError, IssuedCaptcha, normalise as normalise_captcha_answer,
 };
+pub use freeze::FreezeError;
 pub use login::{LoginError, LoginIdentifier, LoginSuccess};
 pub use notify::{SmsLimits, SmsTemplates};
 pub(crate) use notify::{china_time, china_today, fill};

@@ -14,10 +14,10 @@ pub use audit::AuditStore;
 pub use business::{AuthorizationStore, ClientStore, WebhookStore};
 pub use members::{MemberImport, MemberStore};
 pub use portal::{
-    CaptchaRecord, CaptchaStore, ChangeSet, CpuPool, FlowStore, FlowWrite, Health, HoldStore,
-    MemberWrite, PoolBusy, PortalStore, RateDecision, RateLimiter, SecretHistoryEntry,
-    SecurityQuestionStore, SessionStore, SessionWrite, ThrottleStore, ThrottleWrite, UnitOfWork,
-    run_on_pool,
+    CaptchaRecord, CaptchaStore, ChangeSet, CpuPool, EndedHold, FlowStore, FlowWrite, Health,
+    HoldAnnounced, HoldStore, MemberWrite, PoolBusy, PortalStore, RateDecision, RateLimiter,
+    SecretHistoryEntry, SecurityQuestionStore, SessionStore, SessionWrite, ThrottleStore,
+    ThrottleWrite, UnitOfWork, run_on_pool,
 };
 pub use sms::{OutboxMessage, OutboxStore, SmsError, SmsSender};
 pub use staff::StaffStore;

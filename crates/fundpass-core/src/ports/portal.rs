@@ -73,6 +73,30 @@ pub trait HoldStore: Send + Sync {
         member: MemberId,
         now: OffsetDateTime,
     ) -> Result<Vec<Hold>, StoreError>;
+    /// Holds that ended by `now` and whose end business systems have not been told of
+    /// yet, oldest end first, at most `limit`.
+    async fn unannounced_ended_holds(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<EndedHold>, StoreError>;
+}
+
+/// A hold that has ended, with what its `hold.ended` event names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndedHold {
+    /// The hold's row id.
+    pub id: i64,
+    pub hold: Hold,
+    pub account_no: String,
+}
+
+/// Marks a hold's end announced; lands only if nobody marked it first (another
+/// instance announcing the same end makes the change a [`StoreError::Conflict`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HoldAnnounced {
+    pub id: i64,
+    pub at: OffsetDateTime,
 }
 
 /// Members' security questions (keyed MACs of the answers only).
@@ -191,6 +215,8 @@ pub struct ChangeSet {
     /// Payment authorisations (an idempotency key used twice by one client fails the
     /// change with [`StoreError::Duplicate`]).
     pub authorizations: Vec<crate::payout::AuthorizationWrite>,
+    /// Holds whose end is announced in this change.
+    pub announced_holds: Vec<HoldAnnounced>,
     /// Events for business systems, fanned out to each subscribed client (or the one
     /// an event names) in the same transaction.
     pub events: Vec<crate::clients::BusinessEvent>,

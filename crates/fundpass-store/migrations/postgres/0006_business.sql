@@ -72,9 +72,11 @@ CREATE UNIQUE INDEX payment_authorizations_idempotency_key
 CREATE INDEX payment_authorizations_member_idx
     ON payment_authorizations (member_id, created_at);
 
--- One row per event and receiving client, delivered like the SMS outbox.
+-- One row per event and receiving client, delivered like the SMS outbox; `seq` keeps
+-- the order the events were written in (times can tie).
 CREATE TABLE webhook_outbox (
-    id              TEXT    PRIMARY KEY,
+    seq             BIGINT  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id              TEXT    NOT NULL UNIQUE,
     event_id        TEXT    NOT NULL,
     client_id       TEXT    NOT NULL REFERENCES service_clients (id),
     member_id       BIGINT  REFERENCES members (id),
@@ -88,3 +90,11 @@ CREATE TABLE webhook_outbox (
 );
 
 CREATE INDEX webhook_outbox_due_idx ON webhook_outbox (delivered_at, next_attempt_at);
+
+-- When a hold's end was announced to business systems (`hold.ended`). Holds that had
+-- already ended when this column arrived count as announced.
+ALTER TABLE member_holds ADD COLUMN end_announced_at BIGINT;
+UPDATE member_holds SET end_announced_at = until
+    WHERE until <= CAST(EXTRACT(EPOCH FROM now()) * 1000000 AS BIGINT);
+CREATE INDEX member_holds_unannounced_idx ON member_holds (until)
+    WHERE end_announced_at IS NULL;

@@ -9,12 +9,13 @@ use fundpass_core::crypto::{Field, JwsSigner, TokenDigest};
 use fundpass_core::member::MemberId;
 use fundpass_core::payout::{Authorization, AuthorizationWrite, Mode, Payment, Purpose, State};
 use fundpass_core::ports::{
-    AuthorizationStore, ChangeSet, ClientStore, StoreError, UnitOfWork, WebhookStore,
+    AuthorizationStore, ChangeSet, ClientStore, HoldAnnounced, HoldStore, StoreError, UnitOfWork,
+    WebhookStore,
 };
 use fundpass_core::testing::CountingRng;
 use fundpass_store::Store;
 
-use super::portal::{keyring, members};
+use super::portal::{hold, keyring, members};
 use crate::support::{at, backends};
 
 fn client(id: &str, webhook: bool, disabled: bool) -> ServiceClient {
@@ -298,6 +299,57 @@ async fn an_event_reaches_each_subscribed_enabled_client_or_only_the_one_it_name
         assert_eq!(
             (later[0].id.as_str(), later[0].attempts),
             (claimed[1].id.as_str(), 1)
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_ended_hold_is_listed_until_its_end_is_announced_and_announced_once() {
+    for db in backends().await {
+        let store = &db.store;
+        let member = members(store, 1).await.remove(0);
+        let change = ChangeSet {
+            holds: vec![
+                hold(member.id, at(0), at(100)),
+                hold(member.id, at(0), at(500)),
+            ],
+            ..ChangeSet::default()
+        };
+        store.apply(change).await.unwrap();
+        assert!(
+            store
+                .unannounced_ended_holds(at(99), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let ended = store.unannounced_ended_holds(at(100), 10).await.unwrap();
+        assert_eq!(ended.len(), 1);
+        assert_eq!(ended[0].account_no, member.account_no.as_str());
+        assert_eq!(ended[0].hold.until, at(100));
+        let mark = |id| ChangeSet {
+            announced_holds: vec![HoldAnnounced { id, at: at(101) }],
+            ..ChangeSet::default()
+        };
+        store.apply(mark(ended[0].id)).await.unwrap();
+        assert!(matches!(
+            store.apply(mark(ended[0].id)).await,
+            Err(StoreError::Conflict)
+        ));
+        assert!(
+            store
+                .unannounced_ended_holds(at(200), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            store
+                .unannounced_ended_holds(at(600), 10)
+                .await
+                .unwrap()
+                .len(),
+            1
         );
     }
 }

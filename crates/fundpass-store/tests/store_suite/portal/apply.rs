@@ -75,6 +75,7 @@ async fn a_change_set_lands_whole_in_one_commit() {
             client_tokens: Vec::new(),
             used_assertions: Vec::new(),
             authorizations: Vec::new(),
+            announced_holds: Vec::new(),
             events: Vec::new(),
             audit: vec![event(5, member.id), event(6, member.id)],
         };

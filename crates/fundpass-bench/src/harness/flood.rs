@@ -1,46 +1,86 @@
-//! The timed window: concurrent clients logging in with pre-drawn captchas, while one
-//! probe checks that `/readyz` stays fast and a sampler watches the server's memory.
+//! The timed window: concurrent clients sending the benchmark's request again and
+//! again, while one probe checks that a cheap request stays fast and a sampler
+//! watches the server's memory. What a request is, and what the probe asks, is the
+//! benchmark's: the window only counts answers and times them.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
+use reqwest::header::RETRY_AFTER;
 use tokio::time::MissedTickBehavior;
 
-use super::api::{Api, Captcha, Member};
-use super::server::proc_status_kib;
+use super::memory::proc_status_kib;
 
 /// Longest a client honours a `Retry-After` (the server says 1 s today).
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
-/// How often the readiness probe asks.
+/// How often the probe asks.
 const PROBE_EVERY: Duration = Duration::from_millis(50);
 /// How often the server's resident memory is sampled.
 const SAMPLE_EVERY: Duration = Duration::from_millis(200);
+/// Characters kept of an unexpected answer's body.
+const BODY_SHOWN: usize = 300;
+
+/// What one request got back.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// `Retry-After` in seconds, when the server sent one.
+    pub retry_after: Option<Duration>,
+    /// The start of the body of an unexpected answer, to show.
+    pub unexpected_body: Option<String>,
+}
+
+impl Reply {
+    /// Reads `response` whole, so that the connection goes back to the pool, keeping
+    /// the start of the body only when the status is none of `expected`.
+    pub async fn read(response: reqwest::Response, expected: &[StatusCode]) -> Self {
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok())
+            .map(Duration::from_secs);
+        let status = response.status();
+        let body = response.bytes().await.unwrap_or_default();
+        let unexpected_body = (!expected.contains(&status)).then(|| {
+            String::from_utf8_lossy(&body)
+                .chars()
+                .take(BODY_SHOWN)
+                .collect()
+        });
+        Self {
+            status,
+            retry_after,
+            unexpected_body,
+        }
+    }
+}
 
 /// What the window is run with.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    /// Clients logging in at once.
+    /// Clients sending at once.
     pub concurrency: usize,
     /// Length of the window.
     pub duration: Duration,
-    /// Members to log in as: client `i` always logs in as member `i mod len`, so no
-    /// two clients log in as the same member at once unless there are more clients.
-    pub members: Arc<[Member]>,
-    /// The server's process id, for its memory use.
+    /// The answer that counts as done (200 for a login, 201 for a verification).
+    pub success: StatusCode,
+    /// The process whose memory is sampled.
     pub server_pid: u32,
 }
 
 /// Everything measured in the window.
 #[derive(Debug, Default)]
 pub struct Measured {
-    /// Latencies of successful logins (200) that finished inside the window.
-    pub logins: Vec<Duration>,
-    /// Logins refused because the Argon2 pool was full (503).
+    /// Latencies of successful requests that finished inside the window.
+    pub ok: Vec<Duration>,
+    /// Requests refused because the Argon2 pool was full (503).
     pub busy: u64,
-    /// Logins refused by a rate limit (429).
+    /// Requests refused by a rate limit (429).
     pub limited: u64,
     /// Any other answers, by status.
     pub other: BTreeMap<u16, u64>,
@@ -51,51 +91,35 @@ pub struct Measured {
     /// The first transport error, to show.
     pub first_error: Option<String>,
     /// From the start of the window to the last counted answer (shorter than planned
-    /// only if the captchas ran out).
+    /// only if some client ran out of things to send).
     pub elapsed: Duration,
-    /// Whether some client stopped early for want of captchas.
+    /// Whether some client stopped early for want of something to send (captchas).
     pub ran_out: bool,
-    /// Latencies of successful `/readyz` probes.
-    pub readyz: Vec<Duration>,
-    /// Probes that failed or did not answer 200.
-    pub readyz_failures: u64,
+    /// Latencies of the probes answered as expected.
+    pub probe: Vec<Duration>,
+    /// Probes that failed or were not answered as expected.
+    pub probe_failures: u64,
     /// Largest `VmRSS` sampled during the window, in KiB.
     pub max_rss_kib: Option<u64>,
 }
 
-/// Pre-drawn captchas shared by the clients; each is handed out once.
-#[derive(Debug)]
-struct Captchas {
-    items: Vec<Captcha>,
-    next: AtomicUsize,
-}
-
-impl Captchas {
-    fn take(&self) -> Option<&Captcha> {
-        self.items.get(self.next.fetch_add(1, Ordering::Relaxed))
-    }
-}
-
-/// Runs the window and gathers what the clients, the probe and the sampler saw.
-pub async fn run(api: &Api, probe_api: &Api, captchas: Vec<Captcha>, plan: &Plan) -> Measured {
-    let captchas = Arc::new(Captchas {
-        items: captchas,
-        next: AtomicUsize::new(0),
-    });
+/// Runs the window: `plan.concurrency` clients each call `attempt(client index)` in a
+/// loop (`None`: nothing left to send), `probe()` runs every 50 ms (`true`: answered
+/// as expected), and the server's memory is sampled. Gathers what they all saw.
+pub async fn run<A, AF, P, PF>(plan: &Plan, attempt: A, probe: P) -> Measured
+where
+    A: Fn(usize) -> AF + Send + Sync + 'static,
+    AF: Future<Output = Option<anyhow::Result<Reply>>> + Send + 'static,
+    P: Fn() -> PF + Send + 'static,
+    PF: Future<Output = bool> + Send + 'static,
+{
+    let attempt = Arc::new(attempt);
     let start = Instant::now();
     let deadline = start + plan.duration;
     let clients: Vec<_> = (0..plan.concurrency)
-        .map(|i| {
-            tokio::spawn(client(
-                api.clone(),
-                captchas.clone(),
-                plan.members.clone(),
-                i,
-                deadline,
-            ))
-        })
+        .map(|i| tokio::spawn(client(attempt.clone(), i, plan.success, deadline)))
         .collect();
-    let probe = tokio::spawn(probe(probe_api.clone(), deadline));
+    let prober = tokio::spawn(run_probe(probe, deadline));
     let sampler = tokio::spawn(sample_rss(plan.server_pid, deadline));
     let mut measured = Measured::default();
     let mut last = start;
@@ -104,7 +128,7 @@ pub async fn run(api: &Api, probe_api: &Api, captchas: Vec<Captcha>, plan: &Plan
             measured.transport_errors += 1;
             continue;
         };
-        measured.logins.extend(seen.logins);
+        measured.ok.extend(seen.ok);
         measured.busy += seen.busy;
         measured.limited += seen.limited;
         for (status, n) in seen.other {
@@ -121,9 +145,9 @@ pub async fn run(api: &Api, probe_api: &Api, captchas: Vec<Captcha>, plan: &Plan
     } else {
         plan.duration
     };
-    if let Ok((latencies, failures)) = probe.await {
-        measured.readyz = latencies;
-        measured.readyz_failures = failures;
+    if let Ok((latencies, failures)) = prober.await {
+        measured.probe = latencies;
+        measured.probe_failures = failures;
     }
     measured.max_rss_kib = sampler.await.ok().flatten();
     measured
@@ -132,7 +156,7 @@ pub async fn run(api: &Api, probe_api: &Api, captchas: Vec<Captcha>, plan: &Plan
 /// What one client saw.
 #[derive(Debug)]
 struct ClientSeen {
-    logins: Vec<Duration>,
+    ok: Vec<Duration>,
     busy: u64,
     limited: u64,
     other: BTreeMap<u16, u64>,
@@ -143,18 +167,21 @@ struct ClientSeen {
     last_answer: Instant,
 }
 
-/// Logs in as member `index mod len` again and again until the deadline, a new
-/// captcha each time. Answers arriving after the deadline are not counted. A 503 or 429 is
-/// answered by waiting as `Retry-After` says, as a well-behaved app would.
-async fn client(
-    api: Api,
-    captchas: Arc<Captchas>,
-    members: Arc<[Member]>,
+/// Sends `attempt(index)` again and again until the deadline. Answers arriving after
+/// the deadline are not counted. A 503 or 429 is answered by waiting as `Retry-After`
+/// says, as a well-behaved client would.
+async fn client<A, AF>(
+    attempt: Arc<A>,
     index: usize,
+    success: StatusCode,
     deadline: Instant,
-) -> ClientSeen {
+) -> ClientSeen
+where
+    A: Fn(usize) -> AF + Send + Sync,
+    AF: Future<Output = Option<anyhow::Result<Reply>>> + Send,
+{
     let mut seen = ClientSeen {
-        logins: Vec::new(),
+        ok: Vec::new(),
         busy: 0,
         limited: 0,
         other: BTreeMap::new(),
@@ -164,16 +191,12 @@ async fn client(
         ran_out: false,
         last_answer: Instant::now(),
     };
-    let Some(member) = members.get(index % members.len().max(1)) else {
-        return seen;
-    };
     while Instant::now() < deadline {
-        let Some(captcha) = captchas.take() else {
+        let sent = Instant::now();
+        let Some(reply) = (*attempt)(index).await else {
             seen.ran_out = true;
             break;
         };
-        let sent = Instant::now();
-        let reply = api.login(member, captcha).await;
         let answered = Instant::now();
         if answered > deadline {
             break;
@@ -189,7 +212,7 @@ async fn client(
             }
         };
         match reply.status {
-            StatusCode::OK => seen.logins.push(answered - sent),
+            status if status == success => seen.ok.push(answered - sent),
             StatusCode::SERVICE_UNAVAILABLE => seen.busy += 1,
             StatusCode::TOO_MANY_REQUESTS => seen.limited += 1,
             other => {
@@ -197,7 +220,7 @@ async fn client(
                 seen.first_other = seen.first_other.take().or(reply.unexpected_body);
             }
         }
-        if let Some(wait) = reply.retry_after.filter(|_| reply.status != StatusCode::OK) {
+        if let Some(wait) = reply.retry_after.filter(|_| reply.status != success) {
             let until = (Instant::now() + wait.min(MAX_BACKOFF)).min(deadline);
             tokio::time::sleep_until(until.into()).await;
         }
@@ -205,9 +228,13 @@ async fn client(
     seen
 }
 
-/// `GET /readyz` every 50 ms until the deadline: latencies of the 200s, and how many
-/// probes failed.
-async fn probe(api: Api, deadline: Instant) -> (Vec<Duration>, u64) {
+/// `probe()` every 50 ms until the deadline: latencies of the answers as expected,
+/// and how many were not.
+async fn run_probe<P, PF>(probe: P, deadline: Instant) -> (Vec<Duration>, u64)
+where
+    P: Fn() -> PF,
+    PF: Future<Output = bool>,
+{
     let mut latencies = Vec::new();
     let mut failures = 0;
     let mut tick = tokio::time::interval(PROBE_EVERY);
@@ -218,9 +245,10 @@ async fn probe(api: Api, deadline: Instant) -> (Vec<Duration>, u64) {
             break;
         }
         let sent = Instant::now();
-        match api.ready().await {
-            Ok(StatusCode::OK) => latencies.push(sent.elapsed()),
-            _ => failures += 1,
+        if probe().await {
+            latencies.push(sent.elapsed());
+        } else {
+            failures += 1;
         }
     }
     (latencies, failures)

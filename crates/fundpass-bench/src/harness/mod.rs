@@ -1,0 +1,8 @@
+//! What the HTTP benchmarks share: the timed window (clients, a probe, memory
+//! sampling), latency summaries, the report's common lines and process memory. Each
+//! benchmark brings its own server, its own requests and its own header line.
+
+pub mod flood;
+pub mod memory;
+pub mod report;
+pub mod stats;
