@@ -45,21 +45,9 @@ pub struct Args {
     /// before the window, as registration does).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=5000))]
     pub members: u64,
-    /// Server Argon2 workers (0 = one per core, the server's default).
-    #[arg(long, default_value_t = 0)]
-    pub hash_workers: usize,
-    /// Server Argon2 queue (0 = four per worker, the server's default).
-    #[arg(long, default_value_t = 0)]
-    pub hash_queue: usize,
-    /// Argon2 memory in KiB (OWASP: 19456).
-    #[arg(long, default_value_t = 19_456)]
-    pub m_kib: u32,
-    /// Argon2 passes (OWASP: 2).
-    #[arg(long, default_value_t = 2)]
-    pub t: u32,
-    /// Argon2 lanes (OWASP: 1).
-    #[arg(long, default_value_t = 1)]
-    pub p: u32,
+    /// Argon2 pool size and costs.
+    #[command(flatten)]
+    pub hash: crate::harness::pool::HashArgs,
 }
 
 /// Longest raw Argon2 run before the server starts.
@@ -70,23 +58,8 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
-    let workers = if args.hash_workers == 0 {
-        cores
-    } else {
-        args.hash_workers
-    };
-    let queue = if args.hash_queue == 0 {
-        workers * 4
-    } else {
-        args.hash_queue
-    };
-    let raw_args = |seconds| argon2_rate::Args {
-        threads: workers,
-        seconds,
-        m_kib: args.m_kib,
-        t: args.t,
-        p: args.p,
-    };
+    let (workers, queue) = (args.hash.workers(), args.hash.queue());
+    let raw_args = |seconds| args.hash.raw(seconds);
     // Before the server starts: a second raw figure that shows how much the
     // machine's load moved during the run.
     let raw_before = argon2_rate::run(&raw_args(args.seconds.min(PROBE_SECONDS)))?;
@@ -97,9 +70,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         hash_workers: workers,
         hash_queue: queue,
         params: HashParams {
-            m_kib: args.m_kib,
-            t: args.t,
-            p: args.p,
+            m_kib: args.hash.m_kib,
+            t: args.hash.t,
+            p: args.hash.p,
         },
         members: usize::try_from(args.members)?,
     };

@@ -4,5 +4,6 @@
 
 pub mod flood;
 pub mod memory;
+pub mod pool;
 pub mod report;
 pub mod stats;

@@ -49,9 +49,9 @@ pub fn print(o: &Outcome<'_>) {
         o.cores,
         o.workers,
         o.queue,
-        args.m_kib,
-        args.t,
-        args.p
+        args.hash.m_kib,
+        args.hash.t,
+        args.hash.p
     );
     if m.ran_out {
         println!(

@@ -47,11 +47,7 @@ impl Portal {
         channel: ConfirmChannel,
         ctx: &RequestContext,
     ) -> Result<Authorization, PayoutError> {
-        if auth.session.scope != SessionScope::Full {
-            return Err(PayoutError::NotFound);
-        }
-        let mut record = self.decidable(auth, id).await?;
-        let owner = self.owner(&record).await?;
+        let (mut record, owner) = self.decidable(auth, id).await?;
         let now = self.clock.now();
         // A hold placed since the authorisation was made refuses it too.
         let flags = self.payout_holds(&auth.member, now).await?;
@@ -61,25 +57,13 @@ impl Portal {
         let expected_version = record.version;
         record.risk_flags = flags;
         self.confirm_record(&mut record, channel, self.clock.now())?;
-        let event = payout_event(
-            &owner,
-            &record,
-            now,
-            "payout.confirm",
-            Outcome::Success,
-            ctx,
-        );
-        let change = ChangeSet {
+        let decision = Decision {
+            kind: EventKind::AuthorizationConfirmed,
+            action: "payout.confirm",
             members: unlock.into_iter().collect(),
-            events: vec![decision_event(
-                &record,
-                EventKind::AuthorizationConfirmed,
-                self,
-            )],
-            audit: vec![by_member(event, ctx, &auth.member)],
-            ..ChangeSet::default()
         };
-        self.decide(record, expected_version, change).await
+        self.decide(auth, &owner, record, expected_version, decision, ctx)
+            .await
     }
 
     /// The member refuses this payment.
@@ -89,80 +73,78 @@ impl Portal {
         id: &str,
         ctx: &RequestContext,
     ) -> Result<Authorization, PayoutError> {
-        if auth.session.scope != SessionScope::Full {
-            return Err(PayoutError::NotFound);
-        }
-        let mut record = self.decidable(auth, id).await?;
-        let owner = self.owner(&record).await?;
-        let now = self.clock.now();
+        let (mut record, owner) = self.decidable(auth, id).await?;
         let expected_version = record.version;
         record.state = State::Declined;
-        record.decided_at = Some(now);
+        record.decided_at = Some(self.clock.now());
         record.channel = Some(match ctx.channel {
             crate::audit::Channel::App => ConfirmChannel::App,
             _ => ConfirmChannel::Web,
         });
-        let event = payout_event(
-            &owner,
-            &record,
-            now,
-            "payout.decline",
-            Outcome::Success,
-            ctx,
-        );
-        let change = ChangeSet {
-            events: vec![decision_event(
-                &record,
-                EventKind::AuthorizationDeclined,
-                self,
-            )],
-            audit: vec![by_member(event, ctx, &auth.member)],
-            ..ChangeSet::default()
+        let decision = Decision {
+            kind: EventKind::AuthorizationDeclined,
+            action: "payout.decline",
+            members: Vec::new(),
         };
-        self.decide(record, expected_version, change).await
+        self.decide(auth, &owner, record, expected_version, decision, ctx)
+            .await
     }
 
-    /// The member's own authorisation, still pending.
+    /// The member's own authorisation, still pending, and the business system that
+    /// asked (as the audit trail names it). Only a full login may decide.
     async fn decidable(
         &self,
         auth: &Authenticated,
         id: &str,
-    ) -> Result<Authorization, PayoutError> {
+    ) -> Result<(Authorization, ClientCaller), PayoutError> {
+        if auth.session.scope != SessionScope::Full {
+            return Err(PayoutError::NotFound);
+        }
         let record = self.member_authorization(auth, id).await?;
         match record.state_at(self.clock.now()) {
-            State::Pending => Ok(record),
-            State::Expired => Err(PayoutError::Expired),
+            State::Pending => {}
+            State::Expired => return Err(PayoutError::Expired),
             State::Confirmed | State::Declined | State::Captured => {
-                Err(PayoutError::AlreadyDecided)
+                return Err(PayoutError::AlreadyDecided);
             }
         }
-    }
-
-    /// The business system that asked, as the audit trail names it.
-    async fn owner(&self, record: &Authorization) -> Result<ClientCaller, PayoutError> {
         let client = self
             .store
             .client(&record.client_id)
             .await?
             .ok_or(PayoutError::NotFound)?;
-        Ok(ClientCaller {
+        let owner = ClientCaller {
             client,
             scopes: Vec::new(),
-        })
+        };
+        Ok((record, owner))
     }
 
+    /// Stores the member's decision on `record` (still at `expected_version`), with its
+    /// event for the owning client and its audit row, in one change.
     async fn decide(
         &self,
+        auth: &Authenticated,
+        owner: &ClientCaller,
         record: Authorization,
         expected_version: i64,
-        mut change: ChangeSet,
+        decision: Decision,
+        ctx: &RequestContext,
     ) -> Result<Authorization, PayoutError> {
-        let mut stored = record.clone();
+        let now = self.clock.now();
+        let event = payout_event(owner, &record, now, decision.action, Outcome::Success, ctx);
+        let mut stored = record;
         stored.version = expected_version + 1;
-        change.authorizations.push(AuthorizationWrite::Update {
-            record: stored.clone(),
-            expected_version,
-        });
+        let change = ChangeSet {
+            members: decision.members,
+            events: vec![decision_event(&stored, decision.kind, self)],
+            authorizations: vec![AuthorizationWrite::Update {
+                record: stored.clone(),
+                expected_version,
+            }],
+            audit: vec![by_member(event, ctx, &auth.member)],
+            ..ChangeSet::default()
+        };
         match self.store.apply(change).await {
             Ok(()) => Ok(stored),
             Err(StoreError::Conflict) => Err(PayoutError::AlreadyDecided),
@@ -238,6 +220,13 @@ impl Portal {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// What a member's decision writes besides the authorisation.
+struct Decision {
+    kind: EventKind,
+    action: &'static str,
+    members: Vec<crate::ports::MemberWrite>,
 }
 
 /// The event telling the owning client of the member's decision.
