@@ -115,6 +115,23 @@ impl MemberStore for Store {
         .map_err(db_error)
     }
 
+    async fn secret_set_at(
+        &self,
+        id: MemberId,
+        kind: SecretKind,
+    ) -> Result<Option<OffsetDateTime>, StoreError> {
+        let newest: Option<i64> = sqlx::query_scalar(
+            "SELECT created_at FROM secret_history WHERE member_id = $1 AND kind = $2 \
+             ORDER BY created_at DESC, id DESC LIMIT 1",
+        )
+        .bind(id.0)
+        .bind(kind.code())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        from_opt_micros(newest)
+    }
+
     async fn push_secret_history(
         &self,
         id: MemberId,

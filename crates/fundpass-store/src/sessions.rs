@@ -19,6 +19,10 @@ use crate::members::column;
 /// member with thousands of old app tokens make the page slow.
 const MEMBER_SESSIONS_LIMIT: i64 = 20;
 
+/// Sessions that may be live, read for one member ("where am I logged in", "end that
+/// one"): far more than anyone uses at once, few enough to stay cheap.
+const LIVE_SESSIONS_LIMIT: i64 = 100;
+
 /// `SELECT <every session column> FROM sessions <tail>`, as a `&'static str`.
 macro_rules! select_sessions {
     ($tail:literal) => {
@@ -68,6 +72,26 @@ impl SessionStore for Store {
         ))
         .bind(member.0)
         .bind(MEMBER_SESSIONS_LIMIT)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.iter().map(session_from_row).collect()
+    }
+
+    /// At most 100, through the member index; a member holding more live sessions
+    /// than that still sees the ones most recently used.
+    async fn live_member_sessions(
+        &self,
+        member: MemberId,
+        seen_after: OffsetDateTime,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        let rows = sqlx::query(select_sessions!(
+            "WHERE member_id = $1 AND revoked_at IS NULL AND last_seen_at > $2 \
+             ORDER BY last_seen_at DESC, token_digest DESC LIMIT $3"
+        ))
+        .bind(member.0)
+        .bind(micros(seen_after))
+        .bind(LIVE_SESSIONS_LIMIT)
         .fetch_all(&self.pool)
         .await
         .map_err(db_error)?;

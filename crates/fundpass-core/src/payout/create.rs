@@ -425,7 +425,7 @@ impl Portal {
 
     /// The SMS to the phone on file when a failure locked or disabled the
     /// transaction password.
-    fn lock_notice(
+    pub(crate) fn lock_notice(
         &self,
         member: &MemberRecord,
         disabled: bool,

@@ -4,6 +4,8 @@
 //! [`ChangeSet`](crate::ports::ChangeSet) atomically.
 
 mod captcha;
+mod change;
+mod devices;
 mod freeze;
 mod login;
 mod notify;
@@ -19,6 +21,11 @@ use time::Duration;
 
 pub use captcha::{
     CAPTCHA_TTL, CaptchaError, IssuedCaptcha, normalise as normalise_captcha_answer,
+};
+pub use change::{PasswordChangeError, PasswordChanged};
+pub use devices::{
+    Browser, Device, EndSessionError, EndedSession, LiveSession, Os, SessionChannel, SessionId,
+    mask_address,
 };
 pub use freeze::FreezeError;
 pub use login::{LoginError, LoginIdentifier, LoginSuccess};
@@ -83,6 +90,9 @@ pub struct PortalPolicy {
     pub clients: crate::clients::ClientPolicy,
     /// Payment authorisations: amounts, lifetimes, holds that block.
     pub payout: crate::payout::PayoutPolicy,
+    /// Age of the login password after which the home page suggests changing it
+    /// (never forces it); zero turns the reminder off.
+    pub password_reminder: Duration,
 }
 
 impl Default for PortalPolicy {
@@ -113,6 +123,7 @@ impl Default for PortalPolicy {
             dev_mode: false,
             clients: crate::clients::ClientPolicy::default(),
             payout: crate::payout::PayoutPolicy::default(),
+            password_reminder: Duration::days(365),
         }
     }
 }

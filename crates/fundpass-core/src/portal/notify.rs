@@ -66,6 +66,9 @@ pub struct SmsTemplates {
     pub transaction_locked: String,
     /// Notice that wrong transaction passwords disabled it: `{time}`, `{hotline}`.
     pub transaction_disabled: String,
+    /// Notice after the member changed a password they knew: `{secret}`, `{time}`,
+    /// `{channel}`, `{hotline}`.
+    pub password_changed: String,
 }
 
 impl Default for SmsTemplates {
@@ -90,6 +93,7 @@ impl Default for SmsTemplates {
             phone_changed: "【公积金】您在公积金中心留存的手机号已于{time}通过{channel}变更为{masked}，此后短信将发往新号码。如非本人操作，请立即致电{hotline}。".into(),
             transaction_locked: "【公积金】您的交易密码因连续输入错误已于{time}锁定，{until}后可再次使用。如非本人操作，请立即致电{hotline}。".into(),
             transaction_disabled: "【公积金】您的交易密码因多次输入错误已于{time}停用，请通过找回交易密码或到柜台办理后再使用。如非本人操作，请立即致电{hotline}。".into(),
+            password_changed: "【公积金】您的{secret}已于{time}通过{channel}修改，其他已登录的设备已退出。如非本人操作，请立即致电{hotline}。".into(),
         }
     }
 }

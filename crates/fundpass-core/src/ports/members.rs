@@ -46,6 +46,13 @@ pub trait MemberStore: Send + Sync {
         kind: SecretKind,
         limit: u32,
     ) -> Result<Vec<String>, StoreError>;
+    /// When the member's current secret of `kind` was set: the newest entry of the
+    /// history (registration, resets and changes write one), `None` without any.
+    async fn secret_set_at(
+        &self,
+        id: MemberId,
+        kind: SecretKind,
+    ) -> Result<Option<OffsetDateTime>, StoreError>;
     /// Records a credential hash in the member's history.
     async fn push_secret_history(
         &self,

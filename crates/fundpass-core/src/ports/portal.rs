@@ -24,6 +24,14 @@ pub trait SessionStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Live sessions of a member, newest first (for "where am I logged in").
     async fn member_sessions(&self, member: MemberId) -> Result<Vec<SessionRecord>, StoreError>;
+    /// The member's sessions not revoked and used after `seen_after`, most recently
+    /// used first: every session that may still be live, however many older ones the
+    /// member has (the caller applies the session policy to each).
+    async fn live_member_sessions(
+        &self,
+        member: MemberId,
+        seen_after: OffsetDateTime,
+    ) -> Result<Vec<SessionRecord>, StoreError>;
 }
 
 /// Flows, looked up by the digest of their id.

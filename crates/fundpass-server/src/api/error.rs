@@ -111,6 +111,9 @@ pub enum ErrorCode {
     /// 400: the transaction password is wrong; `details.remaining` tries before it
     /// locks until midnight.
     WrongTransactionPassword,
+    /// 400: the current login password given to change it is wrong;
+    /// `details.remaining` tries before the account locks.
+    WrongLoginPassword,
     /// 404: no such payment authorisation for this member.
     AuthorizationNotFound,
     /// 410: the payment authorisation ran out of time; the business system must ask
@@ -121,6 +124,8 @@ pub enum ErrorCode {
     /// 409: a hold after a recent reset or phone change refuses payouts;
     /// `details.until` says until when.
     MemberOnHold,
+    /// 404: no live session or app token of this member has that id.
+    SessionNotFound,
 }
 
 impl ErrorCode {
@@ -148,10 +153,11 @@ impl ErrorCode {
             | Self::RecoverySessionOnly
             | Self::FaceNotEligible
             | Self::FaceLoginRequired => StatusCode::FORBIDDEN,
-            Self::PhoneMismatch | Self::SamePhone | Self::WrongTransactionPassword => {
-                StatusCode::BAD_REQUEST
-            }
-            Self::AuthorizationNotFound => StatusCode::NOT_FOUND,
+            Self::PhoneMismatch
+            | Self::SamePhone
+            | Self::WrongTransactionPassword
+            | Self::WrongLoginPassword => StatusCode::BAD_REQUEST,
+            Self::AuthorizationNotFound | Self::SessionNotFound => StatusCode::NOT_FOUND,
             Self::AuthorizationExpired => StatusCode::GONE,
             Self::AuthorizationDecided | Self::MemberOnHold => StatusCode::CONFLICT,
             Self::TransactionLocked
@@ -235,6 +241,7 @@ impl ErrorCode {
             Self::PhoneMismatch => "The two new mobile numbers differ.",
             Self::SamePhone => "This is already the mobile number on file.",
             Self::WrongTransactionPassword => "The transaction password is wrong.",
+            Self::WrongLoginPassword => "The current login password is wrong.",
             Self::AuthorizationNotFound => "There is no such payment to confirm.",
             Self::AuthorizationExpired => {
                 "This payment can no longer be confirmed. The office or system that asked must ask again."
@@ -242,6 +249,9 @@ impl ErrorCode {
             Self::AuthorizationDecided => "This payment was already confirmed or declined.",
             Self::MemberOnHold => {
                 "Payments are paused after a recent password reset or phone change. Try again after the time given."
+            }
+            Self::SessionNotFound => {
+                "There is no such session among yours, or it has already ended."
             }
         }
     }
@@ -261,11 +271,14 @@ pub struct ErrorObject {
     pub code: ErrorCode,
     /// Plain-English sentence that may be shown to the member.
     pub message: String,
-    /// Facts about this error, by code: `locked` → `until`; `rate_limited` →
+    /// Facts about this error, by code: `locked` → `until` (and `signed_out` when a
+    /// password change locked the account and ended every session); `rate_limited` →
     /// `retry_after`; `bad_id_number`, `bad_phone`, `bad_identifier` → `reason`;
-    /// `wrong_code`, `not_verified` → `remaining`; `bad_json` → `field`;
+    /// `wrong_code`, `not_verified`, `wrong_login_password`,
+    /// `wrong_transaction_password` → `remaining`; `bad_json` → `field`;
     /// `password_policy` → `login`, `login_mismatch`, `transaction`,
-    /// `transaction_mismatch` (registration) or `reasons`, `mismatch` (recovery);
+    /// `transaction_mismatch` (registration) or `reasons`, `mismatch` (recovery and
+    /// password changes);
     /// `transaction_locked`, `codes_locked`, `face_attempts_exhausted` → `until`;
     /// `face_rejected` → `reason`; `bad_questions` → `reason`, `slot`.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -7,8 +7,8 @@ use fundpass_core::flow::FlowError;
 use fundpass_core::member::QuestionError;
 use fundpass_core::payout::PayoutError;
 use fundpass_core::portal::{
-    CaptchaError, LoginError, PhoneChangeError, QuestionsError, RecoveryError, RegistrationError,
-    SessionError,
+    CaptchaError, LoginError, PasswordChangeError, PhoneChangeError, QuestionsError, RecoveryError,
+    RegistrationError, SessionError,
 };
 use fundpass_core::ports::{PoolBusy, StoreError};
 use serde_json::json;
@@ -192,6 +192,58 @@ pub fn phone_change(error: PhoneChangeError, _now: OffsetDateTime) -> ApiError {
         PhoneChangeError::Conflict => ApiError::new(ErrorCode::Conflict),
         PhoneChangeError::Busy(e) => busy(e),
         PhoneChangeError::Store(e) => store(e),
+    }
+}
+
+/// A refused password change. A wrong current login password is not
+/// `invalid_credentials` (401): the token is still good, unless the failure locked
+/// the account, which ends every session (`locked` with `signed_out`).
+pub fn password_change(error: PasswordChangeError, _now: OffsetDateTime) -> ApiError {
+    let locked = |until: OffsetDateTime, signed_out: bool| {
+        ApiError::new(ErrorCode::Locked)
+            .message(format!(
+                "Too many wrong login passwords. Try again after {}.",
+                rfc3339(until)
+            ))
+            .details(json!({ "until": rfc3339(until), "signed_out": signed_out }))
+    };
+    match error {
+        PasswordChangeError::RecoverySession => ApiError::new(ErrorCode::RecoverySessionOnly),
+        PasswordChangeError::WrongLoginPassword { remaining } => {
+            ApiError::new(ErrorCode::WrongLoginPassword)
+                .message(format!(
+                    "The current login password is wrong. {remaining} tries left."
+                ))
+                .details(json!({ "remaining": remaining }))
+        }
+        PasswordChangeError::Locked { until } => locked(until, false),
+        PasswordChangeError::LockedOut { until } => locked(until, true),
+        PasswordChangeError::WrongTransactionPassword { remaining } => {
+            ApiError::new(ErrorCode::WrongTransactionPassword)
+                .message(format!(
+                    "The transaction password is wrong. {remaining} tries left."
+                ))
+                .details(json!({ "remaining": remaining }))
+        }
+        PasswordChangeError::TransactionLocked { until } => {
+            ApiError::new(ErrorCode::TransactionLocked)
+                .message(format!(
+                    "Too many wrong transaction passwords. Try again after {}.",
+                    rfc3339(until)
+                ))
+                .details(json!({ "until": rfc3339(until) }))
+        }
+        PasswordChangeError::TransactionDisabled => ApiError::new(ErrorCode::TransactionDisabled),
+        PasswordChangeError::NewSecret {
+            violations,
+            mismatch,
+        } => ApiError::new(ErrorCode::PasswordPolicy).details(json!({
+            "reasons": reasons(&violations),
+            "mismatch": mismatch,
+        })),
+        PasswordChangeError::Conflict => ApiError::new(ErrorCode::Conflict),
+        PasswordChangeError::Busy(e) => busy(e),
+        PasswordChangeError::Store(e) => store(e),
     }
 }
 

@@ -73,7 +73,8 @@ pub struct LastLogin {
     /// When the session began.
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
-    /// Client address as the server saw it; `null` if unknown.
+    /// Client address as the server saw it, masked (`203.0.113.*`, or the first four
+    /// groups of an IPv6 address); `null` if unknown.
     #[schema(required = true)]
     pub ip: Option<String>,
 }
@@ -122,7 +123,10 @@ fn profile(
         .max_by_key(|s| s.created_at)
         .map(|s| LastLogin {
             at: s.created_at,
-            ip: s.ip.clone(),
+            ip: s
+                .ip
+                .as_deref()
+                .and_then(fundpass_core::portal::mask_address),
         });
     Ok(Profile {
         account_no: member.account_no.as_str().to_owned(),

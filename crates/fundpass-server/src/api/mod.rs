@@ -17,10 +17,12 @@ mod login;
 mod map;
 mod me;
 mod openapi;
+mod password;
 mod phone;
 mod recovery;
 mod registration;
 mod security;
+pub(crate) mod sessions;
 mod types;
 
 use std::sync::Arc;
@@ -80,6 +82,8 @@ fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(login::logout))
         .routes(routes!(login::logout_all))
         .routes(routes!(me::me))
+        .routes(routes!(sessions::list))
+        .routes(routes!(sessions::end))
         .routes(routes!(recovery::login::start))
         .routes(routes!(recovery::login::verify))
         .routes(routes!(recovery::login::complete))
@@ -92,6 +96,8 @@ fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(face::complete))
         .routes(routes!(security::get_questions, security::put_questions))
         .routes(routes!(phone::change))
+        .routes(routes!(password::change_login))
+        .routes(routes!(password::change_transaction))
         .routes(routes!(authorizations::pending))
         .routes(routes!(authorizations::confirm))
         .routes(routes!(authorizations::decline))

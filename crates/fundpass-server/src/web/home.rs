@@ -47,6 +47,8 @@ struct HomeView {
     holds: Vec<HoldView>,
     holds_hint: String,
     pending: Vec<super::confirm::PaymentView>,
+    /// A gentle suggestion to change an old login password (never forced).
+    password_reminder: Option<String>,
 }
 
 /// `GET /`: home when logged in, else the login page.
@@ -70,14 +72,17 @@ pub(super) async fn page(Member { web, auth }: Member) -> Result<Reply, Internal
         .find(|s| s.token != auth.session.token)
         .map(|s| LastLogin {
             time: date_time(s.created_at),
+            // Masked as the sessions page shows it: the network, not the host.
             place: s
                 .ip
-                .clone()
+                .as_deref()
+                .and_then(fundpass_core::portal::mask_address)
                 .unwrap_or_else(|| web.tr.get("home.unknown_place").to_owned()),
         });
     let holds = security::holds(&web, &auth).await?;
     let mut view = profile(&web, &auth, last_login, holds)?;
     view.pending = super::confirm::pending(&web, &auth).await?;
+    view.password_reminder = super::change_password::reminder(&web, &auth).await?;
     Reply::page(&web, &view)
 }
 
@@ -116,6 +121,7 @@ fn profile(
         holds,
         holds_hint: security::holds_hint(web),
         pending: Vec::new(),
+        password_reminder: None,
     })
 }
 

@@ -9,6 +9,7 @@
 
 mod auth;
 mod captcha;
+mod change_password;
 mod confirm;
 mod console;
 mod context;
@@ -26,6 +27,7 @@ mod login;
 mod recovery;
 mod register;
 mod security;
+mod sessions;
 mod ticket;
 
 use axum::Router;
@@ -73,6 +75,14 @@ pub fn router() -> Router<AppState> {
         )
         .route("/security", get(security::menu))
         .route(
+            "/security/password",
+            get(change_password::login_form).post(change_password::change_login),
+        )
+        .route(
+            "/security/transaction-password/change",
+            get(change_password::transaction_form).post(change_password::change_transaction),
+        )
+        .route(
             "/security/transaction-password",
             get(forgot_transaction::identify_form).post(forgot_transaction::identify),
         )
@@ -97,6 +107,8 @@ pub fn router() -> Router<AppState> {
             get(security::questions_form).post(security::save_questions),
         )
         .route("/home", get(home::page))
+        .route("/sessions", get(sessions::page))
+        .route("/sessions/{id}/end", post(sessions::end))
         .route("/confirm/{id}", get(confirm::page).post(confirm::decide))
         .route("/logout", post(home::logout))
         .route("/logout-all", post(home::logout_all))

@@ -233,6 +233,11 @@ async fn secret_history_comes_back_newest_first_and_limited() {
             .recent_secret_hashes(id, SecretKind::Transaction, 5)
             .await;
         assert_eq!(transaction.unwrap(), ["t1"]);
+        let set_at = |kind| store.secret_set_at(id, kind);
+        assert_eq!(set_at(SecretKind::Login).await.unwrap(), Some(at(40)));
+        assert_eq!(set_at(SecretKind::Transaction).await.unwrap(), Some(at(50)));
+        let never = store.secret_set_at(MemberId(777), SecretKind::Login).await;
+        assert_eq!(never.unwrap(), None);
 
         let nobody = store
             .push_secret_history(MemberId(777), SecretKind::Login, "x", at(1))

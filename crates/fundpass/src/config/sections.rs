@@ -116,6 +116,9 @@ pub struct PortalConfig {
     /// password is disabled until recovered.
     pub transaction_lock_after: i32,
     pub transaction_disable_after: i32,
+    /// Days after which the home page suggests changing the login password (never
+    /// forced); 0 turns the reminder off.
+    pub password_reminder_days: i64,
 }
 
 impl Default for PortalConfig {
@@ -142,6 +145,7 @@ impl Default for PortalConfig {
             hold_hours_phone_change: 72,
             transaction_lock_after: 5,
             transaction_disable_after: 10,
+            password_reminder_days: 365,
         }
     }
 }
@@ -195,6 +199,7 @@ impl PortalConfig {
             },
             login_per_ip: self.login_per_ip_per_10_min,
             login_per_ip_window: Duration::minutes(10),
+            password_reminder: Duration::days(self.password_reminder_days.max(0)),
             dev_mode,
             ..PortalPolicy::default()
         })
@@ -352,6 +357,12 @@ mod tests {
         assert_eq!(p.session, d.session);
         assert_eq!(p.sms, d.sms);
         assert_eq!(p.login_password, d.login_password);
+        assert_eq!(p.password_reminder, d.password_reminder);
+        let off = PortalConfig {
+            password_reminder_days: 0,
+            ..PortalConfig::default()
+        };
+        assert_eq!(off.policy(false).unwrap().password_reminder, Duration::ZERO);
         assert!(
             PortalConfig {
                 login_password_policy: "weak".into(),

@@ -175,3 +175,63 @@ async fn a_recovery_session_stays_one_and_sessions_stored_without_a_scope_are_fu
         assert!(refused.is_err(), "an unknown scope is stored");
     }
 }
+
+#[tokio::test]
+async fn the_live_list_has_every_unrevoked_recent_session_however_many_old_ones_there_are() {
+    for db in backends().await {
+        let store = &db.store;
+        let both = members(store, 2).await;
+        let (alice, bob) = (both[0].id, both[1].id);
+        // One session kept in use since the start, then 30 newer ones that went idle.
+        let mut kept = session(1, alice, at(0));
+        kept.last_seen_at = at(5_000);
+        let mut sessions: Vec<_> = (2..=31)
+            .map(|n| SessionWrite::Insert(session(n, alice, at(100 + i64::try_from(n).unwrap()))))
+            .collect();
+        let mut recent = session(40, alice, at(4_000));
+        recent.last_seen_at = at(4_900);
+        let mut revoked = session(41, alice, at(4_000));
+        revoked.last_seen_at = at(4_950);
+        let mut theirs = session(42, bob, at(4_000));
+        theirs.last_seen_at = at(4_990);
+        sessions.extend([
+            SessionWrite::Insert(kept.clone()),
+            SessionWrite::Insert(recent.clone()),
+            SessionWrite::Insert(revoked),
+            SessionWrite::Insert(theirs),
+            SessionWrite::Revoke {
+                token: digest(41),
+                at: at(4_960),
+            },
+        ]);
+        let change = ChangeSet {
+            sessions,
+            ..ChangeSet::default()
+        };
+        store.apply(change).await.unwrap();
+
+        assert_eq!(
+            store.live_member_sessions(alice, at(4_000)).await.unwrap(),
+            [kept, recent],
+            "most recently used first; idle, revoked and other members' ones left out"
+        );
+        assert_eq!(store.member_sessions(alice).await.unwrap().len(), 20);
+        assert!(
+            !store
+                .member_sessions(alice)
+                .await
+                .unwrap()
+                .iter()
+                .any(|s| s.token == digest(1)),
+            "the newest-20 list had lost the session still in use"
+        );
+        assert!(
+            store
+                .live_member_sessions(alice, at(5_000))
+                .await
+                .unwrap()
+                .is_empty(),
+            "used at the cut-off is not after it"
+        );
+    }
+}
