@@ -198,7 +198,10 @@ async fn the_home_page_shows_the_previous_login_time_and_address() {
     let home = second.get("/home").await;
     assert!(home.html.contains("2026-11-23 10:00"), "{}", home.html);
     assert!(home.html.contains("203.0.113.*"), "{}", home.html);
-    assert!(!home.html.contains("203.0.113.77"), "the full address is never shown");
+    assert!(
+        !home.html.contains("203.0.113.77"),
+        "the full address is never shown"
+    );
 }
 
 #[tokio::test]
