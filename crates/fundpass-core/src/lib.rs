@@ -17,6 +17,7 @@ pub mod member;
 pub mod payout;
 pub mod portal;
 pub mod ports;
+pub mod record;
 pub mod session;
 pub mod staff;
 #[cfg(any(test, feature = "testing"))]

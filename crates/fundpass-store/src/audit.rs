@@ -18,7 +18,7 @@ use crate::members::column;
 /// a lost race means something outside this store wrote the trail.
 const APPEND_ATTEMPTS: u32 = 5;
 
-const AUDIT_COLUMNS: &str = "seq, at, actor_kind, actor_id, action, member_id, channel, ip, \
+pub(crate) const AUDIT_COLUMNS: &str = "seq, at, actor_kind, actor_id, action, member_id, channel, ip, \
                              outcome, details, prev_hash, hash";
 
 #[async_trait]
@@ -149,7 +149,7 @@ fn head_missing() -> StoreError {
     )
 }
 
-fn record_from_row(row: &AnyRow) -> Result<AuditRecord, StoreError> {
+pub(crate) fn record_from_row(row: &AnyRow) -> Result<AuditRecord, StoreError> {
     let actor_kind: String = column(row, "actor_kind")?;
     let channel: String = column(row, "channel")?;
     let outcome: String = column(row, "outcome")?;

@@ -22,6 +22,7 @@ mod members;
 mod outbox;
 mod questions;
 mod rate_limits;
+mod record;
 mod sessions;
 mod staff;
 mod staff_sessions;

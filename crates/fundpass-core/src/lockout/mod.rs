@@ -149,6 +149,13 @@ impl TransactionLockPolicy {
         )
     }
 
+    /// Wrong tries left, after `failures` consecutive ones, before the secret next
+    /// locks or is disabled (failures keep counting across locks).
+    pub fn tries_left(&self, failures: i32) -> i32 {
+        let to_lock = self.lock_after - failures.rem_euclid(self.lock_after.max(1));
+        to_lock.min(self.disable_after - failures).max(0)
+    }
+
     /// The next 00:00 in the policy's time zone, as a UTC instant.
     pub fn next_midnight(&self, now: OffsetDateTime) -> OffsetDateTime {
         let local = now.to_offset(self.offset);
@@ -157,6 +164,23 @@ impl TransactionLockPolicy {
             .with_time(Time::MIDNIGHT)
             .assume_offset(self.offset)
             .to_offset(UtcOffset::UTC)
+    }
+}
+
+#[cfg(test)]
+mod tries_left_tests {
+    use super::*;
+
+    #[test]
+    fn tries_left_count_down_to_each_lock_and_to_the_disable() {
+        let p = TransactionLockPolicy::default();
+        let left: Vec<i32> = (1..=9).map(|f| p.tries_left(f)).collect();
+        assert_eq!(left, [4, 3, 2, 1, 5, 4, 3, 2, 1]);
+        let short = TransactionLockPolicy {
+            disable_after: 7,
+            ..p
+        };
+        assert_eq!(short.tries_left(6), 1);
     }
 }
 

@@ -406,7 +406,7 @@ impl Portal {
                         (true, _) => PayoutError::TransactionDisabled,
                         (false, Some(until)) => PayoutError::TransactionLocked { until },
                         (false, None) => PayoutError::WrongTransactionPassword {
-                            remaining: policy.lock_after - lock.failures,
+                            remaining: policy.tries_left(lock.failures),
                         },
                     });
                 }
@@ -531,7 +531,7 @@ impl Portal {
             (true, _) => PayoutError::TransactionDisabled,
             (false, Some(until)) => PayoutError::TransactionLocked { until },
             (false, None) => PayoutError::WrongTransactionPassword {
-                remaining: policy.lock_after - next.failures,
+                remaining: policy.tries_left(next.failures),
             },
         })
     }

@@ -5,6 +5,7 @@
 
 mod captcha;
 mod change;
+mod data_copy;
 mod devices;
 mod freeze;
 mod login;
@@ -23,6 +24,7 @@ pub use captcha::{
     CAPTCHA_TTL, CaptchaError, IssuedCaptcha, normalise as normalise_captcha_answer,
 };
 pub use change::{PasswordChangeError, PasswordChanged};
+pub use data_copy::{DataCopy, DataCopyError};
 pub use devices::{
     Browser, Device, EndSessionError, EndedSession, LiveSession, Os, SessionChannel, SessionId,
     mask_address,

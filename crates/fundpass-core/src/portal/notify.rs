@@ -69,6 +69,9 @@ pub struct SmsTemplates {
     /// Notice after the member changed a password they knew: `{secret}`, `{time}`,
     /// `{channel}`, `{hotline}`.
     pub password_changed: String,
+    /// Notice that a copy of the member's personal information was downloaded:
+    /// `{time}`, `{hotline}`.
+    pub data_copy: String,
 }
 
 impl Default for SmsTemplates {
@@ -94,6 +97,7 @@ impl Default for SmsTemplates {
             transaction_locked: "【公积金】您的交易密码因连续输入错误已于{time}锁定，{until}后可再次使用。如非本人操作，请立即致电{hotline}。".into(),
             transaction_disabled: "【公积金】您的交易密码因多次输入错误已于{time}停用，请通过找回交易密码或到柜台办理后再使用。如非本人操作，请立即致电{hotline}。".into(),
             password_changed: "【公积金】您的{secret}已于{time}通过{channel}修改，其他已登录的设备已退出。如非本人操作，请立即致电{hotline}。".into(),
+            data_copy: "【公积金】您于{time}下载了个人信息副本。如非本人操作，请立即致电{hotline}。".into(),
         }
     }
 }

@@ -107,7 +107,7 @@ impl Portal {
                 (true, _) => PhoneChangeError::TransactionDisabled,
                 (false, Some(until)) => PhoneChangeError::TransactionLocked { until },
                 (false, None) => PhoneChangeError::WrongTransactionPassword {
-                    remaining: policy.lock_after - lock.failures,
+                    remaining: policy.tries_left(lock.failures),
                 },
             });
         }

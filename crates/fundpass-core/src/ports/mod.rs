@@ -6,6 +6,7 @@ mod audit;
 mod business;
 mod members;
 mod portal;
+mod record;
 mod sms;
 mod staff;
 
@@ -19,6 +20,7 @@ pub use portal::{
     SecretHistoryEntry, SecurityQuestionStore, SessionStore, SessionWrite, ThrottleStore,
     ThrottleWrite, UnitOfWork, run_on_pool,
 };
+pub use record::{MemberEventStore, MemberEventsQuery};
 pub use sms::{OutboxMessage, OutboxStore, SmsError, SmsSender};
 pub use staff::StaffStore;
 

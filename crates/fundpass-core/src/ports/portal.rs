@@ -300,6 +300,7 @@ pub trait PortalStore:
     + super::ClientStore
     + super::AuthorizationStore
     + super::WebhookStore
+    + super::MemberEventStore
     + UnitOfWork
 {
 }
@@ -321,6 +322,7 @@ impl<T> PortalStore for T where
         + super::ClientStore
         + super::AuthorizationStore
         + super::WebhookStore
+        + super::MemberEventStore
         + UnitOfWork
 {
 }

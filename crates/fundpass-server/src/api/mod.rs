@@ -10,6 +10,7 @@
 pub(crate) mod auth;
 pub(crate) mod authorizations;
 mod captcha;
+pub(crate) mod data_copy;
 mod error;
 mod face;
 pub(crate) mod json;
@@ -19,6 +20,7 @@ mod me;
 mod openapi;
 mod password;
 mod phone;
+mod record;
 mod recovery;
 mod registration;
 mod security;
@@ -82,6 +84,7 @@ fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(login::logout))
         .routes(routes!(login::logout_all))
         .routes(routes!(me::me))
+        .routes(routes!(record::security_record))
         .routes(routes!(sessions::list))
         .routes(routes!(sessions::end))
         .routes(routes!(recovery::login::start))
@@ -95,6 +98,7 @@ fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(face::start))
         .routes(routes!(face::complete))
         .routes(routes!(security::get_questions, security::put_questions))
+        .routes(routes!(data_copy::download))
         .routes(routes!(phone::change))
         .routes(routes!(password::change_login))
         .routes(routes!(password::change_transaction))

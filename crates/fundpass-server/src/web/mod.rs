@@ -15,6 +15,7 @@ mod console;
 mod context;
 pub mod cookies;
 mod csrf;
+mod data_copy;
 mod dev;
 mod error;
 mod forgot_login;
@@ -24,6 +25,7 @@ mod identity_text;
 mod lang;
 mod layout;
 mod login;
+mod record;
 mod recovery;
 mod register;
 mod security;
@@ -74,6 +76,7 @@ pub fn router() -> Router<AppState> {
             get(forgot_login::start_over).post(forgot_login::new_password),
         )
         .route("/security", get(security::menu))
+        .route("/security/record", get(record::page))
         .route(
             "/security/password",
             get(change_password::login_form).post(change_password::change_login),
@@ -105,6 +108,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/security/questions",
             get(security::questions_form).post(security::save_questions),
+        )
+        .route(
+            "/security/my-data",
+            get(data_copy::form).post(data_copy::download),
         )
         .route("/home", get(home::page))
         .route("/sessions", get(sessions::page))

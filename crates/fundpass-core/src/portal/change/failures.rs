@@ -9,12 +9,6 @@ use crate::member::{CredentialUpdate, MemberRecord, SecretKind};
 use crate::portal::{Portal, RequestContext};
 use crate::ports::{ChangeSet, MemberWrite, SessionWrite, StoreError};
 
-/// Wrong tries left before the transaction password next locks or is disabled.
-fn transaction_tries_left(lock_after: i32, disable_after: i32, failures: i32) -> i32 {
-    let to_lock = lock_after - failures.rem_euclid(lock_after.max(1));
-    to_lock.min(disable_after - failures).max(0)
-}
-
 impl Portal {
     /// Records a change refused without checking anything (a lock in force).
     pub(super) async fn deny_password_change(
@@ -41,7 +35,20 @@ impl Portal {
     /// change. Returns the refusal to give.
     pub(super) async fn wrong_current_login(
         &self,
+        member: MemberRecord,
+        ctx: &RequestContext,
+    ) -> Result<PasswordChangeError, PasswordChangeError> {
+        self.wrong_login_in_session(member, super::action(SecretKind::Login), ctx)
+            .await
+    }
+
+    /// [`Self::wrong_current_login`] for any use case that checks the login password
+    /// inside a session (a password change, a copy of one's data), audited under
+    /// `action`: one counter, one lock, whatever asked.
+    pub(in crate::portal) async fn wrong_login_in_session(
+        &self,
         mut member: MemberRecord,
+        action: &str,
         ctx: &RequestContext,
     ) -> Result<PasswordChangeError, PasswordChangeError> {
         let policy = self.policy.login_lock;
@@ -54,7 +61,7 @@ impl Portal {
             let mut update = CredentialUpdate::from_record(&member, now);
             update.login_lock = next.clone();
             let event = self
-                .password_change_event(&member, SecretKind::Login, Outcome::Failure, ctx)
+                .recovery_event(action, Outcome::Failure, Some(member.id), ctx)
                 .details(serde_json::json!({
                     "reason": "wrong_password",
                     "locked": next.locked_until.is_some(),
@@ -137,11 +144,7 @@ impl Portal {
                         (true, _) => PasswordChangeError::TransactionDisabled,
                         (false, Some(until)) => PasswordChangeError::TransactionLocked { until },
                         (false, None) => PasswordChangeError::WrongTransactionPassword {
-                            remaining: transaction_tries_left(
-                                policy.lock_after,
-                                policy.disable_after,
-                                next.failures,
-                            ),
+                            remaining: policy.tries_left(next.failures),
                         },
                     });
                 }
@@ -160,17 +163,5 @@ impl Portal {
             .member_by_id(member.id)
             .await?
             .ok_or(PasswordChangeError::Conflict)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tries_left_count_down_to_each_lock_and_to_the_disable() {
-        let left: Vec<i32> = (1..=9).map(|f| transaction_tries_left(5, 10, f)).collect();
-        assert_eq!(left, [4, 3, 2, 1, 5, 4, 3, 2, 1]);
-        assert_eq!(transaction_tries_left(5, 7, 6), 1);
     }
 }

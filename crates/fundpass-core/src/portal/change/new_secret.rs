@@ -5,7 +5,7 @@ use super::{PasswordChangeError, stored};
 use crate::audit::Outcome;
 use crate::credentials::{PolicyViolation, reused};
 use crate::member::{MemberRecord, SecretKind};
-use crate::portal::recovery::{REUSE_HISTORY, check_new_secret};
+use crate::portal::recovery::check_new_secret;
 use crate::portal::{Portal, RequestContext};
 use crate::ports::{ChangeSet, StoreError, run_on_pool};
 
@@ -56,10 +56,7 @@ impl Portal {
         kind: SecretKind,
         secret: String,
     ) -> Result<Result<String, (Vec<PolicyViolation>, bool)>, PasswordChangeError> {
-        let history = match kind {
-            SecretKind::Login => u32::try_from(self.policy.login_password.history).unwrap_or(0),
-            SecretKind::Transaction => REUSE_HISTORY,
-        };
+        let history = self.reuse_history(kind);
         let mut previous = self
             .store
             .recent_secret_hashes(member.id, kind, history)

@@ -18,7 +18,7 @@ use time::OffsetDateTime;
 pub use face::FaceChallenge;
 pub use forgot_transaction::TransactionRecoveryStarted;
 pub use reset::MemberFacts;
-pub(crate) use reset::{REUSE_HISTORY, check_new_secret};
+pub(crate) use reset::check_new_secret;
 pub use ticket::{TicketChecked, TicketError};
 
 use super::{Portal, RequestContext};

@@ -20,8 +20,20 @@ use crate::ports::{
     ChangeSet, FlowWrite, MemberWrite, SecretHistoryEntry, SessionWrite, StoreError, run_on_pool,
 };
 
-/// How many previous secrets of a kind a new one is compared with.
+/// How many previous transaction passwords a new one is compared with.
 pub const REUSE_HISTORY: u32 = 3;
+
+impl Portal {
+    /// How many previous secrets of `kind` a new one (reset or changed) may not
+    /// repeat: the login-password policy's history (5 by default), or
+    /// [`REUSE_HISTORY`] transaction passwords.
+    pub(crate) fn reuse_history(&self, kind: SecretKind) -> u32 {
+        match kind {
+            SecretKind::Login => u32::try_from(self.policy.login_password.history).unwrap_or(0),
+            SecretKind::Transaction => REUSE_HISTORY,
+        }
+    }
+}
 
 /// A member's personal data, decrypted for the password rules and notices.
 #[derive(Clone)]
@@ -114,7 +126,7 @@ impl Portal {
         )?;
         let previous = self
             .store
-            .recent_secret_hashes(member.id, kind, REUSE_HISTORY)
+            .recent_secret_hashes(member.id, kind, self.reuse_history(kind))
             .await?;
         let (hasher, keyring, rng) = (self.hasher.clone(), self.keyring.clone(), self.rng.clone());
         let secret = secrecy::SecretString::from(secret);
