@@ -9,6 +9,7 @@ pub mod jws;
 mod keyring;
 mod mac;
 mod sealed;
+mod signing;
 mod token;
 
 pub use jws::{JwsAlgorithm, JwsSigner, PublicKey, PublicKeyError};

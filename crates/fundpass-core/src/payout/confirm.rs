@@ -3,7 +3,7 @@
 
 use time::OffsetDateTime;
 
-use super::create::{audit_details, by_member, payout_event};
+use super::audit::{audit_details, by_member, payout_event};
 use super::{Authorization, AuthorizationWrite, ConfirmChannel, PayoutError, State};
 use crate::audit::Outcome;
 use crate::clients::{BusinessEvent, ClientCaller, EventKind, Scope};

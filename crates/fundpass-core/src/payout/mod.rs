@@ -14,8 +14,10 @@
 //! until it is recovered. Holds placed after resets and phone changes refuse payouts
 //! (or only flag them, per hold kind).
 
+mod audit;
 mod confirm;
 mod create;
+mod password;
 mod payment;
 pub mod receipt;
 mod status;
