@@ -84,12 +84,24 @@ fn pending_view(a: &Authorization, requested_by: String) -> PendingPayment {
     }
 }
 
-/// The name of the business system that asked, as the member reads it.
-pub(crate) async fn requested_by(state: &AppState, a: &Authorization) -> String {
-    match state.portal.store.client(&a.client_id).await {
-        Ok(Some(c)) if !c.description.is_empty() => c.description,
-        _ => a.client_id.clone(),
+/// The names of the business systems that asked for `list`, as the member reads
+/// them (each system looked up once, however many of its payments are listed).
+pub(crate) async fn requesters(
+    state: &AppState,
+    list: &[Authorization],
+) -> std::collections::HashMap<String, String> {
+    let mut names = std::collections::HashMap::new();
+    for a in list {
+        if names.contains_key(&a.client_id) {
+            continue;
+        }
+        let name = match state.portal.store.client(&a.client_id).await {
+            Ok(Some(c)) if !c.description.is_empty() => c.description,
+            _ => a.client_id.clone(),
+        };
+        names.insert(a.client_id.clone(), name);
     }
+    names
 }
 
 /// Payments waiting for this member.
@@ -115,10 +127,11 @@ pub async fn pending(
         map::payout,
     )
     .await?;
-    let mut authorizations = Vec::with_capacity(list.len());
-    for a in &list {
-        authorizations.push(pending_view(a, requested_by(&state, a).await));
-    }
+    let names = requesters(&state, &list).await;
+    let authorizations = list
+        .iter()
+        .map(|a| pending_view(a, names.get(&a.client_id).cloned().unwrap_or_default()))
+        .collect();
     Ok(Json(PendingList { authorizations }))
 }
 

@@ -140,16 +140,10 @@ impl MyData {
 
 /// A question's text in `tr`'s language (the code itself if unknown).
 fn question_text(tr: Tr, code: &str) -> String {
-    let key = match code {
-        "first_school" => "question.first_school",
-        "childhood_friend" => "question.childhood_friend",
-        "first_employer" => "question.first_employer",
-        "favourite_teacher" => "question.favourite_teacher",
-        "parents_hometown" => "question.parents_hometown",
-        "first_street" => "question.first_street",
-        other => return other.to_owned(),
-    };
-    tr.get(key).to_owned()
+    match crate::i18n::question_key(code) {
+        Some(key) => tr.get(key).to_owned(),
+        None => code.to_owned(),
+    }
 }
 
 /// Download a copy of one's personal information.

@@ -30,8 +30,8 @@ pub(super) struct PaymentView {
     pub expires_at: String,
 }
 
-/// How `a` is shown.
-pub(super) async fn payment_view(web: &Web, a: &Authorization) -> PaymentView {
+/// How `a`, asked for by `requested_by`, is shown.
+pub(super) fn payment_view(web: &Web, a: &Authorization, requested_by: String) -> PaymentView {
     let (zh, en) = a.payment.purpose.words();
     PaymentView {
         id: a.id.clone(),
@@ -43,7 +43,7 @@ pub(super) async fn payment_view(web: &Web, a: &Authorization) -> PaymentView {
             Lang::En => en,
         },
         business_ref: a.payment.business_ref.clone(),
-        requested_by: crate::api::authorizations::requested_by(&web.state, a).await,
+        requested_by,
         expires_at: date_time(a.expires_at),
     }
 }
@@ -56,11 +56,11 @@ pub(super) async fn pending(web: &Web, auth: &Authenticated) -> Result<Vec<Payme
         .pending_authorizations(auth)
         .await
         .map_err(|e| web.internal(e))?;
-    let mut views = Vec::with_capacity(list.len());
-    for a in &list {
-        views.push(payment_view(web, a).await);
-    }
-    Ok(views)
+    let names = crate::api::authorizations::requesters(&web.state, &list).await;
+    Ok(list
+        .iter()
+        .map(|a| payment_view(web, a, names.get(&a.client_id).cloned().unwrap_or_default()))
+        .collect())
 }
 
 #[derive(Template)]
@@ -160,7 +160,16 @@ async fn show(
             .with_csrf(&auth.session.csrf)
             .with_refusal(refusal.as_ref()),
         csrf: auth.session.csrf.clone(),
-        payment: payment_view(web, &record).await,
+        payment: {
+            let names =
+                crate::api::authorizations::requesters(&web.state, std::slice::from_ref(&record))
+                    .await;
+            payment_view(
+                web,
+                &record,
+                names.get(&record.client_id).cloned().unwrap_or_default(),
+            )
+        },
         pending: state == State::Pending,
         outcome,
     };

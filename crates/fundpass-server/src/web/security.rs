@@ -148,18 +148,7 @@ struct QuestionsView {
     max_hint: String,
 }
 
-/// The message key of a question's text.
-pub(super) fn question_key(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "first_school" => "question.first_school",
-        "childhood_friend" => "question.childhood_friend",
-        "first_employer" => "question.first_employer",
-        "favourite_teacher" => "question.favourite_teacher",
-        "parents_hometown" => "question.parents_hometown",
-        "first_street" => "question.first_street",
-        _ => return None,
-    })
-}
+pub(super) use crate::i18n::question_key;
 
 /// `GET /security/questions`.
 pub(super) async fn questions_form(Member { web, auth }: Member) -> Result<Reply, Internal> {
