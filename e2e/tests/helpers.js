@@ -85,8 +85,10 @@ export async function launch() {
  * it is Chinese unless a test asks otherwise. Every response of 500 or more is
  * recorded in `serverErrors` so a test can assert there were none.
  */
-export async function openPage(browser, { locale = 'zh-CN' } = {}) {
-  const context = await browser.newContext({ baseURL: BASE, locale, viewport: { width: 1000, height: 900 } });
+export async function openPage(browser, { locale = 'zh-CN', proxy } = {}) {
+  const context = await browser.newContext({
+    baseURL: BASE, locale, viewport: { width: 1000, height: 900 }, ...(proxy ? { proxy } : {}),
+  });
   context.setDefaultTimeout(STEP_TIMEOUT);
   context.setDefaultNavigationTimeout(STEP_TIMEOUT);
   const page = await context.newPage();

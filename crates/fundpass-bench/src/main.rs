@@ -2,12 +2,14 @@
 //! `cargo run --release -p fundpass-bench -- argon2 --threads 2 --seconds 10` and
 //! `cargo run --release -p fundpass-bench -- login --concurrency 16 --seconds 20`
 //! (after `cargo build --release -p fundpass`) and
-//! `cargo run --release -p fundpass-bench -- authorize --concurrency 16 --seconds 20`.
+//! `cargo run --release -p fundpass-bench -- authorize --concurrency 16 --seconds 20` and
+//! `cargo run --release -p fundpass-bench -- record --database-url postgres://…`.
 
 mod argon2_rate;
 mod authorize;
 mod harness;
 mod login;
+mod record;
 
 use clap::{Parser, Subcommand};
 
@@ -37,6 +39,9 @@ enum Command {
     /// (`POST /internal/v1/transaction-password/verify`) against the raw Argon2 rate,
     /// and the latency of a member's holds read during the flood.
     Authorize(authorize::Args),
+    /// Latency of a member's security record page read, newest page to the oldest, for
+    /// a member with a long audit history, on SQLite (and PostgreSQL when given).
+    Record(record::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -50,6 +55,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Login(args) => login::run(&args)?,
         Command::Authorize(args) => authorize::run(&args)?,
+        Command::Record(args) => record::run(&args)?,
     }
     Ok(())
 }

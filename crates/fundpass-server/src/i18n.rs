@@ -176,6 +176,16 @@ impl Tr {
         }
     }
 
+    /// The text of `key` if the catalogue has it (for keys made from stored codes,
+    /// which may name something without a text).
+    pub fn find(&self, key: &str) -> Option<&'static str> {
+        let catalog = match self.lang {
+            Lang::Zh => &CATALOG.zh,
+            Lang::En => &CATALOG.en,
+        };
+        catalog.get(key).map(String::as_str)
+    }
+
     /// The text of `key` with each `{name}` replaced by its value.
     pub fn format(&self, key: &str, args: &[(&str, &str)]) -> String {
         let mut out = self.get(key).to_owned();

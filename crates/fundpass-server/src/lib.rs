@@ -8,6 +8,7 @@ pub mod dev_face;
 pub mod hash_pool;
 pub mod i18n;
 pub mod internal;
+pub mod record_text;
 pub mod request;
 pub mod sms;
 pub mod state;

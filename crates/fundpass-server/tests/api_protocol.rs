@@ -150,6 +150,8 @@ async fn the_openapi_document_is_generated_and_lists_every_endpoint() {
         ("/api/v1/logout-all", "post"),
         ("/api/v1/me", "get"),
         ("/api/v1/security-record", "get"),
+        ("/api/v1/security-record/export", "get"),
+        ("/api/v1/security-record/{seq}/not-me", "post"),
         ("/api/v1/sessions", "get"),
         ("/api/v1/sessions/{id}", "delete"),
         ("/api/v1/recovery/login", "post"),

@@ -54,6 +54,9 @@ impl UnitOfWork for Store {
     /// questions are written in key order, so two changes touching the same rows lock
     /// them in the same order and cannot deadlock; the audit head is locked last, so
     /// the chain is held only for the final statements.
+    ///
+    /// Every outbox message to a member also writes the audit event
+    /// [`fundpass_core::audit::sms_events`] makes of it, after the change's own events.
     async fn apply(&self, change: ChangeSet) -> Result<(), StoreError> {
         if change == ChangeSet::default() {
             return Ok(());
@@ -79,8 +82,10 @@ impl UnitOfWork for Store {
             authorizations,
             announced_holds,
             events,
-            audit,
+            mut audit,
         } = change;
+        // Each text queued for a member leaves its own audit row (purpose only).
+        audit.extend(fundpass_core::audit::sms_events(&outbox));
         // Stable sorts: writes to one key keep their order.
         members.sort_by_key(|m| m.id.0);
         pii.sort_by_key(|p| p.id.0);

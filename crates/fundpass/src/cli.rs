@@ -53,6 +53,9 @@ pub enum Command {
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Check a member's security-record download.
+    #[command(subcommand)]
+    Record(RecordCommand),
     /// Show the configuration.
     Config(ConfigArgs),
 }
@@ -267,6 +270,24 @@ pub enum AuditCommand {
     Verify,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum RecordCommand {
+    /// Check that a security-record download (CSV or JSON, from the member's account
+    /// centre) was not edited after export: exit code 0 when intact.
+    Verify(RecordVerifyArgs),
+}
+
+/// Options of `fundpass record verify`.
+#[derive(Debug, Args)]
+pub struct RecordVerifyArgs {
+    /// The downloaded file.
+    pub file: PathBuf,
+    /// Check against a saved copy of the published key set
+    /// (`/internal/v1/jwks.json`) instead of this installation's keyring.
+    #[arg(long, value_name = "FILE")]
+    pub jwks: Option<PathBuf>,
+}
+
 /// Options of `fundpass config`.
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
@@ -296,6 +317,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Staff(cmd) => crate::staff_cmd::command(&config, &cmd).await,
             Command::Clients(cmd) => crate::clients_cmd::command(&config, &cmd).await,
             Command::Audit(AuditCommand::Verify) => crate::audit_cmd::verify(&config).await,
+            Command::Record(RecordCommand::Verify(args)) => {
+                crate::record_cmd::verify_file(&config, &args)
+            }
             Command::Config(_) => Ok(ExitCode::SUCCESS),
         }
     })

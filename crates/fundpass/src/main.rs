@@ -10,6 +10,7 @@ mod import;
 mod keys;
 mod member_cmd;
 mod outbox_cmd;
+mod record_cmd;
 mod serve;
 mod staff_cmd;
 mod system;

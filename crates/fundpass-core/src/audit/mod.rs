@@ -7,6 +7,8 @@
 
 mod chain;
 mod event;
+mod sms;
 
 pub use chain::{ChainBreak, ChainVerifier, GENESIS_HASH};
 pub use event::{Actor, ActorKind, AuditEvent, AuditRecord, Channel, Outcome};
+pub use sms::{SMS_ACTION, sms_events};

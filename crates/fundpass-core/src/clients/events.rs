@@ -135,8 +135,12 @@ impl BusinessEvent {
                     at,
                     rng,
                 )),
+                HoldReason::ReportedByMember => {}
             }
-            if hold.reason != HoldReason::PhoneChange {
+            if matches!(
+                hold.reason,
+                HoldReason::LoginReset | HoldReason::TransactionReset
+            ) {
                 reset_channel = Some((hold.channel, at));
             }
         }

@@ -59,9 +59,21 @@ pub struct AnomalyReport {
     /// Member, when the reset or phone change was, when a payout was authorised
     /// (created, verified or confirmed) after it.
     pub change_then_payout: Vec<(MemberId, OffsetDateTime, OffsetDateTime)>,
+    /// Members who reported an event on their record as not theirs: the member, the
+    /// kind of event reported (its record code), when it happened, when they reported.
+    pub reported: Vec<NotMeRow>,
     /// How many events were read, and whether the window reached past them.
     pub events_read: usize,
     pub truncated: bool,
+}
+
+/// One "this was not me" report on the anomaly report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotMeRow {
+    pub member: MemberId,
+    pub kind: String,
+    pub happened_at: Option<OffsetDateTime>,
+    pub reported_at: OffsetDateTime,
 }
 
 /// Whether `e` is a reset or reset code a staff member let out.
@@ -147,6 +159,22 @@ pub fn analyse(events: &[AuditEvent], rules: &AnomalyRules, now: OffsetDateTime)
             change_then_payout.push((m, change_at, e.at));
         }
     }
+    let mut reported: Vec<NotMeRow> = recent
+        .iter()
+        .filter(|e| e.action == crate::record::NOT_ME_ACTION && e.outcome == Outcome::Success)
+        .filter_map(|e| {
+            Some(NotMeRow {
+                member: e.member_id?,
+                kind: e.details["reported_kind"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                happened_at: crate::record::reported_at(&e.details),
+                reported_at: e.at,
+            })
+        })
+        .collect();
+    reported.sort_by_key(|r| std::cmp::Reverse(r.reported_at));
     let over = |map: BTreeMap<&str, usize>, limit: usize| {
         let mut out: Vec<(String, usize)> = map
             .into_iter()
@@ -161,6 +189,7 @@ pub fn analyse(events: &[AuditEvent], rules: &AnomalyRules, now: OffsetDateTime)
         busy_staff: over(by_staff, rules.resets_per_staff),
         reset_then_phone,
         change_then_payout,
+        reported,
         events_read: events.len(),
         truncated: false,
     }
@@ -359,5 +388,30 @@ mod tests {
             .map(|(m, ..)| m.0)
             .collect();
         assert_eq!(found, [1, 2]);
+    }
+
+    #[test]
+    fn a_members_not_me_report_is_listed_newest_first_within_the_window() {
+        let now = datetime!(2026-11-23 08:00 UTC);
+        let report = |member: i64, at: OffsetDateTime| {
+            event("member.not_me", at, member, "203.0.113.5").details(serde_json::json!({
+                "reported_seq": 12, "reported_kind": "login",
+                "reported_at": "2026-11-22T23:00:00Z",
+            }))
+        };
+        let events = vec![
+            report(1, now - Duration::hours(5)),
+            report(2, now - Duration::hours(1)),
+            report(3, now - Duration::days(8)),
+        ];
+        let got = analyse(&events, &AnomalyRules::default(), now).reported;
+        assert_eq!(
+            got.iter().map(|r| r.member.0).collect::<Vec<_>>(),
+            [2, 1],
+            "newest first; the one older than the window is left out"
+        );
+        assert_eq!(got[0].kind, "login");
+        assert_eq!(got[0].happened_at, Some(datetime!(2026-11-22 23:00 UTC)));
+        assert_eq!(got[0].reported_at, now - Duration::hours(1));
     }
 }

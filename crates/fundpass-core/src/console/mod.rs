@@ -16,7 +16,7 @@ mod lockout;
 mod login;
 mod members;
 
-pub use anomalies::{AnomalyReport, AnomalyRules, analyse as analyse_anomalies};
+pub use anomalies::{AnomalyReport, AnomalyRules, NotMeRow, analyse as analyse_anomalies};
 pub use audit::{AUDIT_PAGE, AuditPage};
 pub use cases::{CaseView, CounterCaseInput, IssuedTicket};
 pub use hotline::HotlineInput;

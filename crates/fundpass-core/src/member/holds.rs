@@ -17,6 +17,9 @@ pub enum HoldReason {
     TransactionReset,
     /// The phone number on file changed.
     PhoneChange,
+    /// The member reported an event on their record as not theirs ("this was not
+    /// me"). Always blocks payouts, whatever `payouts.blocking_holds` says.
+    ReportedByMember,
 }
 
 impl HoldReason {
@@ -26,6 +29,7 @@ impl HoldReason {
             Self::LoginReset => "login_reset",
             Self::TransactionReset => "transaction_reset",
             Self::PhoneChange => "phone_change",
+            Self::ReportedByMember => "reported_by_member",
         }
     }
 
@@ -35,6 +39,7 @@ impl HoldReason {
             "login_reset" => Some(Self::LoginReset),
             "transaction_reset" => Some(Self::TransactionReset),
             "phone_change" => Some(Self::PhoneChange),
+            "reported_by_member" => Some(Self::ReportedByMember),
             _ => None,
         }
     }
@@ -58,6 +63,8 @@ pub struct HoldPolicy {
     pub counter: Duration,
     pub hotline: Duration,
     pub phone_change: Duration,
+    /// After the member reported an event as not theirs.
+    pub reported: Duration,
 }
 
 impl Default for HoldPolicy {
@@ -68,6 +75,7 @@ impl Default for HoldPolicy {
             counter: Duration::hours(24),
             hotline: Duration::hours(24),
             phone_change: Duration::hours(72),
+            reported: Duration::days(7),
         }
     }
 }
@@ -83,6 +91,7 @@ impl HoldPolicy {
     ) -> Hold {
         let length = match (reason, channel) {
             (HoldReason::PhoneChange, _) => self.phone_change,
+            (HoldReason::ReportedByMember, _) => self.reported,
             (_, Channel::App) => self.app,
             (_, Channel::Counter) => self.counter,
             (_, Channel::Hotline) => self.hotline,
@@ -129,6 +138,7 @@ mod tests {
             HoldReason::LoginReset,
             HoldReason::TransactionReset,
             HoldReason::PhoneChange,
+            HoldReason::ReportedByMember,
         ] {
             assert_eq!(HoldReason::from_code(r.code()), Some(r));
         }

@@ -214,10 +214,10 @@ impl Portal {
         now: OffsetDateTime,
     ) -> Result<Vec<String>, PayoutError> {
         let holds = self.store.active_holds(member.id, now).await?;
-        let blocking = &self.policy.payout.blocking_holds;
+        let policy = &self.policy.payout;
         if let Some(h) = holds
             .iter()
-            .filter(|h| blocking.contains(&h.reason))
+            .filter(|h| policy.blocks(h.reason))
             .max_by_key(|h| h.until)
         {
             return Err(PayoutError::OnHold {

@@ -208,6 +208,14 @@ impl Default for PayoutPolicy {
     }
 }
 
+impl PayoutPolicy {
+    /// Whether a hold of this kind refuses payouts: the configured kinds, and always a
+    /// member's own "this was not me" report.
+    pub fn blocks(&self, reason: HoldReason) -> bool {
+        reason == HoldReason::ReportedByMember || self.blocking_holds.contains(&reason)
+    }
+}
+
 /// Why a payout request was refused. Each variant has its own code in the API.
 #[derive(Debug, thiserror::Error)]
 pub enum PayoutError {

@@ -39,10 +39,10 @@ impl Portal {
         caller.require(Scope::HoldsRead)?;
         let member = self.any_member(account_no).await?;
         let holds = self.store.active_holds(member.id, self.clock.now()).await?;
-        let blocking = &self.policy.payout.blocking_holds;
+        let policy = &self.policy.payout;
         Ok(MemberHolds {
             account_no: member.account_no.as_str().to_owned(),
-            blocks_payouts: holds.iter().any(|h| blocking.contains(&h.reason)),
+            blocks_payouts: holds.iter().any(|h| policy.blocks(h.reason)),
             holds,
         })
     }

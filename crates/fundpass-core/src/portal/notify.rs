@@ -72,6 +72,8 @@ pub struct SmsTemplates {
     /// Notice that a copy of the member's personal information was downloaded:
     /// `{time}`, `{hotline}`.
     pub data_copy: String,
+    /// Notice after the member reported an event as not theirs: `{time}`, `{hotline}`.
+    pub not_me: String,
 }
 
 impl Default for SmsTemplates {
@@ -98,6 +100,7 @@ impl Default for SmsTemplates {
             transaction_disabled: "【公积金】您的交易密码因多次输入错误已于{time}停用，请通过找回交易密码或到柜台办理后再使用。如非本人操作，请立即致电{hotline}。".into(),
             password_changed: "【公积金】您的{secret}已于{time}通过{channel}修改，其他已登录的设备已退出。如非本人操作，请立即致电{hotline}。".into(),
             data_copy: "【公积金】您于{time}下载了个人信息副本。如非本人操作，请立即致电{hotline}。".into(),
+            not_me: "【公积金】您于{time}报告账户有非本人操作，所有已登录的设备已退出，资金支取已暂停。请尽快致电{hotline}或携身份证件到柜台办理密码重置。".into(),
         }
     }
 }

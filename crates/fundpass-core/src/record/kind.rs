@@ -32,13 +32,16 @@ pub enum RecordKind {
     PayoutAuthorization,
     /// A session ended (log out, log out everywhere, one session ended).
     Session,
-    /// A copy of the member's personal information was asked for (PIPL Art. 45).
+    /// A copy of the member's personal information was asked for (PIPL Art. 45), or
+    /// a download of this record.
     DataCopy,
+    /// The member reported an event as not theirs ("this was not me").
+    NotMe,
 }
 
 impl RecordKind {
     /// Every kind, in the order the filter lists them.
-    pub const ALL: [RecordKind; 15] = [
+    pub const ALL: [RecordKind; 16] = [
         Self::Login,
         Self::LoginFailed,
         Self::Lock,
@@ -54,6 +57,7 @@ impl RecordKind {
         Self::PayoutAuthorization,
         Self::Session,
         Self::DataCopy,
+        Self::NotMe,
     ];
 
     /// The code used in URLs and JSON.
@@ -74,6 +78,7 @@ impl RecordKind {
             Self::PayoutAuthorization => "payout_authorization",
             Self::Session => "session",
             Self::DataCopy => "data_copy",
+            Self::NotMe => "not_me",
         }
     }
 
@@ -109,7 +114,8 @@ impl RecordKind {
             | Self::SmsNotice
             | Self::PayoutAuthorization
             | Self::Session
-            | Self::DataCopy => None,
+            | Self::DataCopy
+            | Self::NotMe => None,
         }
     }
 }
@@ -145,6 +151,7 @@ impl Mapping {
                 RecordKind::PayoutAuthorization => &[RecordKind::PayoutAuthorization],
                 RecordKind::Session => &[RecordKind::Session],
                 RecordKind::DataCopy => &[RecordKind::DataCopy],
+                RecordKind::NotMe => &[RecordKind::NotMe],
             },
             Self::LoginByOutcome => &[RecordKind::Login, RecordKind::LoginFailed, RecordKind::Lock],
             Self::NotMemberFacing => &[],
@@ -176,8 +183,9 @@ pub const ACTIONS: &[(&str, Mapping)] = &[
     ("recovery.ticket.redeem", Kind(K::PasswordReset)),
     ("face.start", Kind(K::PasswordReset)),
     ("face.result", Kind(K::PasswordReset)),
-    ("recovery.transaction.code_sent", Kind(K::SmsNotice)),
-    ("recovery.transaction.code_resent", Kind(K::SmsNotice)),
+    ("recovery.transaction.code_sent", Kind(K::PasswordReset)),
+    ("recovery.transaction.code_resent", Kind(K::PasswordReset)),
+    (crate::audit::SMS_ACTION, Kind(K::SmsNotice)),
     ("phone.change", Kind(K::PhoneChange)),
     ("member.freeze", Kind(K::Hold)),
     ("member.unfreeze", Kind(K::Hold)),
@@ -201,6 +209,8 @@ pub const ACTIONS: &[(&str, Mapping)] = &[
     ("session.logout_all", Kind(K::Session)),
     ("session.end", Kind(K::Session)),
     ("member.data_copy", Kind(K::DataCopy)),
+    ("member.record_export", Kind(K::DataCopy)),
+    ("member.not_me", Kind(K::NotMe)),
     // About staff accounts, business systems or bulk operations, not one member.
     ("staff.login", NotMemberFacing),
     ("staff.logout", NotMemberFacing),

@@ -2,7 +2,9 @@
 //! audit trail through its index by member and told as the member reads it (channel,
 //! branch, masked address, masked facts), never naming a member of staff.
 
+mod export;
 mod kind;
+mod not_me;
 #[cfg(test)]
 mod tests;
 
@@ -11,7 +13,14 @@ use std::collections::HashMap;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+pub use export::{
+    EXPORT_TYP, ExportError, ExportFormat, RecordExport, Verified, VerifyError, seal_with, verify,
+};
 pub use kind::{ACTIONS, Mapping, RecordKind, kind_of, member_facing_actions};
+pub use not_me::{NotMeError, NotMeReport, REPORTABLE, reportable, reported_at};
+
+/// The audit action of a "this was not me" report.
+pub const NOT_ME_ACTION: &str = not_me::ACTION;
 
 use crate::audit::{ActorKind, AuditRecord, Channel, Outcome};
 use crate::portal::{Authenticated, Portal, mask_address};
@@ -56,6 +65,8 @@ pub struct RecordEntry {
     pub address: Option<String>,
     /// Kind-specific facts, already masked in the trail.
     pub facts: serde_json::Map<String, serde_json::Value>,
+    /// Whether the member may report this event as not theirs.
+    pub reportable: bool,
 }
 
 /// One page of the record, newest first.
@@ -78,6 +89,9 @@ const FACT_KEYS: &[&str] = &[
     "purpose",
     "state",
     "id_number",
+    "format",
+    "reported_kind",
+    "hold_until",
 ];
 
 impl Portal {
@@ -180,6 +194,7 @@ impl Portal {
             outcome: event.outcome,
             address: event.ip.as_deref().and_then(mask_address),
             facts,
+            reportable: reportable(kind, event.outcome),
         }))
     }
 

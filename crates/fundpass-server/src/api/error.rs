@@ -126,6 +126,11 @@ pub enum ErrorCode {
     MemberOnHold,
     /// 404: no live session or app token of this member has that id.
     SessionNotFound,
+    /// 404: no event with that number is on the member's own security record.
+    EventNotFound,
+    /// 409: the event is not one that can be reported as "not me" (only a successful
+    /// login, password change or reset, phone change or security-question change).
+    NotReportable,
 }
 
 impl ErrorCode {
@@ -157,9 +162,13 @@ impl ErrorCode {
             | Self::SamePhone
             | Self::WrongTransactionPassword
             | Self::WrongLoginPassword => StatusCode::BAD_REQUEST,
-            Self::AuthorizationNotFound | Self::SessionNotFound => StatusCode::NOT_FOUND,
+            Self::AuthorizationNotFound | Self::SessionNotFound | Self::EventNotFound => {
+                StatusCode::NOT_FOUND
+            }
             Self::AuthorizationExpired => StatusCode::GONE,
-            Self::AuthorizationDecided | Self::MemberOnHold => StatusCode::CONFLICT,
+            Self::AuthorizationDecided | Self::MemberOnHold | Self::NotReportable => {
+                StatusCode::CONFLICT
+            }
             Self::TransactionLocked
             | Self::TransactionDisabled
             | Self::CodesLocked
@@ -252,6 +261,10 @@ impl ErrorCode {
             }
             Self::SessionNotFound => {
                 "There is no such session among yours, or it has already ended."
+            }
+            Self::EventNotFound => "There is no event with this number on your security record.",
+            Self::NotReportable => {
+                "Only a successful login, password change or reset, phone change or security-question change can be reported."
             }
         }
     }

@@ -21,6 +21,7 @@ mod openapi;
 mod password;
 mod phone;
 mod record;
+pub(crate) mod record_actions;
 mod recovery;
 mod registration;
 mod security;
@@ -85,6 +86,8 @@ fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(login::logout_all))
         .routes(routes!(me::me))
         .routes(routes!(record::security_record))
+        .routes(routes!(record_actions::export))
+        .routes(routes!(record_actions::not_me))
         .routes(routes!(sessions::list))
         .routes(routes!(sessions::end))
         .routes(routes!(recovery::login::start))

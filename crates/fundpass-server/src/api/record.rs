@@ -43,8 +43,10 @@ pub enum RecordKindName {
     PayoutAuthorization,
     /// A session ended.
     Session,
-    /// A copy of the member's personal information.
+    /// A copy of the member's personal information, or a download of this record.
     DataCopy,
+    /// The member reported an event as not theirs.
+    NotMe,
 }
 
 impl From<RecordKind> for RecordKindName {
@@ -65,6 +67,7 @@ impl From<RecordKind> for RecordKindName {
             RecordKind::PayoutAuthorization => Self::PayoutAuthorization,
             RecordKind::Session => Self::Session,
             RecordKind::DataCopy => Self::DataCopy,
+            RecordKind::NotMe => Self::NotMe,
         }
     }
 }
@@ -87,6 +90,7 @@ impl From<RecordKindName> for RecordKind {
             RecordKindName::PayoutAuthorization => Self::PayoutAuthorization,
             RecordKindName::Session => Self::Session,
             RecordKindName::DataCopy => Self::DataCopy,
+            RecordKindName::NotMe => Self::NotMe,
         }
     }
 }
@@ -135,6 +139,8 @@ pub struct RecordEntryView {
     /// Kind-specific facts, masked (`amount_fen`, `payee_account`, `new_phone`, `reason`…).
     #[schema(value_type = Object)]
     pub facts: serde_json::Map<String, serde_json::Value>,
+    /// Whether `POST /api/v1/security-record/{seq}/not-me` takes this event.
+    pub reportable: bool,
 }
 
 /// One page of the record, newest first.
@@ -201,7 +207,7 @@ fn view(page: RecordPage) -> RecordPageView {
     }
 }
 
-fn entry_view(entry: RecordEntry) -> RecordEntryView {
+pub(crate) fn entry_view(entry: RecordEntry) -> RecordEntryView {
     let (channel, branch) = match entry.channel {
         RecordChannel::Online => (RecordChannelName::Online, None),
         RecordChannel::App => (RecordChannelName::App, None),
@@ -224,5 +230,6 @@ fn entry_view(entry: RecordEntry) -> RecordEntryView {
         },
         address: entry.address,
         facts: entry.facts,
+        reportable: entry.reportable,
     }
 }

@@ -84,6 +84,8 @@ pub enum HoldKind {
     TransactionReset,
     /// The phone number on file changed.
     PhoneChange,
+    /// The member reported an event on their record as not theirs.
+    ReportedByMember,
 }
 
 impl From<HoldReason> for HoldKind {
@@ -92,6 +94,7 @@ impl From<HoldReason> for HoldKind {
             HoldReason::LoginReset => Self::LoginReset,
             HoldReason::TransactionReset => Self::TransactionReset,
             HoldReason::PhoneChange => Self::PhoneChange,
+            HoldReason::ReportedByMember => Self::ReportedByMember,
         }
     }
 }
@@ -155,6 +158,7 @@ mod tests {
             HoldReason::LoginReset,
             HoldReason::TransactionReset,
             HoldReason::PhoneChange,
+            HoldReason::ReportedByMember,
         ] {
             assert_eq!(
                 serde_json::to_value(HoldKind::from(reason)).unwrap(),

@@ -40,7 +40,6 @@ struct LoginView {
     csrf: String,
     by_account: bool,
     id_types: Vec<Choice>,
-    id_number: String,
     account_no: String,
     captcha: CaptchaView,
 }
@@ -140,6 +139,8 @@ async fn logged_in(web: &Web, success: LoginSuccess) -> Reply {
     ))
 }
 
+/// The form; after a refusal the account number comes back but a document number
+/// never does (no page carries a full document number).
 async fn view(
     web: &Web,
     csrf: &str,
@@ -151,7 +152,6 @@ async fn view(
         csrf: csrf.to_owned(),
         by_account: form.by == "account",
         id_types: id_type_choices(web.tr, &form.id_type),
-        id_number: form.id_number.clone(),
         account_no: form.account_no.clone(),
         captcha: captcha::issue(web).await?,
     })

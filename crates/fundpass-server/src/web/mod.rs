@@ -23,9 +23,11 @@ mod forgot_transaction;
 mod home;
 mod identity_text;
 mod lang;
-mod layout;
+pub(crate) mod layout;
 mod login;
 mod record;
+pub(crate) use record::attachment as record_attachment;
+mod not_me;
 mod recovery;
 mod register;
 mod security;
@@ -77,6 +79,12 @@ pub fn router() -> Router<AppState> {
         )
         .route("/security", get(security::menu))
         .route("/security/record", get(record::page))
+        .route("/security/record/download", post(record::download))
+        .route("/security/record/print", get(record::print))
+        .route(
+            "/security/record/{seq}/not-me",
+            get(not_me::confirm).post(not_me::report),
+        )
         .route(
             "/security/password",
             get(change_password::login_form).post(change_password::change_login),

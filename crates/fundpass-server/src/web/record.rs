@@ -1,29 +1,25 @@
 //! The member's security record: `/security/record` lists every event about their
-//! own account, newest first, 50 a page, with an "older" link and a kind filter.
+//! own account, newest first, 50 a page, with an "older" link and a kind filter;
+//! each login, reset or change has a "this was not me" button (see `not_me`). The
+//! whole record downloads as CSV or JSON with an integrity value, or prints.
 
 use askama::Template;
 use axum::extract::Query;
-use fundpass_core::audit::Outcome;
-use fundpass_core::record::{RecordChannel, RecordEntry, RecordKind};
+use axum::http::header;
+use axum::response::{IntoResponse as _, Response};
+use fundpass_core::record::{ExportError, ExportFormat, RecordKind};
 use serde::Deserialize;
 
 use super::auth::Member;
 use super::context::Web;
+use super::csrf::MemberForm;
 use super::error::Internal;
+use super::home::TokenForm;
 use super::layout::{Page, Reply, date_time};
+use crate::record_text::{EntryText, csv_content, entry_text, kind_key};
 
 /// Entries per page.
 const PAGE_SIZE: u32 = 50;
-
-/// One event as the member reads it.
-struct EntryRow {
-    at: String,
-    kind: &'static str,
-    channel: String,
-    outcome: &'static str,
-    address: String,
-    facts: String,
-}
 
 /// One choice of the kind filter.
 struct KindOption {
@@ -36,11 +32,22 @@ struct KindOption {
 #[template(path = "record.html")]
 struct RecordView {
     page: Page,
-    entries: Vec<EntryRow>,
+    csrf: String,
+    entries: Vec<EntryText>,
     kinds: Vec<KindOption>,
     /// The filter in force, for the "older" link.
     kind: Option<&'static str>,
     older: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "record_print.html")]
+struct PrintView {
+    page: Page,
+    account_no: String,
+    exported_at: String,
+    entries: Vec<EntryText>,
+    integrity: String,
 }
 
 /// `?before=<seq>&kind=<code>`.
@@ -63,8 +70,13 @@ pub(super) async fn page(
         .await
         .map_err(|e| web.internal(e))?;
     let view = RecordView {
-        page: web.page("record.title"),
-        entries: record.entries.into_iter().map(|e| row(&web, e)).collect(),
+        page: web.page("record.title").with_csrf(&auth.session.csrf),
+        csrf: auth.session.csrf.clone(),
+        entries: record
+            .entries
+            .iter()
+            .map(|e| entry_text(web.tr, e))
+            .collect(),
         kinds: RecordKind::ALL
             .into_iter()
             .map(|k| KindOption {
@@ -79,66 +91,100 @@ pub(super) async fn page(
     Reply::page(&web, &view)
 }
 
-fn row(web: &Web, e: RecordEntry) -> EntryRow {
-    let channel = match e.channel {
-        RecordChannel::Online => web.tr.get("record.channel_online").to_owned(),
-        RecordChannel::App => web.tr.get("record.channel_app").to_owned(),
-        RecordChannel::Counter { branch } => with_branch(web, "record.channel_counter", branch),
-        RecordChannel::Hotline { branch } => with_branch(web, "record.channel_hotline", branch),
-        RecordChannel::BusinessSystem => web.tr.get("record.channel_business").to_owned(),
-        RecordChannel::System => web.tr.get("record.channel_system").to_owned(),
+/// `?format=csv|json` of a download.
+#[derive(Deserialize, Default)]
+pub(super) struct Download {
+    format: Option<String>,
+}
+
+/// `POST /security/record/download?format=csv|json`: the whole record as a file with
+/// its integrity value (CSRF-checked: every download is audited).
+pub(super) async fn download(
+    Query(download): Query<Download>,
+    MemberForm { web, auth, .. }: MemberForm<TokenForm>,
+) -> Result<Response, Internal> {
+    let format = match download.format.as_deref() {
+        Some("json") => ExportFormat::Json,
+        Some("csv") | None => ExportFormat::Csv,
+        Some(_) => return Ok(super::error::not_found(&web)),
     };
-    let outcome = match e.outcome {
-        Outcome::Success => "record.outcome_success",
-        Outcome::Failure => "record.outcome_failure",
-        Outcome::Denied => "record.outcome_denied",
+    let export = web
+        .state
+        .portal
+        .export_record(&auth, format, &web.ctx())
+        .await
+        .map_err(|e| export_failed(&web, e))?;
+    let content = match format {
+        ExportFormat::Csv => csv_content(web.tr, &export).map_err(|e| web.internal(e))?,
+        ExportFormat::Json => {
+            crate::api::record_actions::export_json(&export).map_err(|e| web.internal(e))?
+        }
     };
-    let mut facts: Vec<String> = e
-        .facts
-        .iter()
-        .map(|(k, v)| match v.as_str() {
-            Some(s) => format!("{k}: {s}"),
-            None => format!("{k}: {v}"),
-        })
-        .collect();
-    if let Some(role) = e.staff_role {
-        facts.insert(0, format!("role: {role}"));
-    }
-    EntryRow {
-        at: date_time(e.at),
-        kind: web.tr.get(kind_key(e.kind)),
-        channel,
-        outcome: web.tr.get(outcome),
-        address: e.address.unwrap_or_default(),
-        facts: facts.join("; "),
+    let file = web
+        .state
+        .portal
+        .seal_record(&export, &content)
+        .map_err(|e| export_failed(&web, e))?;
+    Ok(attachment(format, export.exported_at, file))
+}
+
+/// `GET /security/record/print`: the whole record on one printable page, with the
+/// time of export and the integrity value of the same record as a JSON download.
+pub(super) async fn print(Member { web, auth }: Member) -> Result<Reply, Internal> {
+    let export = web
+        .state
+        .portal
+        .export_record(&auth, ExportFormat::Json, &web.ctx())
+        .await
+        .map_err(|e| export_failed(&web, e))?;
+    let content = crate::api::record_actions::export_json(&export).map_err(|e| web.internal(e))?;
+    let file = web
+        .state
+        .portal
+        .seal_record(&export, &content)
+        .map_err(|e| export_failed(&web, e))?;
+    let view = PrintView {
+        page: web.page("record.print_title"),
+        account_no: export.account_no.clone(),
+        exported_at: date_time(export.exported_at),
+        entries: export
+            .entries
+            .iter()
+            .map(|e| entry_text(web.tr, e))
+            .collect(),
+        integrity: crate::api::record_actions::integrity_of(&file),
+    };
+    Reply::page(&web, &view)
+}
+
+fn export_failed(web: &Web, err: ExportError) -> Internal {
+    match err {
+        ExportError::Store(e) => web.internal(e),
+        e @ ExportError::NoSigningKey => web.internal(e),
     }
 }
 
-fn with_branch(web: &Web, key: &'static str, branch: Option<String>) -> String {
-    let channel = web.tr.get(key);
-    match branch {
-        Some(b) => format!("{channel} ({b})"),
-        None => channel.to_owned(),
-    }
-}
-
-/// The message key naming a kind.
-fn kind_key(kind: RecordKind) -> &'static str {
-    match kind {
-        RecordKind::Login => "record.kind_login",
-        RecordKind::LoginFailed => "record.kind_login_failed",
-        RecordKind::Lock => "record.kind_lock",
-        RecordKind::Registration => "record.kind_registration",
-        RecordKind::PasswordChange => "record.kind_password_change",
-        RecordKind::PasswordReset => "record.kind_password_reset",
-        RecordKind::PhoneChange => "record.kind_phone_change",
-        RecordKind::Hold => "record.kind_hold",
-        RecordKind::SecurityQuestions => "record.kind_security_questions",
-        RecordKind::StaffAction => "record.kind_staff_action",
-        RecordKind::StaffReveal => "record.kind_staff_reveal",
-        RecordKind::SmsNotice => "record.kind_sms_notice",
-        RecordKind::PayoutAuthorization => "record.kind_payout_authorization",
-        RecordKind::Session => "record.kind_session",
-        RecordKind::DataCopy => "record.kind_data_copy",
-    }
+/// A download named after the day of export, never cached.
+pub(crate) fn attachment(
+    format: ExportFormat,
+    exported_at: time::OffsetDateTime,
+    file: Vec<u8>,
+) -> Response {
+    let day = exported_at.to_offset(time::macros::offset!(+8)).date();
+    let (ext, mime) = match format {
+        ExportFormat::Csv => ("csv", "text/csv; charset=utf-8"),
+        ExportFormat::Json => ("json", "application/json"),
+    };
+    (
+        [
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"fundpass-security-record-{day}.{ext}\""),
+            ),
+            (header::CONTENT_TYPE, mime.to_owned()),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        file,
+    )
+        .into_response()
 }

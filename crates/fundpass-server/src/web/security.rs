@@ -50,6 +50,7 @@ pub(super) fn hold_view(web: &Web, hold: &Hold) -> HoldView {
         HoldReason::LoginReset => "hold.login_reset",
         HoldReason::TransactionReset => "hold.transaction_reset",
         HoldReason::PhoneChange => "hold.phone_change",
+        HoldReason::ReportedByMember => "hold.reported_by_member",
     };
     let channel = match hold.channel {
         Channel::Web => "channel.web",

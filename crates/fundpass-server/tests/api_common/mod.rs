@@ -77,6 +77,7 @@ impl<'a> Api<'a> {
     }
 
     pub fn from_ip(app: &'a TestApp, ip: &str) -> Self {
+        crate::support::exposure::know_people(&[WANG, LI, STRANGER]);
         Self {
             app,
             client: app.client(),
@@ -369,16 +370,10 @@ impl Api<'_> {
     }
 }
 
-/// Every audit event recorded so far, oldest first, read through the store's audit API.
+/// Every audit event recorded so far, oldest first, read through the store's audit API
+/// (and checked for full document and phone numbers, as `TestApp::audit_events` does).
 pub async fn audit_events(app: &TestApp) -> Vec<fundpass_core::audit::AuditEvent> {
-    use fundpass_core::ports::AuditStore as _;
-    app.store
-        .records_after(0, 10_000)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.event)
-        .collect()
+    app.audit_events().await
 }
 
 /// Asserts that the audit trail has an event of each action in `actions`, and that no

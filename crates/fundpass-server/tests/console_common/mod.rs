@@ -52,6 +52,9 @@ pub async fn add_staff_holding(
     role: StaffRole,
     own: Option<&Person>,
 ) -> Staff {
+    if let Some(person) = own {
+        crate::support::exposure::know_person(person);
+    }
     let member_index = own.map(|p| {
         let id = IdNumber::parse(
             IdType::ResidentId,

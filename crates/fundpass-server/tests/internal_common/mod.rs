@@ -524,9 +524,15 @@ impl Receiver {
         Self { url, state }
     }
 
-    /// Every request so far, oldest first.
+    /// Every request so far, oldest first; panics when one carries a full document
+    /// or phone number (a business system gets neither in a webhook).
     pub fn received(&self) -> Vec<Received> {
-        self.state.received.lock().unwrap().clone()
+        let received = self.state.received.lock().unwrap().clone();
+        for request in &received {
+            let body = String::from_utf8_lossy(&request.body);
+            crate::support::exposure::assert_clean(&format!("a webhook to {}", self.url), &body);
+        }
+        received
     }
 }
 

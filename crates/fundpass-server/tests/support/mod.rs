@@ -1,6 +1,8 @@
 //! `TestApp`: the real router on a random port, a fresh SQLite database (or
 //! PostgreSQL when FUNDPASS_TEST_POSTGRES_URL is set and the test asks for it), a
 //! fixed clock the test moves, and the outbox read back as the member's phone would.
+//! Every app is watched by the exposure check (`exposure.rs`): a full document or
+//! phone number in any answer or audit event fails the test.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -20,6 +22,9 @@ use fundpass_store::Store;
 use reqwest::header::HeaderMap;
 use time::macros::datetime;
 
+pub mod exposure;
+mod scan;
+
 /// A member as imported, and the passwords they will choose.
 #[derive(Debug, Clone, Copy)]
 pub struct Person {
@@ -38,18 +43,30 @@ pub const STRANGER: Person = Person {
 };
 
 /// A response read whole: status, headers and body text.
+#[derive(Debug)]
 pub struct Received {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: String,
 }
 
-/// Sends `request` as if from the client address `ip` and reads the whole response.
+/// Sends `request` as if from the client address `ip` and reads the whole response;
+/// panics when the app's exposure check found a full document or phone number in it
+/// (or in the audit events written meanwhile).
 pub async fn send_from(request: reqwest::RequestBuilder, ip: &str) -> Received {
-    let response = request.header("x-forwarded-for", ip).send().await.unwrap();
+    let (client, request) = request.header("x-forwarded-for", ip).build_split();
+    let request = request.unwrap();
+    let url = request.url();
+    let authority = format!(
+        "{}:{}",
+        url.host_str().unwrap_or_default(),
+        url.port_or_known_default().unwrap_or_default()
+    );
+    let response = client.execute(request).await.unwrap();
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let body = response.text().await.unwrap();
+    exposure::report(&authority);
     Received {
         status,
         headers,
@@ -69,6 +86,7 @@ pub struct TestApp {
     pub store: Store,
     pub clock: Arc<FixedClock>,
     pub keyring: Arc<Keyring>,
+    exposure: Arc<exposure::Guard>,
     _dir: tempfile::TempDir,
 }
 
@@ -140,7 +158,12 @@ impl TestApp {
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = fundpass_server::app::build(state);
+        exposure::know_person(&STRANGER);
+        let guard = exposure::Guard::register(&addr.to_string(), store.clone());
+        let app = fundpass_server::app::build(state).layer(axum::middleware::from_fn_with_state(
+            guard.clone(),
+            exposure::guard,
+        ));
         tokio::spawn(async move {
             axum::serve(
                 listener,
@@ -155,6 +178,7 @@ impl TestApp {
             store,
             clock,
             keyring,
+            exposure: guard,
             _dir: dir,
         }
     }
@@ -180,6 +204,8 @@ impl TestApp {
         id_number: &str,
         phone: &str,
     ) -> MemberId {
+        exposure::know(exposure::Kind::DocumentNumber, id_number);
+        exposure::know(exposure::Kind::Phone, phone);
         let row = ImportRow {
             account_no: account.into(),
             name: name.into(),
@@ -205,6 +231,22 @@ impl TestApp {
     pub async fn seed(&self, person: &Person) -> MemberId {
         self.seed_member(person.account, person.name, person.id_number, person.phone)
             .await
+    }
+
+    /// The holds in force now on the member with `account`.
+    pub async fn active_holds_of(&self, account: &str) -> Vec<fundpass_core::member::Hold> {
+        use fundpass_core::ports::HoldStore as _;
+        let account = fundpass_core::member::AccountNumber::parse(account).unwrap();
+        let member = self
+            .store
+            .member_by_account(&account)
+            .await
+            .unwrap()
+            .unwrap();
+        self.store
+            .active_holds(member.id, self.clock_now())
+            .await
+            .unwrap()
     }
 
     pub fn clock_now(&self) -> time::OffsetDateTime {
@@ -256,16 +298,57 @@ impl TestApp {
 /// Reading back what a test did: the audit trail and the rows of a table.
 impl TestApp {
     /// Every audit event recorded so far, oldest first, as the store's audit API
-    /// hands them out.
+    /// hands them out; panics when one carries a full document or phone number.
     pub async fn audit_events(&self) -> Vec<fundpass_core::audit::AuditEvent> {
         use fundpass_core::ports::AuditStore as _;
-        self.store
+        let events: Vec<_> = self
+            .store
             .records_after(0, 10_000)
             .await
             .unwrap()
             .into_iter()
             .map(|r| r.event)
-            .collect()
+            .collect();
+        exposure::assert_audit_clean(&events);
+        events
+    }
+
+    /// The columns of every SMS and webhook outbox row that are stored in the clear
+    /// (purpose, errors, webhook bodies…), one text per row: what an operator reading
+    /// the database sees without the keyring.
+    pub async fn outbox_clear_columns(&self) -> Vec<String> {
+        use sqlx::Connection as _;
+        let url = format!("sqlite://{}", self._dir.path().join("test.db").display());
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        let queries = [
+            "SELECT 'outbox ' || id || ' ' || purpose || ' ' || COALESCE(last_error, '') \
+             FROM outbox",
+            "SELECT 'webhook_outbox ' || id || ' ' || event_id || ' ' || client_id || ' ' \
+             || kind || ' ' || body || ' ' || COALESCE(last_error, '') FROM webhook_outbox",
+        ];
+        let mut rows = Vec::new();
+        for query in queries {
+            let found: Vec<String> = sqlx::query_scalar(query)
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
+            rows.extend(found);
+        }
+        conn.close().await.unwrap();
+        rows
+    }
+
+    /// Lets the answers to `method path` show full document and phone numbers. Only
+    /// for a page whose purpose is to show them (the console's audited reveal); the
+    /// caller says why.
+    pub fn allow_full_identity_on(&self, method: &str, path: &str) {
+        self.exposure.allow(method, path);
+    }
+
+    /// What the exposure check found that no `send_from` reported yet, forgotten once
+    /// taken (for the check's own tests, which send around the harness on purpose).
+    pub fn take_exposures(&self) -> Vec<String> {
+        self.exposure.take_leaks()
     }
 
     /// How many rows `table` of the test database holds (for "nothing was created").
@@ -284,5 +367,20 @@ impl TestApp {
                 .unwrap();
         conn.close().await.unwrap();
         count
+    }
+}
+
+/// Fails the test with what the exposure check found in answers no `send_from` read
+/// (requests a test sent with its own client).
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let leaks = self.exposure.take_leaks();
+        if !leaks.is_empty() && !std::thread::panicking() {
+            panic!(
+                "{}\n(found after requests sent around send_from)\n{}",
+                leaks.join("\n"),
+                exposure::HINT
+            );
+        }
     }
 }

@@ -143,6 +143,7 @@ impl<'a> Browser<'a> {
     }
 
     pub fn from_ip(app: &'a TestApp, ip: &str) -> Self {
+        crate::support::exposure::know_people(&[ZHANG, CHEN, STRANGER]);
         Self {
             app,
             client: app.client(),

@@ -114,7 +114,7 @@ impl PayoutsConfig {
             let reason = HoldReason::from_code(name.trim()).ok_or_else(|| {
                 anyhow::anyhow!(
                     "payouts.blocking_holds: unknown hold {name:?} (choose login_reset, \
-                     transaction_reset or phone_change)"
+                     transaction_reset or phone_change; reported_by_member always blocks)"
                 )
             })?;
             if !blocking_holds.contains(&reason) {

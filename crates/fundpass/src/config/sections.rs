@@ -112,6 +112,9 @@ pub struct PortalConfig {
     pub hold_hours_hotline: i64,
     /// Hours a member is on hold after the phone on file changed.
     pub hold_hours_phone_change: i64,
+    /// Hours payouts stay blocked after the member reported an event on their record
+    /// as not theirs ("this was not me").
+    pub hold_hours_reported: i64,
     /// Wrong transaction passwords before a lock until midnight, and before the
     /// password is disabled until recovered.
     pub transaction_lock_after: i32,
@@ -143,6 +146,7 @@ impl Default for PortalConfig {
             hold_hours_counter: 24,
             hold_hours_hotline: 24,
             hold_hours_phone_change: 72,
+            hold_hours_reported: 168,
             transaction_lock_after: 5,
             transaction_disable_after: 10,
             password_reminder_days: 365,
@@ -196,6 +200,7 @@ impl PortalConfig {
                 counter: Duration::hours(self.hold_hours_counter),
                 hotline: Duration::hours(self.hold_hours_hotline),
                 phone_change: Duration::hours(self.hold_hours_phone_change),
+                reported: Duration::hours(self.hold_hours_reported.max(1)),
             },
             login_per_ip: self.login_per_ip_per_10_min,
             login_per_ip_window: Duration::minutes(10),

@@ -103,6 +103,14 @@ struct PhoneRow {
     changed_at: String,
 }
 
+/// A member's "this was not me" report.
+struct ReportedRow {
+    member: i64,
+    kind: &'static str,
+    happened_at: String,
+    reported_at: String,
+}
+
 #[derive(Template)]
 #[template(path = "staff_anomalies.html")]
 struct AnomaliesView {
@@ -112,6 +120,7 @@ struct AnomaliesView {
     staff_members: Vec<(String, usize)>,
     phones: Vec<PhoneRow>,
     payouts: Vec<PhoneRow>,
+    reported: Vec<ReportedRow>,
     read: usize,
     truncated: bool,
 }
@@ -144,6 +153,17 @@ pub(super) async fn anomalies(StaffUser { web, auth }: StaffUser) -> Result<Repl
                         changed_at: date_time(*payout),
                     })
                     .collect(),
+                reported: report
+                    .reported
+                    .iter()
+                    .map(|r| ReportedRow {
+                        member: r.member.0,
+                        kind: fundpass_core::record::RecordKind::from_code(&r.kind)
+                            .map_or("", |k| web.tr.get(crate::record_text::kind_key(k))),
+                        happened_at: r.happened_at.map(date_time).unwrap_or_default(),
+                        reported_at: date_time(r.reported_at),
+                    })
+                    .collect(),
                 read: report.events_read,
                 truncated: report.truncated,
             };
@@ -158,6 +178,7 @@ pub(super) async fn anomalies(StaffUser { web, auth }: StaffUser) -> Result<Repl
                 staff_members: Vec::new(),
                 phones: Vec::new(),
                 payouts: Vec::new(),
+                reported: Vec::new(),
                 read: 0,
                 truncated: false,
             };

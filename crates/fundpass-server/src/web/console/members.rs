@@ -49,7 +49,6 @@ struct HomeView {
     can_read_audit: bool,
     role_hint: &'static str,
     id_types: Vec<Choice>,
-    id_number: String,
 }
 
 /// A member as the console shows them.
@@ -109,15 +108,12 @@ struct MemberPageView {
 
 /// `GET /staff`: the look-up form for the roles that may look members up.
 pub(super) async fn home(StaffUser { web, auth }: StaffUser) -> Result<Reply, Internal> {
-    home_page(&web, &auth, "", None)
+    home_page(&web, &auth, None)
 }
 
-fn home_page(
-    web: &Web,
-    auth: &StaffAuth,
-    id_number: &str,
-    refusal: Option<Refusal>,
-) -> Result<Reply, Internal> {
+/// The console's home page; after a refused look-up the document number is not put
+/// back into the form (a full number never goes out in a page).
+fn home_page(web: &Web, auth: &StaffAuth, refusal: Option<Refusal>) -> Result<Reply, Internal> {
     let (page, staff) = frame(web, auth, "staff.home.title");
     let role = auth.staff.role;
     let view = HomeView {
@@ -134,7 +130,6 @@ fn home_page(
             StaffRole::Admin => "staff.home.hint_admin",
         }),
         id_types: id_type_choices(web.tr, ""),
-        id_number: id_number.chars().take(64).collect(),
     };
     finish(web, &view, refusal.as_ref())
 }
@@ -145,7 +140,7 @@ pub(super) async fn look_up(
 ) -> Result<Reply, Internal> {
     let Some(id_type) = IdType::from_code(form.id_type.trim()) else {
         let refusal = Refusal::new(Some("id_type"), web.tr.get("console.err.card_id_type"));
-        return home_page(&web, &auth, &form.id_number, Some(refusal));
+        return home_page(&web, &auth, Some(refusal));
     };
     match web
         .state
@@ -159,7 +154,7 @@ pub(super) async fn look_up(
         ))),
         Err(err) => {
             let refusal = error::console(&web, err)?;
-            home_page(&web, &auth, &form.id_number, Some(refusal))
+            home_page(&web, &auth, Some(refusal))
         }
     }
 }
@@ -195,7 +190,7 @@ pub(super) async fn member_page(
         Ok(summary) => summary,
         Err(err) => {
             let refusal = error::console(web, err)?;
-            return home_page(web, auth, "", Some(refusal));
+            return home_page(web, auth, Some(refusal));
         }
     };
     let (page, staff) = frame(web, auth, "staff.member.title");
