@@ -42,6 +42,10 @@ pub fn normalise(answer: &str) -> String {
         .collect()
 }
 
+/// A challenge answered right and taken from the store.
+#[derive(Debug)]
+pub struct AnsweredCaptcha(CaptchaRecord);
+
 impl Portal {
     /// Stores a challenge whose correct answer is `answer` (drawn by the caller).
     pub async fn issue_captcha(&self, answer: &str) -> Result<IssuedCaptcha, StoreError> {
@@ -60,6 +64,17 @@ impl Portal {
 
     /// Checks and uses up a challenge.
     pub async fn check_captcha(&self, id: &str, answer: &str) -> Result<(), CaptchaError> {
+        self.answer_captcha(id, answer).await.map(drop)
+    }
+
+    /// Checks and takes a challenge, keeping it so that it can be given back with
+    /// [`Portal::give_back_captcha`] when the request it guarded was refused before
+    /// anything was tried.
+    pub async fn answer_captcha(
+        &self,
+        id: &str,
+        answer: &str,
+    ) -> Result<AnsweredCaptcha, CaptchaError> {
         let Some(id) = OpaqueToken::parse(id.trim()) else {
             return Err(CaptchaError::Expired);
         };
@@ -71,10 +86,21 @@ impl Portal {
         }
         let mac = self.keyring.answer_mac(PURPOSE, &normalise(answer));
         if subtle::ConstantTimeEq::ct_eq(&mac[..], &record.answer_mac[..]).into() {
-            Ok(())
+            Ok(AnsweredCaptcha(record))
         } else {
             Err(CaptchaError::Wrong)
         }
+    }
+
+    /// Puts a rightly answered challenge back, unchanged (same id, answer and expiry),
+    /// for a request refused before any password was checked — the CPU pool was full —
+    /// so the member's retry is not refused for a busy service. It was taken, so two
+    /// requests never hold it at once: it still guards one attempt at a time.
+    pub async fn give_back_captcha(&self, captcha: AnsweredCaptcha) -> Result<(), StoreError> {
+        if self.clock.now() >= captcha.0.expires_at {
+            return Ok(());
+        }
+        self.store.insert_captcha(&captcha.0).await
     }
 
     /// The answer of a live challenge, in dev mode only (for automated tests).

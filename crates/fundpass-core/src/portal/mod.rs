@@ -21,7 +21,8 @@ use std::sync::Arc;
 use time::Duration;
 
 pub use captcha::{
-    CAPTCHA_TTL, CaptchaError, IssuedCaptcha, normalise as normalise_captcha_answer,
+    AnsweredCaptcha, CAPTCHA_TTL, CaptchaError, IssuedCaptcha,
+    normalise as normalise_captcha_answer,
 };
 pub use change::{PasswordChangeError, PasswordChanged};
 pub use data_copy::{DataCopy, DataCopyError};

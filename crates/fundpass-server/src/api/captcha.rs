@@ -9,6 +9,8 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
+use fundpass_core::portal::AnsweredCaptcha;
+
 use super::error::{ApiError, ErrorBody};
 use super::map;
 use crate::captcha_image;
@@ -58,11 +60,15 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(body)))
 }
 
-/// Checks (and uses up) the captcha a request carries.
-pub async fn check(state: &AppState, captcha_id: &str, answer: &str) -> Result<(), ApiError> {
+/// Checks and takes the captcha a request carries.
+pub async fn answer(
+    state: &AppState,
+    captcha_id: &str,
+    answer: &str,
+) -> Result<AnsweredCaptcha, ApiError> {
     state
         .portal
-        .check_captcha(captcha_id, answer)
+        .answer_captcha(captcha_id, answer)
         .await
         .map_err(map::captcha)
 }

@@ -135,8 +135,19 @@ async fn run_after_captcha<T, E>(
     call: impl Future<Output = Result<T, E>>,
     map: fn(E, OffsetDateTime) -> ApiError,
 ) -> Result<T, ApiError> {
-    captcha::check(state, captcha_id, captcha_answer).await?;
-    run(state, call, map).await
+    let answered = captcha::answer(state, captcha_id, captcha_answer).await?;
+    let result = run(state, call, map).await;
+    if let Err(refusal) = &result
+        && refusal.code() == ErrorCode::Busy
+    {
+        // Nothing was tried: the member's retry may use the same captcha.
+        state
+            .portal
+            .give_back_captcha(answered)
+            .await
+            .map_err(map::store)?;
+    }
+    result
 }
 
 /// Any other path under `/api/`.

@@ -115,6 +115,14 @@ impl TestApp {
     }
 
     pub async fn spawn_with(options: TestOptions) -> Self {
+        Self::spawn_with_pool(options, Arc::new(HashPool::new(2, 64))).await
+    }
+
+    /// With the CPU pool given (tests that need it full).
+    pub async fn spawn_with_pool(
+        options: TestOptions,
+        pool: Arc<dyn fundpass_core::ports::CpuPool>,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
         let store = Store::connect(&url).await.unwrap();
@@ -136,7 +144,7 @@ impl TestApp {
         let portal = Portal {
             store: Arc::new(store.clone()),
             limiter: Arc::new(store.clone()),
-            pool: Arc::new(HashPool::new(2, 64)),
+            pool,
             keyring: keyring.clone(),
             hasher,
             clock: clock.clone(),

@@ -4,6 +4,7 @@
 //! on the previous batch, so both cores are busy. The whole file is one database
 //! transaction: unless `--skip-invalid` is given, one bad row means nothing is written.
 
+mod lines;
 mod pipeline;
 mod reader;
 

@@ -10,6 +10,8 @@ use std::path::Path;
 use anyhow::{Context as _, bail};
 use fundpass_core::member::ImportRow;
 
+use super::lines::{LineIndex, NewlineCounter};
+
 /// Import file formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -44,7 +46,7 @@ pub struct ReadRow {
 
 /// A row-by-row reader over either format.
 pub enum RowReader {
-    Csv(csv::Reader<Box<dyn Read + Send>>),
+    Csv(csv::Reader<NewlineCounter<Box<dyn Read + Send>>>, LineIndex),
     Jsonl {
         lines: BufReader<Box<dyn Read + Send>>,
         line: u64,
@@ -56,7 +58,7 @@ pub enum RowReader {
 impl std::fmt::Debug for RowReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Self::Csv(_) => "RowReader::Csv",
+            Self::Csv(..) => "RowReader::Csv",
             Self::Jsonl { .. } => "RowReader::Jsonl",
         })
     }
@@ -73,6 +75,7 @@ impl RowReader {
     pub fn new(source: Box<dyn Read + Send>, format: Format) -> anyhow::Result<Self> {
         match format {
             Format::Csv => {
+                let (source, lines) = NewlineCounter::new(source);
                 let mut reader = csv::ReaderBuilder::new()
                     .has_headers(true)
                     .from_reader(source);
@@ -84,7 +87,7 @@ impl RowReader {
                     .collect();
                 check_header(&headers)?;
                 reader.set_headers(csv::StringRecord::from(headers));
-                Ok(Self::Csv(reader))
+                Ok(Self::Csv(reader, lines))
             }
             Format::Jsonl => Ok(Self::Jsonl {
                 lines: BufReader::with_capacity(1 << 16, source),
@@ -98,15 +101,13 @@ impl RowReader {
     /// The next row, or `None` at the end of the file. I/O errors end the import.
     pub fn next_row(&mut self) -> anyhow::Result<Option<ReadRow>> {
         match self {
-            Self::Csv(reader) => {
+            Self::Csv(reader, lines) => {
                 let mut record = csv::StringRecord::new();
                 match reader.read_record(&mut record) {
                     Ok(false) => Ok(None),
                     Ok(true) => {
-                        let (line, offset) = record
-                            .position()
-                            .map(|p| (p.line(), p.byte()))
-                            .unwrap_or((0, 0));
+                        let offset = record.position().map_or(0, csv::Position::byte);
+                        let line = lines.line_at(offset);
                         let row = record
                             .deserialize::<ImportRow>(reader.headers().ok())
                             .map_err(|_| {
@@ -114,7 +115,7 @@ impl RowReader {
                             });
                         Ok(Some(ReadRow { line, offset, row }))
                     }
-                    Err(err) => csv_row_error(err),
+                    Err(err) => csv_row_error(err, lines),
                 }
             }
             Self::Jsonl {
@@ -176,8 +177,8 @@ fn check_header(headers: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn csv_row_error(err: csv::Error) -> anyhow::Result<Option<ReadRow>> {
-    let position = err.position().map(|p| (p.line(), p.byte()));
+fn csv_row_error(err: csv::Error, lines: &LineIndex) -> anyhow::Result<Option<ReadRow>> {
+    let offset = err.position().map_or(0, csv::Position::byte);
     let message = match err.kind() {
         csv::ErrorKind::UnequalLengths { len, .. } => {
             format!("the row has {len} fields, the header has {}", COLUMNS.len())
@@ -185,9 +186,8 @@ fn csv_row_error(err: csv::Error) -> anyhow::Result<Option<ReadRow>> {
         csv::ErrorKind::Utf8 { .. } => "the row is not valid UTF-8 text".to_owned(),
         _ => bail!("cannot read the CSV file: {err}"),
     };
-    let (line, offset) = position.unwrap_or((0, 0));
     Ok(Some(ReadRow {
-        line,
+        line: lines.line_at(offset),
         offset,
         row: Err(message),
     }))
@@ -241,6 +241,42 @@ mod tests {
         assert_eq!(got[1].0, 3);
         assert_eq!(got[0].1.as_ref().unwrap().name, "张三");
         assert_eq!(got[1].1.as_ref().unwrap().account_no, "100200301");
+    }
+
+    /// The line each row is reported on.
+    fn lines_of(text: &'static str) -> Vec<u64> {
+        rows(Format::Csv, text)
+            .into_iter()
+            .map(|(l, _)| l)
+            .collect()
+    }
+
+    #[test]
+    fn line_numbers_are_right_whatever_the_line_endings() {
+        const HEADER: &str = "account_no,name,id_type,id_number,phone";
+        const ROW: &str = "100200300,张三,resident_id,11010519491231002X,13812345678";
+        for (ending, bom) in [
+            ("\n", ""),
+            ("\r\n", ""),
+            ("\r\n", "\u{feff}"),
+            ("\n", "\u{feff}"),
+        ] {
+            // 21 lines: the header and 20 rows, the last without a line ending.
+            let mut text = format!("{bom}{HEADER}");
+            for _ in 0..20 {
+                text.push_str(ending);
+                text.push_str(ROW);
+            }
+            let text: &'static str = Box::leak(text.into_boxed_str());
+            let expected: Vec<u64> = (2..=21).collect();
+            assert_eq!(lines_of(text), expected, "ending {ending:?}, bom {bom:?}");
+        }
+        // A quoted field with a line break inside takes two lines; blank lines count.
+        let quoted = "account_no,name,id_type,id_number,phone\r\n1,\"a\r\nb\",x,y,z\r\n\r\n2,c,x,y,z\r\n3,d\r\n";
+        assert_eq!(lines_of(quoted), [2, 5, 6]);
+        let quoted_lf =
+            "account_no,name,id_type,id_number,phone\n1,\"a\nb\",x,y,z\n\n2,c,x,y,z\n3,d\n";
+        assert_eq!(lines_of(quoted_lf), [2, 5, 6]);
     }
 
     #[test]
