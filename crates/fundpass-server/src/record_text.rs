@@ -4,7 +4,10 @@
 
 use fundpass_core::audit::Outcome;
 use fundpass_core::payout::Purpose;
-use fundpass_core::record::{RecordChannel, RecordEntry, RecordExport, RecordKind};
+use fundpass_core::portal::Portal;
+use fundpass_core::record::{
+    ExportFormat, RecordChannel, RecordEntry, RecordExport, RecordKind, SealedExport,
+};
 
 use crate::i18n::{Lang, Tr};
 use crate::web::layout::date_time;
@@ -169,4 +172,18 @@ pub fn csv_content(tr: Tr, export: &RecordExport) -> Result<Vec<u8>, csv::Error>
         w.flush()?;
     }
     Ok(out)
+}
+
+/// `export` written out in its format (CSV in `tr`'s language, or the JSON the app's
+/// document describes) and sealed with its integrity value.
+pub fn sealed_download(
+    portal: &Portal,
+    tr: Tr,
+    export: &RecordExport,
+) -> Result<SealedExport, Box<dyn std::error::Error + Send + Sync>> {
+    let content = match export.format() {
+        ExportFormat::Csv => csv_content(tr, export)?,
+        ExportFormat::Json => crate::api::record_actions::export_json(export)?,
+    };
+    Ok(portal.seal_record(export, &content)?)
 }

@@ -30,7 +30,7 @@ fn sealed(keyring: &Keyring, format: ExportFormat, content: &[u8]) -> Vec<u8> {
         Vec::new(),
         format,
     );
-    seal_with(keyring, &export, content).unwrap()
+    seal_with(keyring, &export, content).unwrap().file
 }
 
 #[test]

@@ -175,9 +175,17 @@ impl Portal {
         &self,
         export: &RecordExport,
         content: &[u8],
-    ) -> Result<Vec<u8>, ExportError> {
+    ) -> Result<SealedExport, ExportError> {
         seal_with(&self.keyring, export, content)
     }
+}
+
+/// A download file and the integrity value it carries.
+#[derive(Debug)]
+pub struct SealedExport {
+    pub file: Vec<u8>,
+    /// The compact JWS.
+    pub integrity: String,
 }
 
 /// `content` sealed with the keyring's active signing key.
@@ -185,13 +193,13 @@ pub fn seal_with(
     keyring: &Keyring,
     export: &RecordExport,
     content: &[u8],
-) -> Result<Vec<u8>, ExportError> {
+) -> Result<SealedExport, ExportError> {
     let signer = keyring.receipt_signer().ok_or(ExportError::NoSigningKey)?;
     Ok(seal(&signer, export, content))
 }
 
 /// `content` and its integrity value, signed by `signer`, as one file.
-fn seal(signer: &JwsSigner, export: &RecordExport, content: &[u8]) -> Vec<u8> {
+fn seal(signer: &JwsSigner, export: &RecordExport, content: &[u8]) -> SealedExport {
     let claims = serde_json::json!({
         "iss": RECEIPT_ISSUER,
         "sub": export.account_no,
@@ -217,7 +225,10 @@ fn seal(signer: &JwsSigner, export: &RecordExport, content: &[u8]) -> Vec<u8> {
             file.extend_from_slice(b"\r\n");
         }
     }
-    file
+    SealedExport {
+        file,
+        integrity: token,
+    }
 }
 
 #[derive(Deserialize)]
@@ -315,7 +326,7 @@ mod tests {
             ),
             (ExportFormat::Csv, csv),
         ] {
-            let file = seal(&signer, &export(format), content);
+            let file = seal(&signer, &export(format), content).file;
             let ok = verify(&file, &keys(&signer)).unwrap();
             assert_eq!(ok.account_no, "200300400501");
             assert_eq!(ok.format, format.code());
@@ -336,13 +347,13 @@ mod tests {
     fn a_file_signed_by_another_key_or_with_its_value_removed_fails() {
         let signer = JwsSigner::generate("s1", &CountingRng::default());
         let other = JwsSigner::from_seed("s1", &[7u8; 32]);
-        let file = seal(&other, &export(ExportFormat::Csv), b"a,b\r\n");
+        let file = seal(&other, &export(ExportFormat::Csv), b"a,b\r\n").file;
         assert_eq!(
             verify(&file, &keys(&signer)),
             Err(VerifyError::BadSignature)
         );
         let stranger = JwsSigner::generate("s9", &CountingRng::default());
-        let file = seal(&stranger, &export(ExportFormat::Csv), b"a,b\r\n");
+        let file = seal(&stranger, &export(ExportFormat::Csv), b"a,b\r\n").file;
         assert_eq!(
             verify(&file, &keys(&signer)),
             Err(VerifyError::UnknownKey("s9".into()))

@@ -14,7 +14,8 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 pub use export::{
-    EXPORT_TYP, ExportError, ExportFormat, RecordExport, Verified, VerifyError, seal_with, verify,
+    EXPORT_TYP, ExportError, ExportFormat, RecordExport, SealedExport, Verified, VerifyError,
+    seal_with, verify,
 };
 pub use kind::{ACTIONS, Mapping, RecordKind, kind_of, member_facing_actions};
 pub use not_me::{NotMeError, NotMeReport, REPORTABLE, reportable, reported_at};

@@ -71,14 +71,6 @@ pub(crate) fn export_json(export: &RecordExport) -> Result<Vec<u8>, serde_json::
     })
 }
 
-/// The integrity value of a sealed JSON download.
-pub(crate) fn integrity_of(file: &[u8]) -> String {
-    serde_json::from_slice::<serde_json::Value>(file)
-        .ok()
-        .and_then(|v| v["integrity"].as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 /// Download the whole security record.
 ///
 /// Every download is audited (it shows on the record as a copy of one's data).
@@ -114,31 +106,20 @@ pub async fn export(
         .export_record(&auth, format, &client.context(Channel::App))
         .await
         .map_err(export_error)?;
-    let content = match format {
-        ExportFormat::Json => export_json(&export).map_err(internal)?,
-        ExportFormat::Csv => crate::record_text::csv_content(Tr::from_headers(&headers), &export)
-            .map_err(internal)?,
-    };
-    let file = portal
-        .seal_record(&export, &content)
-        .map_err(export_error)?;
+    let sealed = crate::record_text::sealed_download(portal, Tr::from_headers(&headers), &export)
+        .map_err(|e| ApiError::internal(&*e))?;
     Ok(crate::web::record_attachment(
         format,
         export.exported_at,
-        file,
+        sealed.file,
     ))
 }
 
 fn export_error(e: ExportError) -> ApiError {
     match e {
         ExportError::Store(e) => map::store(e),
-        e @ ExportError::NoSigningKey => internal(e),
+        e @ ExportError::NoSigningKey => ApiError::internal(&e),
     }
-}
-
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    tracing::error!(error = %e, "security record download failed");
-    ApiError::new(ErrorCode::Internal)
 }
 
 /// What reporting an event did.

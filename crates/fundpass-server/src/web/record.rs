@@ -7,16 +7,15 @@ use askama::Template;
 use axum::extract::Query;
 use axum::http::header;
 use axum::response::{IntoResponse as _, Response};
-use fundpass_core::record::{ExportError, ExportFormat, RecordKind};
+use fundpass_core::record::{ExportFormat, RecordKind};
 use serde::Deserialize;
 
 use super::auth::Member;
-use super::context::Web;
 use super::csrf::MemberForm;
 use super::error::Internal;
 use super::home::TokenForm;
 use super::layout::{Page, Reply, date_time};
-use crate::record_text::{EntryText, csv_content, entry_text, kind_key};
+use crate::record_text::{EntryText, entry_text, kind_key, sealed_download};
 
 /// Entries per page.
 const PAGE_SIZE: u32 = 50;
@@ -113,19 +112,10 @@ pub(super) async fn download(
         .portal
         .export_record(&auth, format, &web.ctx())
         .await
-        .map_err(|e| export_failed(&web, e))?;
-    let content = match format {
-        ExportFormat::Csv => csv_content(web.tr, &export).map_err(|e| web.internal(e))?,
-        ExportFormat::Json => {
-            crate::api::record_actions::export_json(&export).map_err(|e| web.internal(e))?
-        }
-    };
-    let file = web
-        .state
-        .portal
-        .seal_record(&export, &content)
-        .map_err(|e| export_failed(&web, e))?;
-    Ok(attachment(format, export.exported_at, file))
+        .map_err(|e| web.internal(e))?;
+    let sealed =
+        sealed_download(&web.state.portal, web.tr, &export).map_err(|e| web.internal(e))?;
+    Ok(attachment(format, export.exported_at, sealed.file))
 }
 
 /// `GET /security/record/print`: the whole record on one printable page, with the
@@ -136,13 +126,9 @@ pub(super) async fn print(Member { web, auth }: Member) -> Result<Reply, Interna
         .portal
         .export_record(&auth, ExportFormat::Json, &web.ctx())
         .await
-        .map_err(|e| export_failed(&web, e))?;
-    let content = crate::api::record_actions::export_json(&export).map_err(|e| web.internal(e))?;
-    let file = web
-        .state
-        .portal
-        .seal_record(&export, &content)
-        .map_err(|e| export_failed(&web, e))?;
+        .map_err(|e| web.internal(e))?;
+    let sealed =
+        sealed_download(&web.state.portal, web.tr, &export).map_err(|e| web.internal(e))?;
     let view = PrintView {
         page: web.page("record.print_title"),
         account_no: export.account_no.clone(),
@@ -152,16 +138,9 @@ pub(super) async fn print(Member { web, auth }: Member) -> Result<Reply, Interna
             .iter()
             .map(|e| entry_text(web.tr, e))
             .collect(),
-        integrity: crate::api::record_actions::integrity_of(&file),
+        integrity: sealed.integrity,
     };
     Reply::page(&web, &view)
-}
-
-fn export_failed(web: &Web, err: ExportError) -> Internal {
-    match err {
-        ExportError::Store(e) => web.internal(e),
-        e @ ExportError::NoSigningKey => web.internal(e),
-    }
 }
 
 /// A download named after the day of export, never cached.
