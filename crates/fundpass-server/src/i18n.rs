@@ -163,17 +163,10 @@ impl Tr {
     /// The text of `key`; the key itself (and a warning in the log) if it is missing,
     /// which the key-coverage test prevents.
     pub fn get<'k>(&self, key: &'k str) -> &'k str {
-        let catalog = match self.lang {
-            Lang::Zh => &CATALOG.zh,
-            Lang::En => &CATALOG.en,
-        };
-        match catalog.get(key) {
-            Some(text) => text.as_str(),
-            None => {
-                tracing::warn!(key, lang = self.code(), "missing message");
-                key
-            }
-        }
+        self.find(key).unwrap_or_else(|| {
+            tracing::warn!(key, lang = self.code(), "missing message");
+            key
+        })
     }
 
     /// The text of `key` if the catalogue has it (for keys made from stored codes,

@@ -107,17 +107,20 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     eprintln!("raw Argon2 for {} s on {workers} threads…", args.seconds);
     let load_before_raw = load_average();
     let raw = argon2_rate::run(&raw_args(args.seconds))?;
-    report::print(&report::Outcome {
+    report::print(
         args,
-        cores,
         workers,
         queue,
-        prepared: &prepared,
-        raw: &raw,
-        raw_before: &raw_before,
-        peak_kib,
-        load: [prepared.load_at_flood, load_before_raw, load_average()],
-    });
+        &crate::harness::report::Outcome {
+            labels: report::LABELS,
+            cores,
+            prepared: &prepared,
+            raw: &raw,
+            raw_before: &raw_before,
+            peak_kib,
+            load: [prepared.load_at_flood, load_before_raw, load_average()],
+        },
+    );
     Ok(())
 }
 

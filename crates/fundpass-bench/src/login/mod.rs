@@ -23,7 +23,6 @@ use crate::argon2_rate;
 use crate::harness::memory::proc_status_kib;
 use crate::harness::report::{Prepared, load_average};
 use api::{Api, Captcha, DEMO_MEMBERS};
-use report::Outcome;
 use server::{Server, Settings};
 
 /// Options of `login`.
@@ -100,17 +99,20 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     eprintln!("raw Argon2 for {} s on {workers} threads…", args.seconds);
     let load_before_raw = load_average();
     let raw = argon2_rate::run(&raw_args(args.seconds))?;
-    report::print(&Outcome {
+    report::print(
         args,
-        cores,
         workers,
         queue,
-        prepared: &prepared,
-        raw: &raw,
-        raw_before: &raw_before,
-        peak_kib,
-        load: [prepared.load_at_flood, load_before_raw, load_average()],
-    });
+        &crate::harness::report::Outcome {
+            labels: report::LABELS,
+            cores,
+            prepared: &prepared,
+            raw: &raw,
+            raw_before: &raw_before,
+            peak_kib,
+            load: [prepared.load_at_flood, load_before_raw, load_average()],
+        },
+    );
     Ok(())
 }
 
