@@ -3,12 +3,19 @@
 //! `cargo run --release -p fundpass-bench -- login --concurrency 16 --seconds 20`
 //! (after `cargo build --release -p fundpass`) and
 //! `cargo run --release -p fundpass-bench -- authorize --concurrency 16 --seconds 20` and
-//! `cargo run --release -p fundpass-bench -- record --database-url postgres://…`.
+//! `cargo run --release -p fundpass-bench -- record --database-url postgres://…` and
+//! `cargo run --release -p fundpass-bench -- identify`, and the fault harnesses
+//! `cargo run --release -p fundpass-bench -- crash --kills 50 --database-url postgres://…`
+//! and `cargo run --release -p fundpass-bench -- outage --sms-down-seconds 600`
+//! (docs/faults.md).
 
 mod argon2_rate;
 mod authorize;
+mod crash;
 mod harness;
+mod identify;
 mod login;
+mod outage;
 mod record;
 
 use clap::{Parser, Subcommand};
@@ -42,6 +49,16 @@ enum Command {
     /// Latency of a member's security record page read, newest page to the oldest, for
     /// a member with a long audit history, on SQLite (and PostgreSQL when given).
     Record(record::Args),
+    /// Crash safety: SIGKILLs the real server at random moments under resets,
+    /// registrations and counter tickets; checks every change complete or absent, every
+    /// confirmed change kept, every notice delivered once, the audit chain intact.
+    Crash(crash::Args),
+    /// Outages: the SMS gateway down while notices queue, and the database stopped and
+    /// started under load.
+    Outage(outage::Args),
+    /// Whether the anonymous identify steps (registration, forgotten login password,
+    /// face login start) take as long for nobody's details as for a member's.
+    Identify(identify::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -56,6 +73,9 @@ fn main() -> anyhow::Result<()> {
         Command::Login(args) => login::run(&args)?,
         Command::Authorize(args) => authorize::run(&args)?,
         Command::Record(args) => record::run(&args)?,
+        Command::Crash(args) => crash::run(&args)?,
+        Command::Outage(args) => outage::run(&args)?,
+        Command::Identify(args) => identify::run(&args)?,
     }
     Ok(())
 }

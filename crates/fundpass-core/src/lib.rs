@@ -11,6 +11,8 @@ pub mod credentials;
 pub mod crypto;
 pub mod face;
 pub mod flow;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod identity;
 pub mod lockout;
 pub mod member;

@@ -7,7 +7,7 @@
 //! while the server runs in dev mode; production never trusts it (the face policy
 //! refuses keys marked as the simulator's).
 
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::http::header::CACHE_CONTROL;
 use axum::response::{IntoResponse, Response};
@@ -18,11 +18,14 @@ use fundpass_core::identity::{IdNumber, IdType};
 use serde::Deserialize;
 use time::Duration;
 
+use crate::api::{ApiError, ApiJson};
 use crate::state::AppState;
 
 /// Routes of the simulator.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/dev/face", get(describe).post(sign))
+    Router::new()
+        .route("/dev/face", get(describe).post(sign))
+        .layer(DefaultBodyLimit::max(crate::app::MAX_BODY_BYTES))
 }
 
 fn not_found() -> Response {
@@ -89,7 +92,7 @@ fn bad_request(code: &str, message: &str) -> Response {
 /// `POST /dev/face`: a signed face result, `{"result": "<JWS>"}`.
 async fn sign(
     State(state): State<AppState>,
-    body: Result<Json<SignRequest>, axum::extract::rejection::JsonRejection>,
+    body: Result<ApiJson<SignRequest>, ApiError>,
 ) -> Response {
     let Some(signer) = state
         .face_simulator
@@ -98,11 +101,10 @@ async fn sign(
     else {
         return not_found();
     };
-    let Ok(Json(req)) = body else {
-        return bad_request(
-            "invalid_body",
-            "expected JSON with nonce, id_type and id_number",
-        );
+    // Refused in the API's envelope: 415, 413 or `bad_json`.
+    let req = match body {
+        Ok(ApiJson(req)) => req,
+        Err(refusal) => return refusal.into_response(),
     };
     let Some(id_type) = IdType::from_code(&req.id_type) else {
         return bad_request("invalid_id_type", "unknown document type");
@@ -115,16 +117,22 @@ async fn sign(
         Ok(id) => id,
         Err(e) => return bad_request("invalid_id_number", &e.to_string()),
     };
-    if !req.score.is_finite() || req.nonce.len() > 256 {
-        return bad_request("invalid_body", "score must be a number and nonce short");
-    }
+    let issued_at = now
+        .checked_sub(Duration::seconds(req.issued_seconds_ago))
+        .filter(|_| req.score.is_finite() && req.nonce.len() <= 256);
+    let Some(issued_at) = issued_at else {
+        return bad_request(
+            "invalid_body",
+            "score must be a number, nonce short and issued_seconds_ago within reach",
+        );
+    };
     let claims = FaceClaims {
         kid: signer.kid().to_owned(),
         nonce: req.nonce,
         subject: subject_hash(id_type, id.normalised()),
         liveness: req.liveness,
         score: req.score,
-        issued_at: now - Duration::seconds(req.issued_seconds_ago),
+        issued_at,
         jti: None,
     };
     (

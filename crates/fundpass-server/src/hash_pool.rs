@@ -138,8 +138,51 @@ impl HashPool {
     }
 }
 
+/// The scheduling priority of the workers, on thread-priority's 0–99 scale: on
+/// Linux 22 is niceness 10, which gives a request thread about ten times a worker's
+/// share of a core when both want it.
+const WORKER_PRIORITY: u8 = 22;
+
+/// Lowers the calling worker thread's scheduling priority (on Linux: `SCHED_BATCH`,
+/// niceness 10), so that a request thread that wakes (a health check, a page, a cheap
+/// API call) gets a core at once instead of waiting out an Argon2 run's time slice.
+/// When no request wants the CPU the workers still have all of it, so the hash rate
+/// is unchanged. Returns whether the priority could be changed.
+fn lower_own_priority() -> bool {
+    use thread_priority::{ThreadPriority, ThreadPriorityValue};
+    let Ok(value) = ThreadPriorityValue::try_from(WORKER_PRIORITY) else {
+        return false;
+    };
+    #[cfg(target_os = "linux")]
+    let changed = {
+        use thread_priority::unix::{
+            NormalThreadSchedulePolicy, ThreadSchedulePolicy, set_thread_priority_and_policy,
+            thread_native_id,
+        };
+        set_thread_priority_and_policy(
+            thread_native_id(),
+            ThreadPriority::Crossplatform(value),
+            ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Batch),
+        )
+    };
+    #[cfg(not(target_os = "linux"))]
+    let changed =
+        thread_priority::set_current_thread_priority(ThreadPriority::Crossplatform(value));
+    match changed {
+        Ok(()) => true,
+        Err(error) => {
+            tracing::warn!(
+                ?error,
+                "cannot lower the priority of a password hashing thread"
+            );
+            false
+        }
+    }
+}
+
 /// Takes jobs until the pool is dropped.
 fn worker_loop(receiver: &std::sync::Mutex<std::sync::mpsc::Receiver<Job>>) {
+    lower_own_priority();
     loop {
         let job = match receiver.lock() {
             Ok(guard) => guard.recv(),
@@ -192,6 +235,27 @@ mod tests {
         tokio::time::timeout(PATIENCE, poll)
             .await
             .unwrap_or_else(|_| panic!("timed out waiting until {what}"));
+    }
+
+    /// The niceness of the calling thread, from `/proc/thread-self/stat` (field 19).
+    #[cfg(target_os = "linux")]
+    fn own_niceness() -> i64 {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+        // The command name (field 2) may hold spaces; fields after it follow ") ".
+        let after_name = &stat[stat.rfind(") ").unwrap() + 2..];
+        after_name.split(' ').nth(16).unwrap().parse().unwrap()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn workers_run_at_a_lower_priority_than_request_threads() {
+        let pool = HashPool::new(1, 0);
+        let worker = pool.run(own_niceness).await.unwrap();
+        let here = own_niceness();
+        assert!(
+            worker >= here + 5,
+            "a worker runs at niceness {worker}, a request thread at {here}"
+        );
     }
 
     #[tokio::test]

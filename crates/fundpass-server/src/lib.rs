@@ -5,6 +5,9 @@ pub mod api;
 pub mod app;
 pub mod captcha_image;
 pub mod dev_face;
+mod evenly;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hash_pool;
 pub mod i18n;
 pub mod internal;

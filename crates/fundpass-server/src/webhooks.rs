@@ -166,8 +166,9 @@ impl WebhookWorker {
         }
     }
 
-    /// Runs passes until `shutdown` is cancelled (a full batch is followed at once by
-    /// another pass; otherwise the worker waits `poll_interval`).
+    /// Runs passes until `shutdown` is cancelled (a full batch, or a pass that
+    /// delivered something, is followed at once by another pass; otherwise the worker
+    /// waits `poll_interval`).
     pub async fn run(self, shutdown: CancellationToken) {
         crate::sms::run_passes("webhook", &self.config, &shutdown, || self.run_once()).await;
     }

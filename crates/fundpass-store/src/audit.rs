@@ -88,9 +88,6 @@ pub(crate) async fn append_in(
     backend: Backend,
     event: &AuditEvent,
 ) -> Result<AuditRecord, StoreError> {
-    // Stored exactly as hashed: `record_hash` uses the same canonical form.
-    let details = serde_json::to_string(&event.details)
-        .map_err(|e| StoreError::Backend(format!("audit details are not JSON: {e}")))?;
     let head_sql = match backend {
         // BEGIN IMMEDIATE already holds the database's single write lock.
         Backend::Sqlite => "SELECT seq, hash FROM audit_head WHERE id = 1",
@@ -104,24 +101,25 @@ pub(crate) async fn append_in(
     let prev_seq: i64 = column(&head, "seq")?;
     let prev_hash = hash32(column(&head, "hash")?, "audit head hash")?;
     let record = AuditRecord::chain(prev_seq, prev_hash, event.clone());
+    let row = StoredAuditRow::encode(&record)?;
 
     let inserted = sqlx::query(
         "INSERT INTO audit_events (seq, at, actor_kind, actor_id, action, member_id, \
          channel, ip, outcome, details, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
-    .bind(record.seq)
-    .bind(event.at_micros())
-    .bind(event.actor.kind.code())
-    .bind(event.actor.id.as_deref())
-    .bind(event.action.as_str())
-    .bind(event.member_id.map(|m| m.0))
-    .bind(event.channel.code())
-    .bind(event.ip.as_deref())
-    .bind(event.outcome.code())
-    .bind(details)
-    .bind(&record.prev_hash[..])
-    .bind(&record.hash[..])
+    .bind(row.seq)
+    .bind(row.at)
+    .bind(row.actor_kind)
+    .bind(row.actor_id)
+    .bind(row.action)
+    .bind(row.member_id)
+    .bind(row.channel)
+    .bind(row.ip)
+    .bind(row.outcome)
+    .bind(row.details)
+    .bind(row.prev_hash)
+    .bind(row.hash)
     .execute(&mut *conn)
     .await;
     match inserted {
@@ -150,28 +148,128 @@ fn head_missing() -> StoreError {
 }
 
 pub(crate) fn record_from_row(row: &AnyRow) -> Result<AuditRecord, StoreError> {
-    let actor_kind: String = column(row, "actor_kind")?;
-    let channel: String = column(row, "channel")?;
-    let outcome: String = column(row, "outcome")?;
-    let details: String = column(row, "details")?;
-    let member_id: Option<i64> = column(row, "member_id")?;
-    let event = AuditEvent {
-        at: from_micros(column(row, "at")?)?,
-        actor: Actor {
-            kind: ActorKind::from_code(&actor_kind).ok_or_else(|| bad_value("audit actor kind"))?,
-            id: column(row, "actor_id")?,
-        },
-        action: column(row, "action")?,
-        member_id: member_id.map(MemberId),
-        channel: Channel::from_code(&channel).ok_or_else(|| bad_value("audit channel"))?,
-        ip: column(row, "ip")?,
-        outcome: Outcome::from_code(&outcome).ok_or_else(|| bad_value("audit outcome"))?,
-        details: serde_json::from_str(&details).map_err(|_| bad_value("audit details"))?,
-    };
-    Ok(AuditRecord {
-        seq: column(row, "seq")?,
-        event,
-        prev_hash: hash32(column(row, "prev_hash")?, "audit prev_hash")?,
-        hash: hash32(column(row, "hash")?, "audit hash")?,
-    })
+    StoredAuditRow::read(row)?.decode()
+}
+
+/// One row of `audit_events`, column by column: what an append writes and what
+/// `fundpass audit verify` reads back. The fuzz target `audit_chain` feeds rows of its
+/// own through the same encoding and decoding.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct StoredAuditRow {
+    pub seq: i64,
+    pub at: i64,
+    pub actor_kind: String,
+    pub actor_id: Option<String>,
+    pub action: String,
+    pub member_id: Option<i64>,
+    pub channel: String,
+    pub ip: Option<String>,
+    pub outcome: String,
+    pub details: String,
+    pub prev_hash: Vec<u8>,
+    pub hash: Vec<u8>,
+}
+
+impl StoredAuditRow {
+    /// The columns of `record`. Details are stored exactly as hashed: `record_hash`
+    /// uses the same serialisation.
+    pub fn encode(record: &AuditRecord) -> Result<Self, StoreError> {
+        let event = &record.event;
+        let details = serde_json::to_string(&event.details)
+            .map_err(|e| StoreError::Backend(format!("audit details are not JSON: {e}")))?;
+        Ok(Self {
+            seq: record.seq,
+            at: event.at_micros(),
+            actor_kind: event.actor.kind.code().to_owned(),
+            actor_id: event.actor.id.clone(),
+            action: event.action.clone(),
+            member_id: event.member_id.map(|m| m.0),
+            channel: event.channel.code().to_owned(),
+            ip: event.ip.clone(),
+            outcome: event.outcome.code().to_owned(),
+            details,
+            prev_hash: record.prev_hash.to_vec(),
+            hash: record.hash.to_vec(),
+        })
+    }
+
+    fn read(row: &AnyRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            seq: column(row, "seq")?,
+            at: column(row, "at")?,
+            actor_kind: column(row, "actor_kind")?,
+            actor_id: column(row, "actor_id")?,
+            action: column(row, "action")?,
+            member_id: column(row, "member_id")?,
+            channel: column(row, "channel")?,
+            ip: column(row, "ip")?,
+            outcome: column(row, "outcome")?,
+            details: column(row, "details")?,
+            prev_hash: column(row, "prev_hash")?,
+            hash: column(row, "hash")?,
+        })
+    }
+
+    /// The record the columns hold, refusing codes, times, details and hashes that
+    /// no append writes. An empty actor id or client address reads as none: the chain
+    /// hashes the two alike, so the reader must not tell them apart either, or an edit
+    /// from one to the other would pass verification and still change what is shown.
+    pub fn decode(self) -> Result<AuditRecord, StoreError> {
+        let event = AuditEvent {
+            at: from_micros(self.at)?,
+            actor: Actor {
+                kind: ActorKind::from_code(&self.actor_kind)
+                    .ok_or_else(|| bad_value("audit actor kind"))?,
+                id: self.actor_id.filter(|id| !id.is_empty()),
+            },
+            action: self.action,
+            member_id: self.member_id.map(MemberId),
+            channel: Channel::from_code(&self.channel).ok_or_else(|| bad_value("audit channel"))?,
+            ip: self.ip.filter(|ip| !ip.is_empty()),
+            outcome: Outcome::from_code(&self.outcome).ok_or_else(|| bad_value("audit outcome"))?,
+            details: serde_json::from_str(&self.details).map_err(|_| bad_value("audit details"))?,
+        };
+        Ok(AuditRecord {
+            seq: self.seq,
+            event,
+            prev_hash: hash32(self.prev_hash, "audit prev_hash")?,
+            hash: hash32(self.hash, "audit hash")?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use fundpass_core::audit::GENESIS_HASH;
+    use time::OffsetDateTime;
+
+    use super::*;
+
+    fn stored(actor_id: Option<&str>, ip: Option<&str>) -> StoredAuditRow {
+        let mut event = AuditEvent::new(
+            OffsetDateTime::UNIX_EPOCH,
+            Actor {
+                kind: ActorKind::Member,
+                id: actor_id.map(str::to_owned),
+            },
+            "login.password",
+            Channel::Web,
+            Outcome::Success,
+        );
+        event.ip = ip.map(str::to_owned);
+        StoredAuditRow::encode(&AuditRecord::chain(0, GENESIS_HASH, event)).unwrap()
+    }
+
+    #[test]
+    fn an_empty_actor_id_or_address_reads_as_none_like_the_hash_sees_it() {
+        let none = stored(None, None).decode().unwrap();
+        let mut edited = stored(None, None);
+        edited.actor_id = Some(String::new());
+        edited.ip = Some(String::new());
+        assert_eq!(edited.decode().unwrap(), none);
+        assert_eq!(stored(Some(""), Some("")).decode().unwrap(), none);
+        let named = stored(Some("wang.li"), Some("10.0.0.1")).decode().unwrap();
+        assert_eq!(named.event.actor.id.as_deref(), Some("wang.li"));
+        assert_eq!(named.event.ip.as_deref(), Some("10.0.0.1"));
+    }
 }

@@ -23,6 +23,11 @@ const COLUMNS: &str = "id, client_id, member_id, account_no, amount_fen, currenc
 #[async_trait]
 impl AuthorizationStore for Store {
     async fn authorization(&self, id: &str) -> Result<Option<Authorization>, StoreError> {
+        // PostgreSQL text cannot hold a NUL, so no id has one; asking would fail the
+        // query rather than find nothing.
+        if id.contains('\0') {
+            return Ok(None);
+        }
         let sql = format!("SELECT {COLUMNS} FROM payment_authorizations WHERE id = $1");
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(id)

@@ -19,6 +19,11 @@ const CLIENT_COLUMNS: &str = "id, description, scopes, public_jwk, secret_digest
 #[async_trait]
 impl ClientStore for Store {
     async fn client(&self, id: &str) -> Result<Option<ServiceClient>, StoreError> {
+        // PostgreSQL text cannot hold a NUL, so no id has one; asking would fail the
+        // query rather than find nothing.
+        if id.contains('\0') {
+            return Ok(None);
+        }
         let sql = format!("SELECT {CLIENT_COLUMNS} FROM service_clients WHERE id = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)

@@ -8,6 +8,13 @@ use sqlx::{AnyConnection, AnyPool, Connection, Transaction};
 
 use crate::errors::{db_error, migrate_error};
 
+/// Longest a request waits for a database connection. Past it the store answers
+/// [`StoreError::Unavailable`], which members see as "busy, try again in a moment"
+/// (503 with `Retry-After`): when the database is down, a request is refused in two
+/// seconds instead of waiting out sqlx's default of 30 (the whole request timeout);
+/// when every connection is taken, the excess load is refused instead of queued.
+pub const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -61,7 +68,11 @@ impl Store {
         let backend = Backend::from_url(url)?;
         let pool = match backend {
             Backend::Sqlite => connect_sqlite(url).await?,
-            Backend::Postgres => AnyPoolOptions::new().connect(url).await.map_err(db_error)?,
+            Backend::Postgres => AnyPoolOptions::new()
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect(url)
+                .await
+                .map_err(db_error)?,
         };
         Ok(Store { pool, backend })
     }
@@ -110,14 +121,16 @@ impl Store {
 async fn connect_sqlite(url: &str) -> Result<AnyPool, StoreError> {
     let url = with_default_mode(url);
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-    let options = AnyPoolOptions::new().after_connect(|conn, _meta| {
-        Box::pin(async move {
-            sqlx::raw_sql(SQLITE_CONNECTION_PRAGMAS)
-                .execute(conn)
-                .await
-                .map(|_| ())
-        })
-    });
+    let options = AnyPoolOptions::new()
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                sqlx::raw_sql(SQLITE_CONNECTION_PRAGMAS)
+                    .execute(conn)
+                    .await
+                    .map(|_| ())
+            })
+        });
     if in_memory {
         // Each connection to `:memory:` would be its own empty database: keep exactly
         // one, for the life of the pool.

@@ -3,7 +3,7 @@
 //! Messages keep the database's words but never the bound values, so a log line cannot
 //! leak an ID number or a hash.
 
-use fundpass_core::ports::StoreError;
+use fundpass_core::ports::{DatabaseUnavailable, StoreError};
 use sqlx::error::{DatabaseError, ErrorKind};
 
 /// Unique constraints as SQLite names them (by columns) and as PostgreSQL names them
@@ -40,20 +40,48 @@ const UNIQUE_CONSTRAINTS: &[(&str, &str)] = &[
     ),
 ];
 
+/// SQLSTATEs of a PostgreSQL server that cannot take work now: connection exceptions
+/// (class 08), shutting down or starting up (57P01–57P03), too many connections.
+const POSTGRES_UNAVAILABLE: &[&str] = &["57P01", "57P02", "57P03", "53300"];
+/// SQLite's "busy" and "locked" result codes, extended ones included: another
+/// connection or process held the file past the busy timeout.
+const SQLITE_BUSY: &[&str] = &["5", "6", "261", "262", "517", "773"];
+
 /// Maps a sqlx error: unique violation → `Duplicate(constraint)`, no row → `NotFound`,
+/// a database that cannot be reached or will not take work now → `Unavailable`,
 /// everything else → `Backend(message)`.
 pub(crate) fn db_error(err: sqlx::Error) -> StoreError {
     match err {
         sqlx::Error::RowNotFound => StoreError::NotFound,
         sqlx::Error::Database(db) => match db.kind() {
             ErrorKind::UniqueViolation => StoreError::Duplicate(constraint_name(db.as_ref())),
+            _ if unavailable_code(db.code().as_deref()) => {
+                unavailable(database_message(db.as_ref()))
+            }
             // Foreign-key, check and not-null violations are defects of the caller or of
             // the schema, not conditions the domain handles (`ErrorKind` is
             // non-exhaustive, hence the catch-all).
             _ => StoreError::Backend(database_message(db.as_ref())),
         },
+        // No connection within the pool's acquire timeout (the server is down, or
+        // every connection is busy), the connection broke, or the pool is closing.
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_) => unavailable(err.to_string()),
         other => StoreError::Backend(other.to_string()),
     }
+}
+
+fn unavailable(message: String) -> StoreError {
+    StoreError::Unavailable(DatabaseUnavailable(message))
+}
+
+/// Whether a database error code says the database cannot take work for now.
+fn unavailable_code(code: Option<&str>) -> bool {
+    code.is_some_and(|c| {
+        c.starts_with("08") || POSTGRES_UNAVAILABLE.contains(&c) || SQLITE_BUSY.contains(&c)
+    })
 }
 
 /// Maps a migration failure.
@@ -97,5 +125,36 @@ fn database_message(db: &dyn DatabaseError) -> String {
     match db.code() {
         Some(code) => format!("{} (code {code})", db.message()),
         None => db.message().to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_out_of_reach_is_unavailable_not_a_failure() {
+        for err in [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+            sqlx::Error::Io(std::io::ErrorKind::ConnectionRefused.into()),
+        ] {
+            assert!(matches!(db_error(err), StoreError::Unavailable(_)));
+        }
+        assert!(matches!(
+            db_error(sqlx::Error::Protocol("unexpected message".into())),
+            StoreError::Backend(_)
+        ));
+    }
+
+    #[test]
+    fn shutdown_connection_and_busy_codes_are_unavailable() {
+        for code in ["57P01", "57P03", "08006", "08001", "53300", "5", "517"] {
+            assert!(unavailable_code(Some(code)), "{code}");
+        }
+        for code in ["23505", "23503", "42P01", "19", "2067"] {
+            assert!(!unavailable_code(Some(code)), "{code}");
+        }
+        assert!(!unavailable_code(None));
     }
 }

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use fundpass_core::crypto::BlindIndex;
 use fundpass_core::identity::IdType;
 use fundpass_core::member::{AccountNumber, ImportOutcome, NewMember};
-use fundpass_core::ports::{MemberImport, StoreError};
+use fundpass_core::ports::{MemberImport, Repeat, StoreError};
 use sqlx::{Any, AssertSqlSafe, Transaction};
 use time::OffsetDateTime;
 
@@ -52,7 +52,7 @@ impl std::fmt::Debug for Import {
 
 /// SQLite page cache for an import, in KiB. With the default 2 MiB a million-row
 /// import spills dirty pages to the WAL over and over and takes half as long again.
-const SQLITE_IMPORT_CACHE_KIB: i64 = 128 * 1024;
+const SQLITE_IMPORT_CACHE_KIB: i64 = 32 * 1024;
 
 impl Import {
     /// Opens the import's transaction (on SQLite, with the write lock and a larger page
@@ -68,6 +68,7 @@ impl Import {
             set_cache_size(&mut tx, -SQLITE_IMPORT_CACHE_KIB).await?;
             restore_cache_size = Some(current);
         }
+        crate::import_claims::create(&mut tx, store.backend).await?;
         Ok(Self {
             tx,
             backend: store.backend,
@@ -111,6 +112,10 @@ impl MemberImport for Import {
         Ok(found)
     }
 
+    async fn claim(&mut self, rows: &[(u64, &NewMember)]) -> Result<Vec<Repeat>, StoreError> {
+        crate::import_claims::claim(&mut self.tx, self.backend, rows).await
+    }
+
     async fn upsert(
         &mut self,
         rows: &[NewMember],
@@ -148,6 +153,7 @@ impl MemberImport for Import {
         // Restored before COMMIT so the pooled connection goes back as it came. (An
         // import dropped without commit leaves its connection with the larger limit,
         // which costs memory only as pages are actually cached.)
+        crate::import_claims::drop_before_commit(&mut self.tx, self.backend).await?;
         if let Some(size) = self.restore_cache_size {
             set_cache_size(&mut self.tx, size).await?;
         }
@@ -170,18 +176,18 @@ fn refuse_repeated_accounts(rows: &[NewMember]) -> Result<(), StoreError> {
 /// SQLite, whose lookup of a numbered parameter's name is linear (binding a 9,000
 /// parameter statement numbered `$n` costs tens of milliseconds), `$n` for PostgreSQL,
 /// which knows no other form.
-struct Placeholders {
+pub(crate) struct Placeholders {
     backend: Backend,
     count: usize,
 }
 
 impl Placeholders {
-    fn new(backend: Backend) -> Self {
+    pub(crate) fn new(backend: Backend) -> Self {
         Self { backend, count: 0 }
     }
 
     /// Appends a parenthesised tuple of `n` placeholders.
-    fn tuple(&mut self, sql: &mut String, n: usize) {
+    pub(crate) fn tuple(&mut self, sql: &mut String, n: usize) {
         sql.push('(');
         for i in 0..n {
             if i > 0 {

@@ -15,9 +15,12 @@ mod codec;
 mod connect;
 mod errors;
 mod flows;
+#[doc(hidden)]
+pub mod fuzzing;
 mod holds;
 mod hotline_checks;
 mod import;
+mod import_claims;
 mod members;
 mod outbox;
 mod questions;

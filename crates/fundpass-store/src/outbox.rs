@@ -33,17 +33,34 @@ impl OutboxStore for Store {
     /// On PostgreSQL, `FOR UPDATE SKIP LOCKED` lets several instances claim at once
     /// without waiting for or sharing rows; on SQLite the statement runs in a
     /// `BEGIN IMMEDIATE` transaction, which serialises claimers. Oldest due first.
+    ///
+    /// A member's messages go out in the order they were written: a message is not
+    /// claimed while an older one to the same member is neither delivered nor given
+    /// up (being retried after a failure, or claimed by a worker). Without this, after
+    /// a gateway outage each message came back on its own retry schedule, and a newer
+    /// notice could reach the phone before an older one.
     async fn claim_due(
         &self,
         now: OffsetDateTime,
         lease_until: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let in_order = format!(
+            " AND NOT EXISTS (SELECT 1 FROM outbox earlier \
+             WHERE earlier.member_id = outbox.member_id AND earlier.delivered_at IS NULL \
+             AND earlier.next_attempt_at < {} \
+             AND (earlier.created_at < outbox.created_at \
+             OR (earlier.created_at = outbox.created_at AND earlier.id < outbox.id)))",
+            micros(OUTBOX_GIVEN_UP)
+        );
         let rows = claim(
             self,
-            "outbox",
-            "id",
-            OUTBOX_COLUMNS,
+            Claim {
+                table: "outbox",
+                order: "id",
+                columns: OUTBOX_COLUMNS,
+                only: &in_order,
+            },
             now,
             lease_until,
             limit,
@@ -84,27 +101,41 @@ impl OutboxStore for Store {
     }
 }
 
-/// Takes up to `limit` undelivered rows of `table` (the SMS outbox or the webhook
-/// outbox) due at `now` and pushes their next attempt to `lease_until`. On PostgreSQL,
+/// What [`claim`] takes from: the table (the SMS outbox or the webhook outbox), the
+/// column that breaks ties, the columns returned, and a further condition on the rows
+/// (`""` for none; it may name the table's row as `{table}`).
+pub(crate) struct Claim<'a> {
+    pub table: &'a str,
+    pub order: &'a str,
+    pub columns: &'a str,
+    pub only: &'a str,
+}
+
+/// Takes up to `limit` undelivered rows of `what.table` due at `now` that meet
+/// `what.only` and pushes their next attempt to `lease_until`. On PostgreSQL,
 /// `FOR UPDATE SKIP LOCKED` lets several instances claim at once without waiting for or
 /// sharing rows; on SQLite the statement runs in a `BEGIN IMMEDIATE` transaction, which
-/// serialises claimers. Oldest due first (ties broken by `order`).
+/// serialises claimers. Oldest due first (ties broken by `what.order`).
 pub(crate) async fn claim(
     store: &Store,
-    table: &str,
-    order: &str,
-    columns: &str,
+    what: Claim<'_>,
     now: OffsetDateTime,
     lease_until: OffsetDateTime,
     limit: u32,
 ) -> Result<Vec<AnyRow>, StoreError> {
+    let Claim {
+        table,
+        order,
+        columns,
+        only,
+    } = what;
     let lock = match store.backend {
         Backend::Sqlite => "",
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
     };
     let sql = format!(
         "UPDATE {table} SET next_attempt_at = $1 WHERE id IN (SELECT id FROM {table} \
-         WHERE delivered_at IS NULL AND next_attempt_at <= $2 \
+         WHERE delivered_at IS NULL AND next_attempt_at <= $2{only} \
          ORDER BY next_attempt_at, {order} LIMIT $3{lock}) RETURNING {columns}"
     );
     let mut tx = store.begin_write().await?;

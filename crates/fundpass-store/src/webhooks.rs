@@ -13,7 +13,7 @@ use crate::codec::{from_micros, from_opt_micros, micros};
 use crate::connect::Store;
 use crate::errors::db_error;
 use crate::members::column;
-use crate::outbox::{claim, mark_delivered, mark_failed};
+use crate::outbox::{Claim, claim, mark_delivered, mark_failed};
 
 const COLUMNS: &str = "seq, id, event_id, client_id, kind, body, created_at, next_attempt_at, \
                        attempts, delivered_at, last_error";
@@ -28,9 +28,12 @@ impl WebhookStore for Store {
     ) -> Result<Vec<WebhookDelivery>, StoreError> {
         let rows = claim(
             self,
-            "webhook_outbox",
-            "seq",
-            COLUMNS,
+            Claim {
+                table: "webhook_outbox",
+                order: "seq",
+                columns: COLUMNS,
+                only: "",
+            },
             now,
             lease_until,
             limit,

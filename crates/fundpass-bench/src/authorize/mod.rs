@@ -15,7 +15,7 @@
 mod api;
 mod report;
 mod server;
-mod setup;
+pub mod setup;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

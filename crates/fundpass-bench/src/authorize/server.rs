@@ -1,37 +1,27 @@
-//! The server under test: fundpass's real internal-API router and use cases, wired
-//! as `fundpass serve` wires them (SQLite store, keyring, Argon2 pool, system clock),
-//! on a loopback port of its own as with `server.internal_bind`, over a fresh
-//! database in a temporary folder.
+//! The server under test: fundpass's real internal-API router and use cases, served
+//! in-process ([`crate::harness::inproc`]) on a loopback port of its own as with
+//! `server.internal_bind`.
 //!
 //! It runs inside the benchmark's process, on a runtime of its own, because the
 //! benchmark sets what the `fundpass` binary's configuration does not reach: the
 //! business system's registration and key, the made-up members, and limits the
 //! flood must not hit.
 
-use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
 
-use anyhow::{Context as _, bail};
-use fundpass_core::credentials::{HashParams, PasswordHasher};
-use fundpass_core::crypto::{CipherSuite, JwsSigner, Keyring};
-use fundpass_core::portal::{Portal, PortalPolicy, SmsTemplates};
+use fundpass_core::credentials::HashParams;
+use fundpass_core::crypto::JwsSigner;
+use fundpass_core::portal::PortalPolicy;
 use fundpass_core::ports::Clock as _;
-use fundpass_server::hash_pool::HashPool;
-use fundpass_server::state::{AppState, Mode, ServerSettings};
-use fundpass_server::system::{OsSecrets, SystemClock};
-use fundpass_store::Store;
-use tempfile::TempDir;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use fundpass_server::state::Mode;
+use fundpass_server::system::SystemClock;
 
 use super::setup::{self, Member};
+use crate::harness::inproc::{self, Backend, Presentation, Serving};
 
 /// Calls per client per minute and payouts per member per hour: far above what any
 /// run reaches, so the flood measures verification and not the limits.
 const LIMIT_NOT_REACHED: u32 = 100_000_000;
-/// Longest wait for in-flight requests at shutdown.
-const STOP_WAIT: Duration = Duration::from_secs(15);
 
 /// What the benchmark varies.
 #[derive(Debug, Clone, Copy)]
@@ -57,10 +47,7 @@ pub struct Server {
     pub members: Arc<[Member]>,
     /// The business system's signing key.
     pub signer: Arc<JwsSigner>,
-    shutdown: Option<oneshot::Sender<()>>,
-    serving: JoinHandle<std::io::Result<()>>,
-    /// Removed when the server is dropped.
-    _dir: TempDir,
+    serving: Serving,
 }
 
 /// The default rules with the token endpoint at this server and the limits lifted.
@@ -74,103 +61,59 @@ fn policy(token_endpoint: &str) -> PortalPolicy {
 
 impl Server {
     /// Sets up the database (migrations, members, the business system) and starts
-    /// serving. Call it on the runtime the server is to run on.
+    /// serving the internal API, as on its own listener. Call it on the runtime the
+    /// server is to run on.
     pub async fn start(settings: &Settings) -> anyhow::Result<Self> {
-        let dir = tempfile::Builder::new()
-            .prefix("fundpass-bench-")
-            .tempdir()?;
-        let url = format!("sqlite://{}", dir.path().join("fundpass.db").display());
-        let store = Store::connect(&url)
-            .await
-            .context("cannot open the store")?;
-        store.migrate().await.context("cannot migrate the store")?;
-        let keyring = Arc::new(Keyring::generate(CipherSuite::Aes256Gcm, &OsSecrets));
-        let hasher = Arc::new(PasswordHasher::new(settings.params)?);
-        let clock = Arc::new(SystemClock);
-        let now = clock.now();
+        let backend = Backend::open(settings.params).await?;
+        let now = SystemClock.now();
         let members = setup::members(
-            &store,
-            &hasher,
-            &keyring,
+            &backend.store,
+            &backend.hasher,
+            &backend.keyring,
             settings.members,
             settings.hash_workers,
             now,
         )
         .await?;
-        let signer = setup::client(&store, now).await?;
-        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .await
-            .context("no free loopback port")?;
-        let base_url = format!("http://{}", listener.local_addr()?);
+        let signer = setup::client(&backend.store, now).await?;
+        let (listener, base_url) = inproc::listen().await?;
         let token_endpoint = format!("{base_url}/internal/oauth/token");
-        let portal = Portal {
-            store: Arc::new(store.clone()),
-            limiter: Arc::new(store),
-            pool: Arc::new(HashPool::new(settings.hash_workers, settings.hash_queue)),
-            keyring,
-            hasher,
-            clock,
-            rng: Arc::new(OsSecrets),
-            policy: policy(&token_endpoint),
-            templates: SmsTemplates::default(),
+        let portal = backend.portal(
+            policy(&token_endpoint),
+            settings.hash_workers,
+            settings.hash_queue,
+        );
+        let presentation = Presentation {
+            mode: Mode::Production,
+            trust_forwarded_for: false,
+            internal_listener: true,
         };
-        let state = AppState {
+        let serving = Serving::start(
+            backend,
             portal,
-            settings: Arc::new(ServerSettings {
-                mode: Mode::Production,
-                secure_cookies: false,
-                public_origin: base_url.clone(),
-                trust_forwarded_for: false,
-                internal_listener: true,
-            }),
-            face_simulator: None,
-        };
-        let app = fundpass_server::app::build_internal(state);
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        let serving = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await
-        });
+            presentation,
+            listener,
+            base_url.clone(),
+            fundpass_server::app::build_internal,
+        );
         Ok(Self {
             base_url,
             token_endpoint,
             members: Arc::from(members),
             signer,
-            shutdown: Some(shutdown),
             serving,
-            _dir: dir,
         })
     }
 
     /// Fails if the server stopped serving (it should serve until stopped).
     pub fn check_alive(&self) -> anyhow::Result<()> {
-        if self.serving.is_finished() {
-            bail!("the server stopped serving before it was asked to");
-        }
-        Ok(())
+        self.serving.check_alive()
     }
 
     /// Stops accepting, lets requests in flight finish (up to 15 s), and reports how
     /// serving ended.
-    pub async fn stop(mut self) -> anyhow::Result<()> {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        match tokio::time::timeout(STOP_WAIT, &mut self.serving).await {
-            Ok(Ok(Ok(()))) => Ok(()),
-            Ok(Ok(Err(err))) => Err(err).context("the server failed"),
-            Ok(Err(err)) => Err(err).context("the server's task failed"),
-            Err(_) => {
-                self.serving.abort();
-                bail!("requests were still in flight 15 s after the server was asked to stop")
-            }
-        }
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.serving.stop().await
     }
 }
 

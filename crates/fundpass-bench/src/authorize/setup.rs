@@ -34,7 +34,7 @@ pub struct Member {
 }
 
 /// The `index`-th made-up member as the fund's core system would export it.
-fn row(index: usize) -> ImportRow {
+pub fn row(index: usize) -> ImportRow {
     let n = index + 1;
     ImportRow {
         account_no: format!("9{n:011}"),
@@ -129,13 +129,8 @@ pub async fn members(
     now: OffsetDateTime,
 ) -> anyhow::Result<Vec<Member>> {
     let prepared = prepare(count, threads, hasher, keyring, now)?;
-    let sealed: Vec<_> = prepared
-        .iter()
-        .map(|p| p.row.seal(keyring, &OsSecrets))
-        .collect();
-    let mut import = store.begin_import().await?;
-    import.upsert(&sealed, now).await?;
-    import.commit().await?;
+    let rows: Vec<&ValidRow> = prepared.iter().map(|p| &p.row).collect();
+    import(store, keyring, &rows, now).await?;
     let mut change = ChangeSet::default();
     for p in &prepared {
         let account = AccountNumber::parse(&p.member.account_no)?;
@@ -166,6 +161,21 @@ pub async fn members(
     }
     store.apply(change).await?;
     Ok(prepared.into_iter().map(|p| p.member).collect())
+}
+
+/// Imports validated rows in one all-or-nothing import, as `fundpass import` does;
+/// the members stay ordinary (not registered).
+pub async fn import(
+    store: &Store,
+    keyring: &Keyring,
+    rows: &[&ValidRow],
+    now: OffsetDateTime,
+) -> anyhow::Result<()> {
+    let sealed: Vec<_> = rows.iter().map(|r| r.seal(keyring, &OsSecrets)).collect();
+    let mut import = store.begin_import().await?;
+    import.upsert(&sealed, now).await?;
+    import.commit().await?;
+    Ok(())
 }
 
 /// Registers the benchmark's business system with a new Ed25519 key and the scopes

@@ -3,6 +3,7 @@
 //! benchmark brings its own server, its own requests and its own header line.
 
 pub mod flood;
+pub mod inproc;
 pub mod memory;
 pub mod pool;
 pub mod report;

@@ -13,6 +13,9 @@ mod report;
 mod server;
 mod window;
 
+/// The fault harnesses start the same binary.
+pub(crate) use server::locate;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 

@@ -126,7 +126,7 @@ impl Database {
 }
 
 /// `postgres://user@host:port/db?query` with the database replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
+pub(crate) fn with_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((b, q)) => (b, format!("?{q}")),
         None => (url, String::new()),

@@ -12,7 +12,8 @@
 //! changes), of a common one (failed logins) and of one the member has none of
 //! (phone changes).
 
-mod database;
+/// The fault harnesses make their PostgreSQL databases the same way.
+pub(crate) mod database;
 mod measure;
 mod members;
 mod report;

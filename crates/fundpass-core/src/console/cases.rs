@@ -347,9 +347,15 @@ impl Portal {
             ),
             None => (None, None),
         };
-        let id = Some(input.case_id.trim())
-            .filter(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
-            .map_or_else(|| self.random_id(), |id| id.to_ascii_lowercase());
+        // A form rendered by the console carries its case id; one without (an older
+        // page) opens a case of a new id, one with anything else is refused.
+        let id = match input.case_id.trim() {
+            "" => self.random_id(),
+            id if id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                id.to_ascii_lowercase()
+            }
+            _ => return Err(ConsoleError::BadField("case_id")),
+        };
         let status = if risks.is_empty() {
             CaseStatus::Approved
         } else {

@@ -63,6 +63,21 @@ impl Portal {
                 )
                 .await;
         }
+        // What cannot be anyone's name or phone is a typing error, refused before it
+        // could count as a failed checklist against the member and the agent.
+        let name = input.name.trim();
+        let malformed = if name.chars().count() > crate::member::NAME_MAX_CHARS
+            || name.chars().any(char::is_control)
+        {
+            Some(ConsoleError::BadField("name"))
+        } else {
+            Phone::parse(&input.phone).err().map(ConsoleError::BadPhone)
+        };
+        if let Some(refusal) = malformed {
+            return self
+                .staff_refused(auth, ACTION, Some(member), refusal, ctx)
+                .await;
+        }
         let now = self.clock.now();
         let a = &self.policy.assisted;
         let agent_key = self.hotline_key("hotline-agent", auth.staff.id.0);

@@ -96,6 +96,11 @@ pub struct PortalPolicy {
     /// Age of the login password after which the home page suggests changing it
     /// (never forces it); zero turns the reminder off.
     pub password_reminder: Duration,
+    /// The anonymous identify steps (registration, forgotten login password, face
+    /// login start) answer no sooner than this after they began, whether or not the
+    /// details matched anyone: what a matching member sets in motion (a text queued,
+    /// its audit row) then takes no time a caller could see. Zero turns it off.
+    pub identify_floor: Duration,
 }
 
 impl Default for PortalPolicy {
@@ -127,9 +132,15 @@ impl Default for PortalPolicy {
             clients: crate::clients::ClientPolicy::default(),
             payout: crate::payout::PayoutPolicy::default(),
             password_reminder: Duration::days(365),
+            identify_floor: Duration::milliseconds(DEFAULT_IDENTIFY_FLOOR_MS),
         }
     }
 }
+
+/// The default [`PortalPolicy::identify_floor`], in milliseconds: well above what
+/// the steps take on a busy server (a millisecond or two, tens at worst), well below
+/// what a member would notice.
+pub const DEFAULT_IDENTIFY_FLOOR_MS: i64 = 50;
 
 /// Where a request came from, for audit events and rate limits.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -57,7 +57,7 @@ impl std::fmt::Debug for NewPasswords {
 /// Why a registration step was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum RegistrationError {
-    #[error("name is empty or too long")]
+    #[error("name is empty, too long or has a control character")]
     BadName,
     #[error("document number: {0}")]
     BadIdNumber(IdNumberError),
@@ -119,7 +119,11 @@ impl Portal {
     ) -> Result<StartedFlow, RegistrationError> {
         let now = self.clock.now();
         let name = input.name.trim();
-        if name.is_empty() || name.chars().count() > crate::member::NAME_MAX_CHARS {
+        // Imports refuse control characters in names, so no member's name has one.
+        if name.is_empty()
+            || name.chars().count() > crate::member::NAME_MAX_CHARS
+            || name.chars().any(char::is_control)
+        {
             return Err(RegistrationError::BadName);
         }
         let id = IdNumber::parse(

@@ -79,6 +79,25 @@ pub trait MemberStore: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
+/// What a row of an import repeats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repeated {
+    /// Its account number is on an earlier line.
+    Account,
+    /// Its document is on an earlier line.
+    Document,
+}
+
+/// A row that repeats an account or a document of an earlier line of the same import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Repeat {
+    /// The repeating row's line.
+    pub line: u64,
+    pub what: Repeated,
+    /// The line it first appeared on.
+    pub first_line: u64,
+}
+
 /// One import in progress (a database transaction).
 #[async_trait]
 pub trait MemberImport: Send {
@@ -89,6 +108,12 @@ pub trait MemberImport: Send {
         &mut self,
         indexes: &[(IdType, BlindIndex)],
     ) -> Result<Vec<(IdType, BlindIndex, AccountNumber)>, StoreError>;
+    /// Notes, for the rest of this import, the line on which each account number and
+    /// each document first appeared, and answers which of `rows` (in line order)
+    /// repeat one noted on an earlier line. The account is looked at first: a row
+    /// whose account repeats is not noted further. The notes live in the import's
+    /// transaction, so the importer's memory does not grow with the file.
+    async fn claim(&mut self, rows: &[(u64, &NewMember)]) -> Result<Vec<Repeat>, StoreError>;
     /// Inserts new members and updates existing ones (matched by account number):
     /// name, document and phone change; status and credentials are kept.
     async fn upsert(

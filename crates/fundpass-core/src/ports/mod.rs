@@ -13,7 +13,7 @@ mod staff;
 pub use assisted::{CaseStore, PiiWrite, StaffSessionStore, StaffWrite};
 pub use audit::AuditStore;
 pub use business::{AuthorizationStore, ClientStore, WebhookStore};
-pub use members::{MemberImport, MemberStore};
+pub use members::{MemberImport, MemberStore, Repeat, Repeated};
 pub use portal::{
     CaptchaRecord, CaptchaStore, ChangeSet, CpuPool, EndedHold, FlowStore, FlowWrite, Health,
     HoldAnnounced, HoldStore, MemberWrite, PoolBusy, PortalStore, RateDecision, RateLimiter,
@@ -56,4 +56,63 @@ pub enum StoreError {
     /// The database failed; the message is for logs, never for members.
     #[error("storage failure: {0}")]
     Backend(String),
+    /// The database cannot be reached or is refusing work for now (stopped,
+    /// restarting, connections cut, every connection busy): nothing was done, and the
+    /// same request may succeed in a moment. Members are asked to come back, not
+    /// shown an error.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] DatabaseUnavailable),
+}
+
+/// Why the database is unavailable, for logs: the source of
+/// [`StoreError::Unavailable`], a type of its own so that adapters find it in any
+/// error's cause chain (use-case errors wrap the store's transparently, so their
+/// chain skips the [`StoreError`] and shows its source).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the database is unavailable: {0}")]
+pub struct DatabaseUnavailable(pub String);
+
+impl DatabaseUnavailable {
+    /// Seconds a client is asked to wait (`Retry-After`) before trying again.
+    pub const RETRY_AFTER_SECS: u64 = 2;
+
+    /// Whether `error` or anything in its cause chain says the database is unavailable.
+    pub fn in_chain(error: &(dyn std::error::Error + 'static)) -> bool {
+        let mut next = Some(error);
+        while let Some(e) = next {
+            if e.is::<DatabaseUnavailable>()
+                || matches!(
+                    e.downcast_ref::<StoreError>(),
+                    Some(StoreError::Unavailable(_))
+                )
+            {
+                return true;
+            }
+            next = e.source();
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    enum UseCase {
+        #[error(transparent)]
+        Store(StoreError),
+    }
+
+    #[test]
+    fn an_unavailable_database_is_found_however_the_store_error_is_wrapped() {
+        let unavailable = || StoreError::Unavailable(DatabaseUnavailable("refused".into()));
+        assert!(DatabaseUnavailable::in_chain(&unavailable()));
+        assert!(DatabaseUnavailable::in_chain(
+            &UseCase::Store(unavailable())
+        ));
+        let failed = StoreError::Backend("disk full".into());
+        assert!(!DatabaseUnavailable::in_chain(&failed));
+        assert!(!DatabaseUnavailable::in_chain(&UseCase::Store(failed)));
+    }
 }

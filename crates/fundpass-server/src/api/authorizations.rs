@@ -2,7 +2,7 @@
 //! approves this amount to this payee with the transaction password, or declines.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use fundpass_core::audit::Channel;
 use fundpass_core::payout::{Authorization, ConfirmChannel};
 use secrecy::{ExposeSecret as _, SecretString};
@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use super::auth::SignedIn;
 use super::error::{ApiError, ErrorBody};
 use super::json::ApiJson;
+use super::path::ApiPath;
 use super::{map, run};
 use crate::request::ClientInfo;
 use crate::state::AppState;
@@ -55,7 +56,8 @@ pub struct PendingList {
 /// The transaction password, approving this one payment.
 #[derive(Deserialize, ToSchema)]
 pub struct Confirmation {
-    #[schema(value_type = String, format = Password)]
+    /// The six-digit transaction password.
+    #[schema(value_type = String, format = Password, pattern = r"^[0-9０-９]{6}$")]
     pub transaction_password: SecretString,
 }
 
@@ -142,7 +144,7 @@ pub async fn pending(
     operation_id = "confirm_authorization",
     tag = "payments",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "The authorisation id")),
+    params(("id" = String, Path, min_length = 1, description = "The authorisation id")),
     request_body = Confirmation,
     responses(
         (status = 200, description = "Confirmed: the business system may pay", body = Decision),
@@ -160,7 +162,7 @@ pub async fn confirm(
     State(state): State<AppState>,
     client: ClientInfo,
     SignedIn(auth): SignedIn,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<Confirmation>,
 ) -> Result<Json<Decision>, ApiError> {
     let ctx = client.context(Channel::App);
@@ -189,7 +191,7 @@ pub async fn confirm(
     operation_id = "decline_authorization",
     tag = "payments",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "The authorisation id")),
+    params(("id" = String, Path, min_length = 1, description = "The authorisation id")),
     responses(
         (status = 200, description = "Declined: the business system is told", body = Decision),
         (status = 401, description = "unauthorized", body = ErrorBody),
@@ -203,7 +205,7 @@ pub async fn decline(
     State(state): State<AppState>,
     client: ClientInfo,
     SignedIn(auth): SignedIn,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Decision>, ApiError> {
     let ctx = client.context(Channel::App);
     let done = run(

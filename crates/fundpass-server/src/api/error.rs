@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use fundpass_core::ports::DatabaseUnavailable;
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -345,16 +346,21 @@ impl ApiError {
     }
 
     /// A failure on the server: the cause chain is logged, the client learns nothing.
+    /// When the cause is a database that cannot be reached or is busy, the answer is
+    /// [`Self::unavailable`] instead: nothing was done and a retry may work.
     pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
-        let mut chain = cause.to_string();
-        let mut source = cause.source();
-        while let Some(next) = source {
-            chain.push_str(": ");
-            chain.push_str(&next.to_string());
-            source = next.source();
+        if DatabaseUnavailable::in_chain(cause) {
+            return Self::unavailable(cause);
         }
-        tracing::error!(error = %chain, "API request failed");
+        tracing::error!(error = %chain(cause), "API request failed");
         Self::new(ErrorCode::Internal)
+    }
+
+    /// The database is unavailable for now: `busy` with `Retry-After`, the cause
+    /// logged as a warning.
+    pub fn unavailable(cause: &(dyn std::error::Error + 'static)) -> Self {
+        tracing::warn!(error = %chain(cause), "API request refused: database unavailable");
+        Self::new(ErrorCode::Busy).retry_after_secs(DatabaseUnavailable::RETRY_AFTER_SECS)
     }
 
     /// The code, for tests and logs.
@@ -388,6 +394,18 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// An error and its causes, `: `-separated, for the log.
+fn chain(cause: &(dyn std::error::Error + 'static)) -> String {
+    let mut chain = cause.to_string();
+    let mut source = cause.source();
+    while let Some(next) = source {
+        chain.push_str(": ");
+        chain.push_str(&next.to_string());
+        source = next.source();
+    }
+    chain
 }
 
 /// An instant as RFC 3339 text, the form every time in the API takes.
@@ -427,6 +445,21 @@ mod tests {
             !text.contains("hunter2") && !text.contains("database"),
             "{text}"
         );
+    }
+
+    #[tokio::test]
+    async fn an_unavailable_database_is_busy_with_retry_after_not_a_failure() {
+        use fundpass_core::ports::StoreError;
+        let cause = StoreError::Unavailable(DatabaseUnavailable("connection refused".into()));
+        let response = ApiError::internal(&cause).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "2");
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert!(text.contains(r#""code":"busy""#), "{text}");
+        assert!(!text.contains("refused"), "{text}");
     }
 
     #[tokio::test]

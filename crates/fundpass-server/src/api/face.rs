@@ -27,7 +27,9 @@ use crate::state::AppState;
 pub struct FaceStart {
     /// Type of the document.
     pub id_type: DocumentType,
-    /// Document number as printed.
+    /// Document number as printed; spaces and full-width characters are forgiven. It
+    /// must then be a valid number of `id_type`.
+    #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
     pub id_number: String,
 }
 
@@ -55,6 +57,8 @@ pub struct FaceChallengeIssued {
         (status = 201, description = "A challenge for the provider", body = FaceChallengeIssued),
         (status = 400, description = "bad_id_number or bad_json", body = ErrorBody),
         (status = 423, description = "face_attempts_exhausted (details.until): manual review or a counter", body = ErrorBody),
+        (status = 429, description = "rate_limited: too many face logins started from this address (details.retry_after)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub async fn start(
@@ -66,6 +70,7 @@ pub async fn start(
     let call = state
         .portal
         .start_face_login(body.id_type.into(), &body.id_number, &ctx);
+    let call = crate::evenly::evenly(&state, call);
     let challenge = run(&state, call, map::recovery).await?;
     let body = FaceChallengeIssued {
         flow: challenge.flow.expose().to_owned(),
@@ -79,8 +84,10 @@ pub async fn start(
 #[derive(Deserialize, ToSchema)]
 pub struct FaceComplete {
     /// From the start.
+    #[schema(pattern = r"^\s*[A-Za-z0-9_-]{43}\s*$")]
     pub flow: String,
     /// The provider's result, a JWS in compact form (`header.payload.signature`).
+    #[schema(pattern = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")]
     pub result: String,
 }
 
@@ -122,6 +129,8 @@ pub struct FaceLoginResponse {
         (status = 409, description = "face_replayed, wrong_step or conflict", body = ErrorBody),
         (status = 410, description = "flow_expired", body = ErrorBody),
         (status = 423, description = "face_attempts_exhausted: manual review or a counter", body = ErrorBody),
+        (status = 429, description = "rate_limited: too many refused results from this address (details.retry_after)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub async fn complete(

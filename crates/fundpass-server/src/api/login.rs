@@ -27,15 +27,19 @@ pub struct LoginRequest {
     /// Type of document, with `id_number`.
     pub id_type: Option<DocumentType>,
     /// Document number, with `id_type`.
+    #[schema(min_length = 1, pattern = r"\S")]
     pub id_number: Option<String>,
-    /// Personal account number (个人账号).
+    /// Personal account number (个人账号): 6 to 24 letters and digits.
+    #[schema(pattern = r"^\s*[A-Za-z0-9]{6,24}\s*$")]
     pub account_no: Option<String>,
     /// The login password.
     #[schema(value_type = String, format = Password)]
     pub password: SecretString,
     /// From `POST /api/v1/captcha`.
+    #[schema(pattern = r"^\s*[A-Za-z0-9_-]{43}\s*$")]
     pub captcha_id: String,
     /// The characters in the picture.
+    #[schema(min_length = 1, pattern = r"\S")]
     pub captcha_answer: String,
 }
 
@@ -68,6 +72,7 @@ pub struct LoginResponse {
         (status = 200, description = "Logged in", body = LoginResponse),
         (status = 400, description = "bad_identifier, captcha_wrong, captcha_expired or bad_json", body = ErrorBody),
         (status = 401, description = "invalid_credentials", body = ErrorBody),
+        (status = 409, description = "conflict: parallel logins of the account kept colliding; try again", body = ErrorBody),
         (status = 423, description = "locked (details.until)", body = ErrorBody),
         (status = 429, description = "rate_limited", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),

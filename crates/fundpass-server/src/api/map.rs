@@ -372,11 +372,13 @@ pub fn busy(error: PoolBusy) -> ApiError {
     ApiError::new(ErrorCode::Busy).retry_after_secs(error.retry_after_secs)
 }
 
-/// A storage failure. Only a lost optimistic-concurrency race means something to the
-/// client; the rest are logged and hidden.
+/// A storage failure. A lost optimistic-concurrency race and a database unavailable
+/// for now (busy, retry after) mean something to the client; the rest are logged and
+/// hidden.
 pub fn store(error: StoreError) -> ApiError {
     match error {
         StoreError::Conflict => ApiError::new(ErrorCode::Conflict),
+        StoreError::Unavailable(_) => ApiError::unavailable(&error),
         StoreError::NotFound | StoreError::Duplicate(_) | StoreError::Backend(_) => {
             ApiError::internal(&error)
         }
@@ -394,6 +396,7 @@ fn reasons(violations: &[PolicyViolation]) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use fundpass_core::identity::IdNumberError;
+    use fundpass_core::ports::DatabaseUnavailable;
     use time::macros::datetime;
 
     use super::*;
@@ -528,12 +531,14 @@ mod tests {
     }
 
     #[test]
-    fn store_failures_are_internal_but_races_are_conflicts() {
+    fn store_failures_are_internal_but_races_are_conflicts_and_outages_busy() {
         assert_eq!(
             store(StoreError::Backend("disk".into())).code(),
             ErrorCode::Internal
         );
         assert_eq!(store(StoreError::Conflict).code(), ErrorCode::Conflict);
+        let down = StoreError::Unavailable(DatabaseUnavailable("connection refused".into()));
+        assert_eq!(store(down).code(), ErrorCode::Busy);
         let bad = registration(
             RegistrationError::BadIdNumber(IdNumberError::Empty),
             datetime!(2026-11-23 02:00 UTC),

@@ -13,12 +13,14 @@ mod captcha;
 pub(crate) mod data_copy;
 mod error;
 mod face;
+pub(crate) mod fuzzing;
 pub(crate) mod json;
 mod login;
 mod map;
 mod me;
 mod openapi;
 mod password;
+mod path;
 mod phone;
 mod record;
 pub(crate) mod record_actions;
@@ -44,7 +46,8 @@ use utoipa_axum::routes;
 
 pub use error::{ApiError, ErrorCode, rfc3339};
 pub use json::ApiJson;
-pub use openapi::add_common_responses;
+pub use openapi::{add_common_responses, add_property_keyword};
+pub(crate) use path::ApiPath;
 
 use crate::app::MAX_BODY_BYTES;
 use crate::state::AppState;
@@ -110,6 +113,7 @@ fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(authorizations::decline))
         .split_for_parts();
     openapi::add_common_responses(&mut document, "ErrorBody");
+    openapi::add_field_rules(&mut document);
     (routes, document)
 }
 

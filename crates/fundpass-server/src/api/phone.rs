@@ -19,10 +19,23 @@ use crate::state::AppState;
 /// The new phone on file, typed twice, and the transaction password.
 #[derive(Deserialize, ToSchema)]
 pub struct PhoneChange {
-    #[schema(value_type = String, format = Password)]
+    /// The six-digit transaction password.
+    #[schema(value_type = String, format = Password, pattern = r"^[0-9０-９]{6}$")]
     pub transaction_password: SecretString,
-    /// 11 digits (a +86 prefix is accepted).
+    /// 11 digits from 13 to 19, with an optional +86, 0086 or 86; spaces, hyphens and
+    /// full-width characters are forgiven.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[\s\-－]*(?:[+＋][\s\-－]*[8８][\s\-－]*[6６][\s\-－]*|[0０][\s\-－]*[0０][\s\-－]*[8８][\s\-－]*[6６][\s\-－]*|[8８][\s\-－]*[6６][\s\-－]*)?[1１][\s\-－]*[3-9３-９][\s\-－]*(?:[0-9０-９][\s\-－]*){9}$"
+    )]
     pub new_phone: String,
+    /// The new number again.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[\s\-－]*(?:[+＋][\s\-－]*[8８][\s\-－]*[6６][\s\-－]*|[0０][\s\-－]*[0０][\s\-－]*[8８][\s\-－]*[6６][\s\-－]*|[8８][\s\-－]*[6６][\s\-－]*)?[1１][\s\-－]*[3-9３-９][\s\-－]*(?:[0-9０-９][\s\-－]*){9}$"
+    )]
     pub new_phone_again: String,
 }
 
@@ -39,6 +52,7 @@ pub struct PhoneChange {
         (status = 400, description = "bad_phone, phone_mismatch, same_phone, wrong_transaction_password", body = ErrorBody),
         (status = 401, description = "unauthorized", body = ErrorBody),
         (status = 403, description = "face_login_required: a password-login token", body = ErrorBody),
+        (status = 409, description = "conflict: a parallel request changed the account first", body = ErrorBody),
         (status = 423, description = "transaction_locked, transaction_disabled", body = ErrorBody),
     )
 )]

@@ -160,7 +160,9 @@ pub struct RecordParams {
     pub before: Option<i64>,
     /// Only events of this kind.
     pub kind: Option<RecordKindName>,
-    /// Entries per page, 1 to 100 (default 50).
+    /// Entries per page (default 50); a number below 1 or above 100 is taken as 1 or
+    /// 100.
+    #[param(value_type = Option<u64>, maximum = 4294967295_u64)]
     pub limit: Option<u32>,
 }
 

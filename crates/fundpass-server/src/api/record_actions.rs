@@ -5,7 +5,7 @@
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use fundpass_core::audit::Channel;
@@ -17,6 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::SignedIn;
 use super::error::{ApiError, ErrorBody, ErrorCode};
 use super::map;
+use super::path::ApiPath;
 use super::record::{RecordEntryView, entry_view};
 use crate::i18n::Tr;
 use crate::request::ClientInfo;
@@ -82,7 +83,12 @@ pub(crate) fn export_json(export: &RecordExport) -> Result<Vec<u8>, serde_json::
     security(("bearer" = [])),
     params(ExportParams),
     responses(
-        (status = 200, description = "The record as an attachment `fundpass-security-record-<date>.json` (or `.csv`, `text/csv`)", body = SignedRecordExport),
+        (status = 200, description = "The record as an attachment `fundpass-security-record-<date>.json`, \
+            or with `format=csv` `.csv` (UTF-8 with a byte-order mark, the last line `integrity,<JWS>`)",
+            content(
+                (SignedRecordExport = "application/json"),
+                (String = "text/csv"),
+            )),
         (status = 400, description = "bad_json: format is not json or csv", body = ErrorBody),
         (status = 401, description = "unauthorized", body = ErrorBody),
         (status = 403, description = "recovery_session_only: a face-login token", body = ErrorBody),
@@ -145,7 +151,7 @@ pub struct NotMeView {
     operation_id = "report_not_me",
     tag = "session",
     security(("bearer" = [])),
-    params(("seq" = i64, Path, description = "The event's `seq`, from GET /api/v1/security-record (an entry with `reportable`)")),
+    params(("seq" = i64, Path, description = "The event's `seq`, from GET /api/v1/security-record (an entry with `reportable`); anything else names no event (404)")),
     responses(
         (status = 200, description = "Reported: sessions ended, payouts held", body = NotMeView),
         (status = 401, description = "unauthorized", body = ErrorBody),
@@ -158,7 +164,7 @@ pub async fn not_me(
     State(state): State<AppState>,
     client: ClientInfo,
     SignedIn(auth): SignedIn,
-    Path(seq): Path<i64>,
+    ApiPath(seq): ApiPath<i64>,
 ) -> Result<Json<NotMeView>, ApiError> {
     let report = state
         .portal

@@ -27,17 +27,29 @@ pub const NEUTRAL_MESSAGE: &str =
 /// Who the member says they are, with a solved captcha.
 #[derive(Deserialize, ToSchema)]
 pub struct RegistrationStart {
-    /// Name as on the document.
+    /// Name as on the document (1 to 64 characters; surrounding spaces are dropped).
+    #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
     pub name: String,
     /// Type of the document the member is registered under.
     pub id_type: DocumentType,
-    /// Document number as printed; spaces and full-width characters are forgiven.
+    /// Document number as printed; spaces and full-width characters are forgiven. It
+    /// must then be a valid number of `id_type` (check character, date of birth).
+    #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
     pub id_number: String,
-    /// The mobile number the member believes the fund has on file.
+    /// The mobile number the member believes the fund has on file: 11 digits from 13
+    /// to 19, with an optional +86, 0086 or 86; spaces, hyphens and full-width
+    /// characters are forgiven.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[\s\-－]*(?:[+＋][\s\-－]*[8８][\s\-－]*[6６][\s\-－]*|[0０][\s\-－]*[0０][\s\-－]*[8８][\s\-－]*[6６][\s\-－]*|[8８][\s\-－]*[6６][\s\-－]*)?[1１][\s\-－]*[3-9３-９][\s\-－]*(?:[0-9０-９][\s\-－]*){9}$"
+    )]
     pub phone: String,
     /// From `POST /api/v1/captcha`.
+    #[schema(pattern = r"^\s*[A-Za-z0-9_-]{43}\s*$")]
     pub captcha_id: String,
     /// The characters in the picture.
+    #[schema(min_length = 1, pattern = r"\S")]
     pub captcha_answer: String,
 }
 
@@ -88,7 +100,7 @@ pub async fn start(
     };
     let ctx = client.context(Channel::App);
     let captcha = (body.captcha_id.as_str(), body.captcha_answer.as_str());
-    let call = state.portal.start_registration(&input, &ctx);
+    let call = crate::evenly::evenly(&state, state.portal.start_registration(&input, &ctx));
     let started = run_after_captcha(&state, captcha, call, map::registration).await?;
     Ok((StatusCode::ACCEPTED, Json(neutral(started))))
 }
@@ -106,9 +118,10 @@ fn neutral(started: StartedFlow) -> RegistrationStarted {
 #[derive(Deserialize, ToSchema)]
 pub struct RegistrationCode {
     /// From the registration start.
+    #[schema(pattern = r"^\s*[A-Za-z0-9_-]{43}\s*$")]
     pub flow_id: String,
-    /// Six digits.
-    #[schema(value_type = String, format = Password)]
+    /// Six digits (spaces are ignored).
+    #[schema(value_type = String, format = Password, pattern = r"^\s*(?:[0-9]\s*){6}$")]
     pub code: SecretString,
 }
 
@@ -157,6 +170,7 @@ pub async fn code(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegistrationResend {
     /// From the registration start.
+    #[schema(pattern = r"^\s*[A-Za-z0-9_-]{43}\s*$")]
     pub flow_id: String,
 }
 
@@ -208,18 +222,20 @@ pub async fn resend(
 #[derive(Deserialize, ToSchema)]
 pub struct RegistrationComplete {
     /// From the registration start, after the code step.
+    #[schema(pattern = r"^\s*[A-Za-z0-9_-]{43}\s*$")]
     pub flow_id: String,
-    /// 8 to 32 letters and digits.
+    /// The login-password rules in force (`password_policy` lists what is broken).
     #[schema(value_type = String, format = Password)]
     pub login_password: SecretString,
     /// The login password again.
     #[schema(value_type = String, format = Password)]
     pub login_password_confirm: SecretString,
-    /// Exactly 6 digits.
-    #[schema(value_type = String, format = Password)]
+    /// Exactly 6 digits (full-width digits are accepted), not a run, a repeat, a
+    /// birth date or the tail of the document or phone number.
+    #[schema(value_type = String, format = Password, pattern = r"^[0-9０-９]{6}$")]
     pub transaction_password: SecretString,
     /// The transaction password again.
-    #[schema(value_type = String, format = Password)]
+    #[schema(value_type = String, format = Password, pattern = r"^[0-9０-９]{6}$")]
     pub transaction_password_confirm: SecretString,
 }
 

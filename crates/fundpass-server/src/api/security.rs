@@ -68,8 +68,9 @@ pub async fn get_questions(
 pub struct QuestionAnswer {
     /// A code from `available`.
     pub question: String,
-    /// Compared ignoring case, width, spaces and punctuation; at most 64 characters.
-    #[schema(value_type = String, format = Password)]
+    /// Compared ignoring case, width, spaces and punctuation; at most 64 characters
+    /// once those are dropped, and not empty then.
+    #[schema(value_type = String, format = Password, min_length = 1, max_length = 256, pattern = r"\S")]
     pub answer: SecretString,
 }
 
@@ -77,6 +78,7 @@ pub struct QuestionAnswer {
 #[derive(Deserialize, ToSchema)]
 pub struct SecurityQuestionsUpdate {
     /// One to `max` different questions.
+    #[schema(min_items = 1, max_items = 3)]
     pub questions: Vec<QuestionAnswer>,
 }
 

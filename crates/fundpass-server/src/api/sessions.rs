@@ -2,7 +2,7 @@
 //! public id that is neither the token nor its digest, and ending one by that id.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use fundpass_core::audit::Channel;
 use fundpass_core::portal::{Browser, Device, EndSessionError, LiveSession, Os, SessionChannel};
@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 
 use super::auth::SignedIn;
 use super::error::{ApiError, ErrorBody, ErrorCode};
+use super::path::ApiPath;
 use super::{map, run};
 use crate::i18n::{Lang, Tr};
 use crate::request::ClientInfo;
@@ -117,7 +118,7 @@ pub async fn list(
     operation_id = "end_session",
     tag = "session",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "The session's public id, from GET /api/v1/sessions")),
+    params(("id" = String, Path, min_length = 1, description = "The session's public id, from GET /api/v1/sessions")),
     responses(
         (status = 204, description = "The session is ended: its token no longer works"),
         (status = 401, description = "unauthorized", body = ErrorBody),
@@ -129,7 +130,7 @@ pub async fn end(
     State(state): State<AppState>,
     client: ClientInfo,
     SignedIn(auth): SignedIn,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let ctx = client.context(Channel::App);
     run(&state, state.portal.end_session(&auth, &id, &ctx), refusal).await?;

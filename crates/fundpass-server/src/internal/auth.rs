@@ -48,14 +48,18 @@ impl FromRequestParts<AppState> for Caller {
 /// A token request (`application/x-www-form-urlencoded`).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TokenRequest {
-    /// `client_credentials`.
+    /// `client_credentials` (anything else is `unsupported_grant_type`).
     pub grant_type: String,
-    /// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`.
+    /// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`. (In dev mode only,
+    /// a client with a secret may leave out both assertion fields and send
+    /// `Authorization: Basic` instead.)
     #[serde(default)]
+    #[schema(required = true)]
     pub client_assertion_type: Option<String>,
     /// The signed assertion: `iss` = `sub` = the client id, `aud` = this endpoint's URL,
     /// `exp` at most 5 minutes ahead, a `jti` never used before.
     #[serde(default)]
+    #[schema(required = true, min_length = 1)]
     pub client_assertion: Option<String>,
     /// Scopes asked for, separated by spaces; all the client holds when left out.
     #[serde(default)]
@@ -118,6 +122,7 @@ fn oauth_error(status: StatusCode, error: &'static str, description: &str) -> Re
         (status = 400, description = "invalid_request, unsupported_grant_type, invalid_scope (RFC 6749 §5.2)", body = OAuthError),
         (status = 401, description = "invalid_client: the assertion or the secret was refused", body = OAuthError),
         (status = 500, description = "server_error", body = OAuthError),
+        (status = 503, description = "temporarily_unavailable: too many token requests", body = OAuthError),
     )
 )]
 pub async fn token(
@@ -126,12 +131,19 @@ pub async fn token(
     headers: HeaderMap,
     form: Result<Form<TokenRequest>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let Ok(Form(request)) = form else {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "send an application/x-www-form-urlencoded body with grant_type",
-        );
+    let request = match form {
+        Ok(Form(request)) => request,
+        // Streamed past the limit: the same answer as a body declared too large.
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return InternalError::new(super::error::InternalCode::PayloadTooLarge).into_response();
+        }
+        Err(_) => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "send an application/x-www-form-urlencoded body with grant_type",
+            );
+        }
     };
     if request.grant_type != "client_credentials" {
         return oauth_error(
@@ -191,13 +203,14 @@ pub async fn token(
             "invalid_client",
             "client authentication failed",
         ),
+        // Only a scope of the fixed list is named: what a client typed is not echoed.
         Err(ClientError::InvalidScope(scope)) => oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_scope",
-            &format!(
-                "the client may not have the scope {}",
-                scope.chars().take(40).collect::<String>()
-            ),
+            &match Scope::from_code(&scope) {
+                Some(known) => format!("the client may not have the scope {}", known.code()),
+                None => "a scope asked for is not one of this server's".to_owned(),
+            },
         ),
         Err(ClientError::RateLimited { .. }) => oauth_error(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -10,7 +10,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use fundpass_core::clients::ClientError;
 use fundpass_core::payout::PayoutError;
-use fundpass_core::ports::StoreError;
+use fundpass_core::ports::{DatabaseUnavailable, StoreError};
 use serde::Serialize;
 use serde_json::json;
 use time::OffsetDateTime;
@@ -218,8 +218,16 @@ impl InternalError {
         self.details(json!({ "retry_after": rfc3339(at) }))
     }
 
-    /// A failure on the server: the cause is logged, the caller learns nothing.
-    pub fn internal(cause: &dyn std::error::Error) -> Self {
+    /// A failure on the server: the cause is logged, the caller learns nothing. A
+    /// database that cannot be reached or is busy is `busy` with `Retry-After`
+    /// instead: nothing was done and a retry may work.
+    pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
+        if DatabaseUnavailable::in_chain(cause) {
+            tracing::warn!(error = %cause, "internal API request refused: database unavailable");
+            let mut busy = Self::new(InternalCode::Busy);
+            busy.retry_after_secs = Some(DatabaseUnavailable::RETRY_AFTER_SECS);
+            return busy;
+        }
         tracing::error!(error = %cause, "internal API request failed");
         Self::new(InternalCode::Internal)
     }
@@ -327,7 +335,24 @@ pub fn payout(error: PayoutError, now: OffsetDateTime) -> InternalError {
     }
 }
 
-/// A storage failure.
+/// A storage failure: `busy` with `Retry-After` when the database is unavailable,
+/// `internal` otherwise.
 pub fn store(error: &StoreError) -> InternalError {
     InternalError::internal(error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unavailable_database_is_busy_with_retry_after_not_a_failure() {
+        let down = store(&StoreError::Unavailable(DatabaseUnavailable(
+            "connection refused".into(),
+        )));
+        assert_eq!(down.code(), InternalCode::Busy);
+        assert_eq!(down.retry_after_secs, Some(2));
+        let failed = store(&StoreError::Backend("disk full".into()));
+        assert_eq!(failed.code(), InternalCode::Internal);
+    }
 }

@@ -2,7 +2,8 @@
 //! member's app token (RFC 7662 introspection), and fundpass's receipt keys.
 
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
+use axum::http::StatusCode;
 use fundpass_core::audit::Channel;
 use fundpass_core::clients::Introspection;
 use fundpass_core::session::SessionScope;
@@ -11,6 +12,7 @@ use utoipa::ToSchema;
 
 use super::auth::Caller;
 use super::error::{self, InternalError, InternalErrorBody};
+use super::payments::PathParam;
 use crate::api::rfc3339;
 use crate::request::ClientInfo;
 use crate::state::AppState;
@@ -37,7 +39,8 @@ pub struct MemberView {
     operation_id = "get_member",
     tag = "members",
     security(("bearer" = ["members:read"])),
-    params(("account_no" = String, Path, description = "The member's account number")),
+    params(("account_no" = String, Path, pattern = r"^\s*[A-Za-z0-9]{6,24}\s*$",
+        description = "The member's account number: 6 to 24 letters and digits (anything else names no member)")),
     responses(
         (status = 200, description = "The member's standing", body = MemberView),
         (status = 401, description = "invalid_token", body = InternalErrorBody),
@@ -49,7 +52,7 @@ pub struct MemberView {
 pub async fn member(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(account_no): Path<String>,
+    PathParam(account_no): PathParam<String>,
 ) -> Result<axum::Json<MemberView>, InternalError> {
     let now = state.portal.clock.now();
     let m = state
@@ -95,7 +98,8 @@ pub struct HoldsView {
     operation_id = "get_member_holds",
     tag = "members",
     security(("bearer" = ["holds:read"])),
-    params(("account_no" = String, Path, description = "The member's account number")),
+    params(("account_no" = String, Path, pattern = r"^\s*[A-Za-z0-9]{6,24}\s*$",
+        description = "The member's account number: 6 to 24 letters and digits (anything else names no member)")),
     responses(
         (status = 200, description = "Holds in force, newest first", body = HoldsView),
         (status = 401, description = "invalid_token", body = InternalErrorBody),
@@ -107,7 +111,7 @@ pub struct HoldsView {
 pub async fn holds(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(account_no): Path<String>,
+    PathParam(account_no): PathParam<String>,
 ) -> Result<axum::Json<HoldsView>, InternalError> {
     let now = state.portal.clock.now();
     let found = state
@@ -137,7 +141,8 @@ pub async fn holds(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct IntrospectionRequest {
     /// The member's app bearer token. (`token_type_hint` may be sent and is ignored:
-    /// only members' app tokens are introspected.)
+    /// only members' app tokens are introspected.) Any text: one that is no live token
+    /// is answered `{"active": false}`.
     pub token: String,
 }
 
@@ -175,6 +180,7 @@ pub struct IntrospectionResponse {
         (status = 400, description = "bad_json: the form has no token", body = InternalErrorBody),
         (status = 401, description = "invalid_token (the caller's own)", body = InternalErrorBody),
         (status = 403, description = "insufficient_scope", body = InternalErrorBody),
+        (status = 415, description = "unsupported_media_type: send application/x-www-form-urlencoded", body = InternalErrorBody),
         (status = 429, description = "rate_limited", body = InternalErrorBody),
     )
 )]
@@ -184,11 +190,21 @@ pub async fn introspect(
     Caller(caller): Caller,
     form: Result<Form<IntrospectionRequest>, axum::extract::rejection::FormRejection>,
 ) -> Result<axum::Json<IntrospectionResponse>, InternalError> {
-    let Ok(Form(request)) = form else {
-        return Err(InternalError::with_details(
-            super::error::InternalCode::BadJson,
-            Some(serde_json::json!({"field": "token"})),
-        ));
+    let request = match form {
+        Ok(Form(request)) => request,
+        Err(rejection) => {
+            use super::error::InternalCode;
+            return Err(match rejection.status() {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                    InternalError::new(InternalCode::UnsupportedMediaType)
+                }
+                StatusCode::PAYLOAD_TOO_LARGE => InternalError::new(InternalCode::PayloadTooLarge),
+                _ => InternalError::with_details(
+                    InternalCode::BadJson,
+                    Some(serde_json::json!({"field": "token"})),
+                ),
+            });
+        }
     };
     let ctx = client.context(Channel::Internal);
     let now = state.portal.clock.now();

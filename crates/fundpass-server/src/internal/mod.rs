@@ -21,6 +21,8 @@ use axum::middleware::{Next, from_fn, map_response};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use fundpass_core::clients::Scope;
+use fundpass_core::payout::Purpose;
+use serde_json::json;
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::openapi::security::{ClientCredentials, Flow, OAuth2, Scopes, SecurityScheme};
 use utoipa::openapi::{ComponentsBuilder, OpenApi as Document};
@@ -125,7 +127,25 @@ fn documented() -> (Router<AppState>, Document) {
         .routes(routes!(members::jwks))
         .split_for_parts();
     crate::api::add_common_responses(&mut document, "InternalErrorBody");
+    add_field_rules(&mut document);
     (routes, document)
+}
+
+/// The values and field dependencies of the bodies that the core's own lists decide.
+fn add_field_rules(doc: &mut Document) {
+    use crate::api::add_property_keyword;
+    let purposes: Vec<&str> = Purpose::ALL.iter().map(|p| p.code()).collect();
+    add_property_keyword(doc, ("PaymentRequest", "purpose"), "enum", json!(purposes));
+    add_property_keyword(doc, ("PaymentRequest", "currency"), "enum", json!(["CNY"]));
+    let grant = json!(["client_credentials"]);
+    add_property_keyword(doc, ("TokenRequest", "grant_type"), "enum", grant);
+    let assertion = json!([JWT_BEARER]);
+    add_property_keyword(
+        doc,
+        ("TokenRequest", "client_assertion_type"),
+        "enum",
+        assertion,
+    );
 }
 
 async fn openapi_json(State(doc): State<Arc<Document>>) -> Response {

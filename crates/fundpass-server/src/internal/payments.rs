@@ -1,7 +1,8 @@
 //! Payment authorisations: create one for the member to confirm, verify a
 //! transaction password typed on a PIN pad, read one, capture it.
 
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use fundpass_core::audit::Channel;
 use fundpass_core::payout::{Authorization, PaymentInput};
@@ -11,7 +12,7 @@ use utoipa::ToSchema;
 
 use super::auth::Caller;
 use super::error::{self, InternalCode, InternalError, InternalErrorBody};
-use crate::api::{ApiJson, ErrorCode, rfc3339};
+use crate::api::{ApiJson, ApiPath, ErrorCode, rfc3339};
 use crate::request::ClientInfo;
 use crate::state::AppState;
 
@@ -40,21 +41,54 @@ impl<T: serde::de::DeserializeOwned> FromRequest<AppState> for Body<T> {
     }
 }
 
+/// A path parameter, refused in the internal API's envelope when it does not parse.
+#[derive(Debug)]
+pub struct PathParam<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send> FromRequestParts<AppState> for PathParam<T> {
+    type Rejection = InternalError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match ApiPath::<T>::from_request_parts(parts, state).await {
+            Ok(ApiPath(value)) => Ok(Self(value)),
+            Err(_) => Err(InternalError::new(InternalCode::NotFound)),
+        }
+    }
+}
+
 /// Who is paid, as the business system will pay them.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 pub struct Payee {
-    /// The payee's name (1 to 100 characters).
+    /// The payee's name (1 to 100 characters, no control characters; surrounding spaces
+    /// are dropped).
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
-    /// The payee's account, masked: at most 8 digits shown, e.g. `6222********1234`.
+    /// The payee's account, masked: 4 to 40 letters, digits, spaces and `*`, at least
+    /// one `*` and at most 8 digits shown, e.g. `6222********1234`.
+    #[schema(
+        min_length = 4,
+        max_length = 40,
+        pattern = r"^[A-Za-z0-9 ]*\*[A-Za-z0-9* ]*$"
+    )]
     pub account: String,
 }
 
 /// One payment to authorise.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PaymentRequest {
-    /// The member's account number (个人账号).
+    /// The member's account number (个人账号): 6 to 24 letters and digits.
+    #[schema(pattern = r"^\s*[A-Za-z0-9]{6,24}\s*$")]
     pub account_no: String,
-    /// The amount in fen (1 yuan = 100 fen), above zero.
+    /// The amount in fen (1 yuan = 100 fen), above zero and at most
+    /// `payouts.max_amount_fen` of the server's configuration.
+    #[schema(minimum = 1)]
     pub amount_fen: i64,
     /// `CNY`.
     pub currency: String,
@@ -63,7 +97,9 @@ pub struct PaymentRequest {
     /// `withdrawal.medical`, `withdrawal.emigration`, `withdrawal.loan_repayment`,
     /// `loan.disbursement`, `benefit.pension`, `benefit.unemployment`.
     pub purpose: String,
-    /// The business system's own reference (1 to 64 printable ASCII characters).
+    /// The business system's own reference (1 to 64 printable ASCII characters, no
+    /// spaces).
+    #[schema(min_length = 1, max_length = 64, pattern = r"^[!-~]+$")]
     pub business_ref: String,
 }
 
@@ -87,7 +123,7 @@ pub struct DirectVerification {
     #[serde(flatten)]
     pub payment: PaymentRequest,
     /// Six digits, never logged or stored.
-    #[schema(value_type = String, format = Password)]
+    #[schema(value_type = String, format = Password, pattern = r"^[0-9０-９]{6}$")]
     pub transaction_password: SecretString,
 }
 
@@ -177,7 +213,8 @@ fn idempotency_key(headers: &HeaderMap) -> Option<&str> {
     operation_id = "create_authorization",
     tag = "payments",
     security(("bearer" = ["payments:authorize"])),
-    params(("Idempotency-Key" = String, Header, description = "Required: a retry with the same key and body returns the same authorisation")),
+    params(("Idempotency-Key" = String, Header, min_length = 1, max_length = 128, pattern = r"^[!-~]+$",
+        description = "Required: 1 to 128 printable ASCII characters, no spaces; a retry with the same key and body returns the same authorisation")),
     request_body = PaymentRequest,
     responses(
         (status = 201, description = "Pending: the member confirms at `confirm_url` or in the app", body = AuthorizationView),
@@ -213,7 +250,8 @@ pub async fn create(
     operation_id = "verify_transaction_password",
     tag = "payments",
     security(("bearer" = ["payments:authorize"])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Optional: a retry with the same key and body returns the same authorisation")),
+    params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 128, pattern = r"^[!-~]+$",
+        description = "Optional: 1 to 128 printable ASCII characters, no spaces; a retry with the same key and body returns the same authorisation")),
     request_body = DirectVerification,
     responses(
         (status = 201, description = "Confirmed, with its receipt", body = AuthorizationView),
@@ -255,7 +293,7 @@ pub async fn verify(
     operation_id = "get_authorization",
     tag = "payments",
     security(("bearer" = ["payments:authorize"])),
-    params(("id" = String, Path, description = "The authorisation id")),
+    params(("id" = String, Path, min_length = 1, description = "The authorisation id")),
     responses(
         (status = 200, description = "The authorisation", body = AuthorizationView),
         (status = 401, description = "invalid_token", body = InternalErrorBody),
@@ -267,7 +305,7 @@ pub async fn verify(
 pub async fn get(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
 ) -> Result<axum::Json<AuthorizationView>, InternalError> {
     let now = state.portal.clock.now();
     let auth = state
@@ -285,7 +323,7 @@ pub async fn get(
     operation_id = "capture_authorization",
     tag = "payments",
     security(("bearer" = ["payments:authorize"])),
-    params(("id" = String, Path, description = "The authorisation id")),
+    params(("id" = String, Path, min_length = 1, description = "The authorisation id")),
     responses(
         (status = 200, description = "Captured: pay now", body = AuthorizationView),
         (status = 401, description = "invalid_token", body = InternalErrorBody),
@@ -299,7 +337,7 @@ pub async fn capture(
     State(state): State<AppState>,
     client: ClientInfo,
     Caller(caller): Caller,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
 ) -> Result<axum::Json<AuthorizationView>, InternalError> {
     let ctx = client.context(Channel::Internal);
     let now = state.portal.clock.now();

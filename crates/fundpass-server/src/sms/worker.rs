@@ -24,7 +24,8 @@ pub struct WorkerConfig {
     /// times the sender's timeout; a pass stops early when its lease runs out, and the
     /// rest of the batch is claimed again later.
     pub lease: Duration,
-    /// Pause between passes when the outbox had less than a full batch due.
+    /// Pause between passes when a pass delivered nothing and claimed less than a
+    /// full batch.
     pub poll_interval: std::time::Duration,
     /// Tries before a message is given up (temporary failures only).
     pub max_attempts: i32,
@@ -219,16 +220,18 @@ impl OutboxWorker {
         Ok((phone, text))
     }
 
-    /// Runs passes until `shutdown` is cancelled. A full batch is followed at once by
-    /// another pass; otherwise the worker waits `poll_interval`. Cancelling mid-pass
+    /// Runs passes until `shutdown` is cancelled. A full batch, or a pass that delivered
+    /// something, is followed at once by another pass; otherwise the worker waits
+    /// `poll_interval`. Cancelling mid-pass
     /// leaves the claimed messages to be retried after their lease.
     pub async fn run(self, shutdown: CancellationToken) {
         run_passes("SMS outbox", &self.config, &shutdown, || self.run_once()).await;
     }
 }
 
-/// Runs `pass` until `shutdown` is cancelled: a full batch is followed at once by
-/// another pass; otherwise the worker waits `poll_interval`. Cancelling mid-pass
+/// Runs `pass` until `shutdown` is cancelled: a full batch, or a pass that delivered
+/// something, is followed at once by another pass; otherwise the worker waits
+/// `poll_interval`. Cancelling mid-pass
 /// leaves the claimed rows to be retried after their lease. Shared by the SMS and
 /// webhook workers.
 pub(crate) async fn run_passes<F, Fut>(
@@ -246,19 +249,22 @@ pub(crate) async fn run_passes<F, Fut>(
             () = shutdown.cancelled() => break,
             done = pass() => done,
         };
-        let full_batch = match done {
+        let again_at_once = match done {
             Ok(report) => {
                 if report.claimed() > 0 {
                     tracing::debug!(?report, "{name} pass");
                 }
-                report.claimed() >= config.batch && config.batch > 0
+                // A full batch may have more due behind it, and a delivery may have let
+                // the same member's next message go (a member's messages are claimed
+                // one at a time, in order).
+                (report.claimed() >= config.batch && config.batch > 0) || report.delivered > 0
             }
             Err(error) => {
                 tracing::error!(%error, "{name} pass failed");
                 false
             }
         };
-        if full_batch {
+        if again_at_once {
             continue;
         }
         tokio::select! {

@@ -3,7 +3,6 @@
 //! decline). The home page lists the payments waiting.
 
 use askama::Template;
-use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse as _, Response};
 use fundpass_core::payout::{Authorization, ConfirmChannel, PayoutError, State};
@@ -12,7 +11,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 
 use super::auth::Member;
-use super::context::Web;
+use super::context::{PagePath, Web};
 use super::csrf::{MemberForm, csrf_field};
 use super::error::{Internal, Refusal};
 use super::layout::{Page, Reply, clock_time, date_time, seconds_until};
@@ -96,7 +95,7 @@ csrf_field!(ConfirmForm);
 /// `GET /confirm/{id}`.
 pub(super) async fn page(
     Member { web, auth }: Member,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> Result<Response, Internal> {
     show(&web, &auth, &id, None).await
 }
@@ -104,14 +103,15 @@ pub(super) async fn page(
 /// `POST /confirm/{id}`: confirm with the transaction password, or decline; then back
 /// to the page, which says what became of the payment.
 pub(super) async fn decide(
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     MemberForm { web, auth, form }: MemberForm<ConfirmForm>,
 ) -> Result<Response, Internal> {
     let portal = &web.state.portal;
     let ctx = web.ctx();
     let result = match form.decision.as_str() {
         "decline" => portal.decline_authorization(&auth, &id, &ctx).await,
-        _ => {
+        // The page's two buttons send one of these; anything else decides nothing.
+        "confirm" | "" => {
             portal
                 .confirm_authorization(
                     &auth,
@@ -121,6 +121,10 @@ pub(super) async fn decide(
                     &ctx,
                 )
                 .await
+        }
+        _ => {
+            let refusal = Refusal::new(Some("decision"), web.tr.get("error.bad_request.body"));
+            return show(&web, &auth, &id, Some(refusal)).await;
         }
     };
     match result {

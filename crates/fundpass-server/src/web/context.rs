@@ -3,11 +3,13 @@
 
 use std::convert::Infallible;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Path};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
+use axum::response::Response;
 use fundpass_core::audit::Channel;
 use fundpass_core::portal::RequestContext;
+use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 use super::error::Internal;
@@ -76,5 +78,24 @@ impl FromRequestParts<AppState> for Web {
             headers: parts.headers.clone(),
             path: parts.uri.path().to_owned(),
         })
+    }
+}
+
+/// A path parameter of a page. One that does not parse (bytes that are not UTF-8, a
+/// number that is not one) names no page: the 404 page, not axum's plain-text 400.
+#[derive(Debug)]
+pub(crate) struct PagePath<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for PagePath<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(Self(value)),
+            Err(_) => {
+                let Ok(web) = Web::from_request_parts(parts, state).await;
+                Err(super::error::not_found(&web))
+            }
+        }
     }
 }

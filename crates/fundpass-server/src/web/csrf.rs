@@ -12,9 +12,10 @@
 //!
 //! A refusal is a 403 page.
 
-use axum::extract::{FromRequest, Request};
-use axum::http::HeaderMap;
-use axum::http::header::{HOST, ORIGIN};
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, RawForm, Request};
+use axum::http::header::{CONTENT_TYPE, HOST, ORIGIN};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, RequestPartsExt as _};
 use fundpass_core::crypto::OpaqueToken;
@@ -150,11 +151,87 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for Posted<T> {
             tracing::warn!(path = %web.path, "form refused: foreign origin");
             return Err(error::forbidden(&web));
         }
-        match Form::<T>::from_request(Request::from_parts(parts, body), state).await {
-            Ok(Form(form)) => Ok(Self { web, form }),
-            Err(_) => Err(error::bad_request(&web)),
+        match read_form(Request::from_parts(parts, body), state).await {
+            Ok(form) => Ok(Self { web, form }),
+            Err(FormRefusal::Unreadable) => {
+                tracing::warn!(path = %web.path, "form refused: not UTF-8 text, or a NUL in it");
+                Err(error::bad_request(&web))
+            }
+            Err(FormRefusal::Status(status)) => Err(error::bad_body(&web, status)),
         }
     }
+}
+
+/// Why a form's body was not read.
+#[derive(Debug)]
+pub(super) enum FormRefusal {
+    /// Not url-encoded, too large, or not fitting the form: the status axum gives.
+    Status(StatusCode),
+    /// Not UTF-8 text, or a NUL in it, once decoded.
+    Unreadable,
+}
+
+/// Reads the url-encoded body of `request` as `T`, the way [`Posted`] does once the
+/// origin check has passed (the `web_form_body` fuzz target runs it too).
+pub(super) async fn read_form<T: DeserializeOwned, S: Send + Sync>(
+    request: Request,
+    state: &S,
+) -> Result<T, FormRefusal> {
+    let bytes = match RawForm::from_request(request, state).await {
+        Ok(RawForm(bytes)) => bytes,
+        Err(rejection) => return Err(FormRefusal::Status(rejection.status())),
+    };
+    if !readable(&bytes) {
+        return Err(FormRefusal::Unreadable);
+    }
+    match Form::<T>::from_request(form_request(bytes), state).await {
+        Ok(Form(form)) => Ok(form),
+        Err(rejection) => Err(FormRefusal::Status(rejection.status())),
+    }
+}
+
+/// Whether every name and value of a url-encoded body is UTF-8 text without a NUL
+/// once decoded, as a browser sends it. `Form` would replace bytes that are not UTF-8
+/// and keep NULs, and the page would then go on with text nobody typed.
+fn readable(body: &[u8]) -> bool {
+    body.split(|b| matches!(b, b'&' | b'=')).all(|part| {
+        let mut decoded = Vec::with_capacity(part.len());
+        let mut rest = part;
+        while let Some((&byte, tail)) = rest.split_first() {
+            let hex = tail
+                .get(..2)
+                .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
+            match (byte, hex) {
+                (b'%', Some(decoded_byte)) => {
+                    decoded.push(decoded_byte);
+                    rest = &tail[2..];
+                }
+                (b'+', _) => {
+                    decoded.push(b' ');
+                    rest = tail;
+                }
+                (other, _) => {
+                    decoded.push(other);
+                    rest = tail;
+                }
+            }
+        }
+        std::str::from_utf8(&decoded).is_ok_and(|text| !text.contains('\0'))
+    })
+}
+
+/// A url-encoded `POST` of `bytes`, for `Form` to read once [`RawForm`] has checked
+/// the content type and the size.
+fn form_request(bytes: Bytes) -> Request {
+    let mut request = Request::new(Body::from(bytes));
+    *request.method_mut() = Method::POST;
+    request.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/x-www-form-urlencoded"),
+    );
+    request
 }
 
 /// An anonymous form whose token matches the browser's CSRF cookie.
@@ -288,6 +365,17 @@ mod tests {
             !passes(&[("origin", "http://127.0.0.1:8080")]),
             "no authority to compare with"
         );
+    }
+
+    #[test]
+    fn only_utf8_text_without_nul_is_readable() {
+        assert!(readable(
+            b"csrf=abc&name=%E5%BC%A0+%E4%BC%9F&empty=&%zz=100%"
+        ));
+        assert!(!readable(b"name=%FF%FEa"));
+        assert!(!readable(b"name=\xff"));
+        assert!(!readable(b"name=a%00b"));
+        assert!(!readable(b"na%00me=a"));
     }
 
     #[test]

@@ -5,10 +5,11 @@
 //! someone decides what members see.
 
 use askama::Template;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use fundpass_core::flow::FlowError;
 use fundpass_core::portal::{CaptchaError, LoginError, RegistrationError, SessionError};
+use fundpass_core::ports::DatabaseUnavailable;
 use fundpass_core::session::SessionEnded;
 
 use super::context::Web;
@@ -126,6 +127,8 @@ impl Internal {
 }
 
 impl IntoResponse for Internal {
+    /// A bare 500 page, or, when the database cannot be reached or is busy (nothing
+    /// was done, a retry may work), a 503 "try again shortly" page with `Retry-After`.
     fn into_response(self) -> Response {
         let mut chain = self.source.to_string();
         let mut cause = self.source.source();
@@ -133,6 +136,16 @@ impl IntoResponse for Internal {
             chain.push_str(": ");
             chain.push_str(&inner.to_string());
             cause = inner.source();
+        }
+        if DatabaseUnavailable::in_chain(&*self.source) {
+            tracing::warn!(error = %chain, "page request refused: database unavailable");
+            let page = Page::new(self.tr, "error.unavailable.title", self.dev, "/".into());
+            let mut response = message_page(page, StatusCode::SERVICE_UNAVAILABLE, "error.busy");
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(DatabaseUnavailable::RETRY_AFTER_SECS),
+            );
+            return response;
         }
         tracing::error!(error = %chain, "page request failed");
         let page = Page::new(self.tr, "error.internal.title", self.dev, "/".into());
@@ -189,6 +202,20 @@ pub(crate) fn bad_request(web: &Web) -> Response {
     message_page(
         web.page("error.bad_request.title"),
         StatusCode::BAD_REQUEST,
+        "error.bad_request.body",
+    )
+}
+
+/// `413` for a body too large, `415` for one that is not a form, `400` for any other
+/// that cannot be read.
+pub(crate) fn bad_body(web: &Web, status: StatusCode) -> Response {
+    let status = match status {
+        StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE => status,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    message_page(
+        web.page("error.bad_request.title"),
+        status,
         "error.bad_request.body",
     )
 }
@@ -325,5 +352,39 @@ pub(crate) fn session(web: &Web, err: SessionError) -> Result<(), Internal> {
             SessionEnded::Idle | SessionEnded::Absolute | SessionEnded::Revoked,
         ) => Ok(()),
         SessionError::Store(e) => Err(web.internal(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use fundpass_core::credentials::Lang;
+    use fundpass_core::ports::StoreError;
+
+    use super::*;
+
+    async fn page(source: StoreError) -> (StatusCode, Option<String>, String) {
+        let internal = Internal::new(Tr::new(Lang::Zh), false, Box::new(source));
+        let response = internal.into_response();
+        let retry = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (status, retry, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn an_unavailable_database_asks_the_member_to_come_back_shortly() {
+        let down = StoreError::Unavailable(DatabaseUnavailable("connection refused".into()));
+        let (status, retry, html) = page(down).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(retry.as_deref(), Some("2"));
+        assert!(html.contains("系统繁忙，请稍后再试。"), "{html}");
+        assert!(!html.contains("refused"), "{html}");
+        let (status, retry, _) = page(StoreError::Backend("disk full".into())).await;
+        assert_eq!((status, retry), (StatusCode::INTERNAL_SERVER_ERROR, None));
     }
 }

@@ -70,12 +70,9 @@ pub(super) async fn identify(
             return identify_page(&web, JOURNEY, &form.csrf, &form, Some(refusal)).await;
         }
     };
-    match web
-        .state
-        .portal
-        .start_forgot_login(&input, &web.ctx())
-        .await
-    {
+    let ctx = web.ctx();
+    let step = web.state.portal.start_forgot_login(&input, &ctx);
+    match crate::evenly::evenly(&web.state, step).await {
         Ok(started) => verify_page(&web, &form.csrf, started.flow.expose(), None),
         Err(err) => {
             let refusal = recovery::refusal(&web, JOURNEY, err)?;

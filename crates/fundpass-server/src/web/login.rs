@@ -92,6 +92,10 @@ fn identifier(web: &Web, form: &LoginForm) -> Result<LoginIdentifier, Refusal> {
             tr.get("login.enter_password"),
         ));
     }
+    // The page offers these two (no choice at all reads as by document).
+    if !matches!(form.by.as_str(), "account" | "document" | "") {
+        return Err(Refusal::new(Some("by"), tr.get("error.bad_request.body")));
+    }
     if form.by == "account" {
         if form.account_no.trim().is_empty() {
             return Err(Refusal::new(

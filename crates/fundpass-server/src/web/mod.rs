@@ -20,6 +20,7 @@ mod dev;
 mod error;
 mod forgot_login;
 mod forgot_transaction;
+pub(crate) mod fuzzing;
 mod home;
 mod identity_text;
 mod lang;

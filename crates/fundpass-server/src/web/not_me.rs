@@ -4,12 +4,11 @@
 //! hotline's number; the page that follows says so and leads to the login page.
 
 use askama::Template;
-use axum::extract::Path;
 use axum::response::{IntoResponse as _, Response};
 use fundpass_core::record::NotMeError;
 
 use super::auth::Member;
-use super::context::Web;
+use super::context::{PagePath, Web};
 use super::cookies;
 use super::csrf::{AnonToken, MemberForm};
 use super::error::{self, Internal};
@@ -35,7 +34,7 @@ struct DoneView {
 
 /// `GET /security/record/{seq}/not-me`.
 pub(super) async fn confirm(
-    Path(seq): Path<i64>,
+    PagePath(seq): PagePath<i64>,
     Member { web, auth }: Member,
 ) -> Result<Response, Internal> {
     let page = web
@@ -57,7 +56,7 @@ pub(super) async fn confirm(
 
 /// `POST /security/record/{seq}/not-me`.
 pub(super) async fn report(
-    Path(seq): Path<i64>,
+    PagePath(seq): PagePath<i64>,
     MemberForm { web, auth, .. }: MemberForm<TokenForm>,
 ) -> Result<Response, Internal> {
     match web.state.portal.report_not_me(&auth, seq, &web.ctx()).await {

@@ -133,12 +133,9 @@ pub(super) async fn identify(
         id_number: form.id_number.clone(),
         phone: form.phone.clone(),
     };
-    match web
-        .state
-        .portal
-        .start_registration(&input, &web.ctx())
-        .await
-    {
+    let ctx = web.ctx();
+    let step = web.state.portal.start_registration(&input, &ctx);
+    match crate::evenly::evenly(&web.state, step).await {
         Ok(started) => {
             let notice = web.tr.get(NEUTRAL_IDENTIFY_MESSAGE).to_owned();
             code_page(&web, &form.csrf, started.flow.expose(), Some(notice), None)

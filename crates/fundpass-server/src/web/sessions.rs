@@ -2,13 +2,13 @@
 //! tokens (masked address, device, channel, this one marked), and each can be ended.
 
 use askama::Template;
-use axum::extract::{Path, Query};
+use axum::extract::Query;
 use axum::response::{IntoResponse as _, Response};
 use fundpass_core::portal::{EndSessionError, EndedSession, LiveSession, SessionChannel};
 use serde::Deserialize;
 
 use super::auth::{self, Member};
-use super::context::Web;
+use super::context::{PagePath, Web};
 use super::csrf::MemberForm;
 use super::error::{self, Internal};
 use super::home::TokenForm;
@@ -65,7 +65,7 @@ pub(super) async fn page(
 
 /// `POST /sessions/{id}/end`: ends that session; ending this one logs out.
 pub(super) async fn end(
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     MemberForm { web, auth, .. }: MemberForm<TokenForm>,
 ) -> Result<Response, Internal> {
     match web.state.portal.end_session(&auth, &id, &web.ctx()).await {

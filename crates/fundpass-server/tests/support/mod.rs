@@ -22,8 +22,11 @@ use fundpass_store::Store;
 use reqwest::header::HeaderMap;
 use time::macros::datetime;
 
+pub mod database;
 pub mod exposure;
 mod scan;
+
+use database::TestDatabase;
 
 /// A member as imported, and the passwords they will choose.
 #[derive(Debug, Clone, Copy)]
@@ -87,7 +90,7 @@ pub struct TestApp {
     pub clock: Arc<FixedClock>,
     pub keyring: Arc<Keyring>,
     exposure: Arc<exposure::Guard>,
-    _dir: tempfile::TempDir,
+    db: TestDatabase,
 }
 
 /// Options for [`TestApp::spawn_with`].
@@ -118,14 +121,27 @@ impl TestApp {
         Self::spawn_with_pool(options, Arc::new(HashPool::new(2, 64))).await
     }
 
+    /// Like [`Self::spawn_with`], on a new PostgreSQL database; `None` when
+    /// FUNDPASS_TEST_POSTGRES_URL is not set.
+    pub async fn spawn_on_postgres(options: TestOptions) -> Option<Self> {
+        let db = TestDatabase::postgres().await?;
+        Some(Self::spawn_on(db, options, Arc::new(HashPool::new(2, 64))).await)
+    }
+
     /// With the CPU pool given (tests that need it full).
     pub async fn spawn_with_pool(
         options: TestOptions,
         pool: Arc<dyn fundpass_core::ports::CpuPool>,
     ) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("test.db").display());
-        let store = Store::connect(&url).await.unwrap();
+        Self::spawn_on(TestDatabase::sqlite(), options, pool).await
+    }
+
+    async fn spawn_on(
+        db: TestDatabase,
+        options: TestOptions,
+        pool: Arc<dyn fundpass_core::ports::CpuPool>,
+    ) -> Self {
+        let store = Store::connect(&db.url).await.unwrap();
         store.migrate().await.unwrap();
         let clock = Arc::new(FixedClock::at(datetime!(2026-11-23 02:00 UTC)));
         let keyring = Arc::new(Keyring::generate(CipherSuite::Aes256Gcm, &OsSecrets));
@@ -187,8 +203,13 @@ impl TestApp {
             clock,
             keyring,
             exposure: guard,
-            _dir: dir,
+            db,
         }
+    }
+
+    /// The URL of the app's database, for reading it back around the store.
+    pub fn database_url(&self) -> &str {
+        &self.db.url
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -326,8 +347,7 @@ impl TestApp {
     /// the database sees without the keyring.
     pub async fn outbox_clear_columns(&self) -> Vec<String> {
         use sqlx::Connection as _;
-        let url = format!("sqlite://{}", self._dir.path().join("test.db").display());
-        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        let mut conn = self.db.connect().await;
         let queries = [
             "SELECT 'outbox ' || id || ' ' || purpose || ' ' || COALESCE(last_error, '') \
              FROM outbox",
@@ -366,8 +386,7 @@ impl TestApp {
             table.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
             "not a table name: {table}"
         );
-        let url = format!("sqlite://{}", self._dir.path().join("test.db").display());
-        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        let mut conn = self.db.connect().await;
         let count: i64 =
             sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
                 .fetch_one(&mut conn)

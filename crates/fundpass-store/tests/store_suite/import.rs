@@ -175,3 +175,71 @@ async fn a_batch_larger_than_one_statement_is_counted_in_full() {
         assert_eq!(batch.existing_by_index(&asked).await.unwrap().len(), 2_345);
     }
 }
+
+#[tokio::test]
+async fn claims_name_the_first_line_of_a_repeated_account_or_document_across_batches() {
+    use fundpass_core::ports::{Repeat, Repeated};
+    for db in backends().await {
+        let store = &db.store;
+        let mut batch = store.begin_import().await.unwrap();
+        let (one, two) = (member(1), member(2));
+        assert!(
+            batch
+                .claim(&[(2, &one), (3, &two)])
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // A later batch: member 1's account again (another document), member 2's
+        // document under another account, and within the batch a document twice.
+        let mut same_account = member(3);
+        same_account.account_no = account(1);
+        let mut same_document = member(4);
+        same_document.id_number_index = document_index(2);
+        let five = member(5);
+        let mut five_again = member(6);
+        five_again.id_number_index = document_index(5);
+        let repeats = batch
+            .claim(&[
+                (10, &same_account),
+                (11, &same_document),
+                (12, &five),
+                (13, &five_again),
+            ])
+            .await
+            .unwrap();
+        let repeat = |line, what, first_line| Repeat {
+            line,
+            what,
+            first_line,
+        };
+        assert_eq!(
+            repeats,
+            vec![
+                repeat(10, Repeated::Account, 2),
+                repeat(11, Repeated::Document, 3),
+                repeat(13, Repeated::Document, 12),
+            ]
+        );
+        // The same document under another type is another document.
+        let mut passport = member(7);
+        passport.id_type = IdType::Passport;
+        passport.id_number_index = document_index(1);
+        assert!(batch.claim(&[(20, &passport)]).await.unwrap().is_empty());
+        batch.commit().await.unwrap();
+
+        // Notes belong to one import: the next starts with none (committed or not).
+        let mut next = store.begin_import().await.unwrap();
+        assert!(next.claim(&[(2, &one)]).await.unwrap().is_empty());
+        drop(next);
+        let mut after_abandoned = store.begin_import().await.unwrap();
+        assert!(
+            after_abandoned
+                .claim(&[(5, &one)])
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}

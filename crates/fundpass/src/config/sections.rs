@@ -5,7 +5,7 @@ use fundpass_core::face::{FacePolicy, TrustedFaceKey};
 use fundpass_core::flow::FlowPolicy;
 use fundpass_core::lockout::{LoginLockPolicy, TransactionLockPolicy};
 use fundpass_core::member::HoldPolicy;
-use fundpass_core::portal::{PortalPolicy, SmsLimits, SmsTemplates};
+use fundpass_core::portal::{DEFAULT_IDENTIFY_FLOOR_MS, PortalPolicy, SmsLimits, SmsTemplates};
 use fundpass_core::session::SessionPolicy;
 use fundpass_core::staff::BranchNetworks;
 use serde::{Deserialize, Serialize};
@@ -122,6 +122,10 @@ pub struct PortalConfig {
     /// Days after which the home page suggests changing the login password (never
     /// forced); 0 turns the reminder off.
     pub password_reminder_days: i64,
+    /// Milliseconds the anonymous identify steps (registration, forgotten login
+    /// password, face login start) take at least, matched or not, so that their
+    /// timing does not tell who is a member; 0 turns it off.
+    pub identify_floor_ms: u32,
 }
 
 impl Default for PortalConfig {
@@ -150,6 +154,7 @@ impl Default for PortalConfig {
             transaction_lock_after: 5,
             transaction_disable_after: 10,
             password_reminder_days: 365,
+            identify_floor_ms: u32::try_from(DEFAULT_IDENTIFY_FLOOR_MS).unwrap_or(50),
         }
     }
 }
@@ -205,6 +210,7 @@ impl PortalConfig {
             login_per_ip: self.login_per_ip_per_10_min,
             login_per_ip_window: Duration::minutes(10),
             password_reminder: Duration::days(self.password_reminder_days.max(0)),
+            identify_floor: Duration::milliseconds(i64::from(self.identify_floor_ms)),
             dev_mode,
             ..PortalPolicy::default()
         })

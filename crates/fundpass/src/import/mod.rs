@@ -4,9 +4,7 @@
 //! on the previous batch, so both cores are busy. The whole file is one database
 //! transaction: unless `--skip-invalid` is given, one bad row means nothing is written.
 
-mod lines;
 mod pipeline;
-mod reader;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -17,8 +15,8 @@ use fundpass_core::audit::Outcome;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
+pub use fundpass::import_file::{Format, RowReader};
 pub use pipeline::import_rows;
-pub use reader::{Format, RowReader};
 
 use crate::cli::ImportArgs;
 use crate::config::Config;
@@ -50,6 +48,13 @@ pub async fn command(config: &Config, args: &ImportArgs) -> anyhow::Result<ExitC
     let elapsed = started.elapsed();
     for e in &report.errors {
         eprintln!("line {}: {}", e.line, e.message);
+    }
+    if report.unlisted_rows() > 0 {
+        eprintln!(
+            "… and {} more rejected rows, not listed (the first {} problems are above)",
+            report.unlisted_rows(),
+            pipeline::MAX_LISTED_ERRORS
+        );
     }
     let file_name = file_name(&args.file);
     let details = json!({

@@ -7,13 +7,13 @@ use anyhow::Context as _;
 use fundpass_core::crypto::{BlindIndex, Keyring};
 use fundpass_core::identity::IdType;
 use fundpass_core::member::{ImportOutcome, NewMember};
-use fundpass_core::ports::{Clock, MemberStore};
+use fundpass_core::ports::{Clock, MemberStore, Repeat, Repeated};
 use indicatif::ProgressBar;
 use tokio::sync::mpsc;
 
-use super::reader::RowReader;
 use crate::context::Context;
 use crate::system::{OsSecrets, today};
+use fundpass::import_file::RowReader;
 
 /// One rejected row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,24 +22,43 @@ pub struct RowError {
     pub message: String,
 }
 
+/// Rejected rows listed at most; beyond this they are only counted, so a file that is
+/// wrong throughout does not make the importer's memory grow with it.
+pub const MAX_LISTED_ERRORS: usize = 10_000;
+
 /// What an import did.
 #[derive(Debug, Default)]
 pub struct ImportReport {
     /// Data rows read (valid and invalid).
     pub rows: u64,
     pub outcome: ImportOutcome,
-    /// Every rejected row, in line order.
+    /// The problems of the rejected rows, in line order: every one, or the first
+    /// [`MAX_LISTED_ERRORS`] to arrive when there are more.
     pub errors: Vec<RowError>,
+    /// Rows rejected (a row with several problems counts once), listed or not.
+    pub rejected: u64,
     /// Whether anything was written.
     pub committed: bool,
 }
 
 impl ImportReport {
     /// Number of rows rejected (a row with several problems counts once).
-    pub fn rejected_rows(&self) -> usize {
+    pub fn rejected_rows(&self) -> u64 {
+        self.rejected
+    }
+
+    /// Notes the problems of one or more rejected rows (`rows` of them).
+    fn reject(&mut self, rows: u64, errors: impl IntoIterator<Item = RowError>) {
+        self.rejected += rows;
+        let room = MAX_LISTED_ERRORS.saturating_sub(self.errors.len());
+        self.errors.extend(errors.into_iter().take(room));
+    }
+
+    /// Rejected rows whose problems are not listed.
+    pub fn unlisted_rows(&self) -> u64 {
         let mut lines: Vec<u64> = self.errors.iter().map(|e| e.line).collect();
         lines.dedup();
-        lines.len()
+        self.rejected.saturating_sub(lines.len() as u64)
     }
 }
 
@@ -48,7 +67,11 @@ type Batch = Vec<(u64, NewMember)>;
 
 enum Message {
     Batch(Batch),
-    Errors(Vec<RowError>),
+    /// The problems of `rows` rejected rows.
+    Errors {
+        rows: u64,
+        errors: Vec<RowError>,
+    },
 }
 
 /// Runs one import. With `skip_invalid` false, any rejected row means nothing is
@@ -70,11 +93,13 @@ pub async fn import_rows(
     let now = ctx.clock.now();
     while let Some(message) = rx.recv().await {
         match message {
-            Message::Errors(errors) => report.errors.extend(errors),
+            Message::Errors { rows, errors } => report.reject(rows, errors),
             Message::Batch(batch) => {
+                let (batch, repeats) = drop_repeats(import.as_mut(), batch).await?;
+                report.reject(repeats.len() as u64, repeats);
                 let (rows, conflicts) = drop_conflicts(import.as_mut(), batch).await?;
-                report.errors.extend(conflicts);
-                if (skip_invalid || report.errors.is_empty()) && !rows.is_empty() {
+                report.reject(conflicts.len() as u64, conflicts);
+                if (skip_invalid || report.rejected == 0) && !rows.is_empty() {
                     report.outcome += import.upsert(&rows, now).await?;
                 }
             }
@@ -85,11 +110,43 @@ pub async fn import_rows(
         Err(_) => anyhow::bail!("the import reader stopped unexpectedly"),
     };
     report.errors.sort_by_key(|e| e.line);
-    if skip_invalid || report.errors.is_empty() {
+    if skip_invalid || report.rejected == 0 {
         import.commit().await.context("cannot commit the import")?;
         report.committed = true;
     }
     Ok(report)
+}
+
+/// Removes rows that repeat an account or a document of an earlier line.
+async fn drop_repeats(
+    import: &mut dyn fundpass_core::ports::MemberImport,
+    batch: Batch,
+) -> anyhow::Result<(Batch, Vec<RowError>)> {
+    let rows: Vec<(u64, &NewMember)> = batch.iter().map(|(line, m)| (*line, m)).collect();
+    let repeats = import.claim(&rows).await?;
+    if repeats.is_empty() {
+        return Ok((batch, Vec::new()));
+    }
+    let repeated: HashMap<u64, Repeat> = repeats.into_iter().map(|r| (r.line, r)).collect();
+    let mut kept = Vec::with_capacity(batch.len());
+    let mut errors = Vec::with_capacity(repeated.len());
+    for (line, member) in batch {
+        match repeated.get(&line) {
+            None => kept.push((line, member)),
+            Some(r) => errors.push(RowError {
+                line,
+                message: match r.what {
+                    Repeated::Account => {
+                        format!("account_no: repeats the account on line {}", r.first_line)
+                    }
+                    Repeated::Document => {
+                        format!("id_number: the same document is on line {}", r.first_line)
+                    }
+                },
+            }),
+        }
+    }
+    Ok((kept, errors))
 }
 
 /// Removes rows whose document is already held by another account in the database.
@@ -131,10 +188,9 @@ fn produce(
     bar: ProgressBar,
 ) -> anyhow::Result<u64> {
     let rng = OsSecrets;
-    let mut seen_accounts: HashMap<String, u64> = HashMap::new();
-    let mut seen_documents: HashMap<(IdType, BlindIndex), u64> = HashMap::new();
     let mut batch: Batch = Vec::with_capacity(batch_size);
     let mut errors = Vec::new();
+    let mut rejected = 0u64;
     let mut rows = 0u64;
     while let Some(read) = reader.next_row()? {
         rows += 1;
@@ -146,36 +202,26 @@ fn produce(
             row.validate(today)
                 .map_err(|ps| ps.iter().map(ToString::to_string).collect())
         });
-        let valid = match checked {
-            Ok(v) => v,
+        match checked {
+            Ok(valid) => batch.push((line, valid.seal(&keyring, &rng))),
             Err(messages) => {
+                rejected += 1;
                 errors.extend(
                     messages
                         .into_iter()
                         .map(|message| RowError { line, message }),
                 );
-                continue;
             }
-        };
-        if let Some(first) = seen_accounts.insert(valid.account_no.as_str().to_owned(), line) {
-            errors.push(RowError {
-                line,
-                message: format!("account_no: repeats the account on line {first}"),
-            });
-            continue;
         }
-        let member = valid.seal(&keyring, &rng);
-        let key = (member.id_type, member.id_number_index.clone());
-        if let Some(first) = seen_documents.insert(key, line) {
-            errors.push(RowError {
-                line,
-                message: format!("id_number: the same document is on line {first}"),
-            });
-            continue;
-        }
-        batch.push((line, member));
-        if batch.len() >= batch_size {
-            send(&tx, Message::Errors(std::mem::take(&mut errors)))?;
+        if batch.len() >= batch_size || errors.len() >= batch_size {
+            let errors = std::mem::take(&mut errors);
+            send(
+                &tx,
+                Message::Errors {
+                    rows: std::mem::take(&mut rejected),
+                    errors,
+                },
+            )?;
             send(
                 &tx,
                 Message::Batch(std::mem::replace(
@@ -185,14 +231,20 @@ fn produce(
             )?;
         }
     }
-    send(&tx, Message::Errors(errors))?;
+    send(
+        &tx,
+        Message::Errors {
+            rows: rejected,
+            errors,
+        },
+    )?;
     send(&tx, Message::Batch(batch))?;
     Ok(rows)
 }
 
 fn send(tx: &mpsc::Sender<Message>, message: Message) -> anyhow::Result<()> {
     let empty = match &message {
-        Message::Errors(e) => e.is_empty(),
+        Message::Errors { rows, .. } => *rows == 0,
         Message::Batch(b) => b.is_empty(),
     };
     if empty {

@@ -63,7 +63,7 @@ pub struct RecoveryStarted {
 /// answer would reveal whether an account exists (`NotVerified`).
 #[derive(Debug, thiserror::Error)]
 pub enum RecoveryError {
-    #[error("name is empty or too long")]
+    #[error("name is empty, too long or has a control character")]
     BadName,
     #[error("document number: {0}")]
     BadIdNumber(IdNumberError),
@@ -164,7 +164,11 @@ impl Portal {
         input: &RecoveryIdentify,
     ) -> Result<(String, IdNumber), RecoveryError> {
         let name = input.name.trim();
-        if name.is_empty() || name.chars().count() > crate::member::NAME_MAX_CHARS {
+        // Imports refuse control characters in names, so no member's name has one.
+        if name.is_empty()
+            || name.chars().count() > crate::member::NAME_MAX_CHARS
+            || name.chars().any(char::is_control)
+        {
             return Err(RecoveryError::BadName);
         }
         let id = IdNumber::parse(

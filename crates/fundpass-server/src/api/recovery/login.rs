@@ -26,15 +26,20 @@ use crate::state::AppState;
 /// Who the member says they are, with a solved captcha.
 #[derive(Deserialize, ToSchema)]
 pub struct ForgotLoginStart {
-    /// Name as on the document.
+    /// Name as on the document (1 to 64 characters; surrounding spaces are dropped).
+    #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
     pub name: String,
     /// Type of the document the member is registered under.
     pub id_type: DocumentType,
-    /// Document number as printed; spaces and full-width characters are forgiven.
+    /// Document number as printed; spaces and full-width characters are forgiven. It
+    /// must then be a valid number of `id_type`.
+    #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
     pub id_number: String,
     /// From `POST /api/v1/captcha`.
+    #[schema(pattern = r"^\s*[A-Za-z0-9_-]{43}\s*$")]
     pub captcha_id: String,
     /// The characters in the picture.
+    #[schema(min_length = 1, pattern = r"\S")]
     pub captcha_answer: String,
 }
 
@@ -61,6 +66,8 @@ pub struct RecoveryStartedBody {
     responses(
         (status = 201, description = "Started; the same answer whether or not anyone matched", body = RecoveryStartedBody),
         (status = 400, description = "captcha_wrong, captcha_expired, bad_name, bad_id_number or bad_json", body = ErrorBody),
+        (status = 429, description = "rate_limited (details.retry_after)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub async fn start(
@@ -75,7 +82,7 @@ pub async fn start(
     };
     let ctx = client.context(Channel::App);
     let captcha = (body.captcha_id.as_str(), body.captcha_answer.as_str());
-    let call = state.portal.start_forgot_login(&input, &ctx);
+    let call = crate::evenly::evenly(&state, state.portal.start_forgot_login(&input, &ctx));
     let started = run_after_captcha(&state, captcha, call, map::recovery).await?;
     let body = RecoveryStartedBody {
         flow: started.flow.expose().to_owned(),
@@ -88,9 +95,10 @@ pub async fn start(
 #[derive(Deserialize, ToSchema)]
 pub struct ForgotLoginVerify {
     /// From the start.
+    #[schema(pattern = r"^\s*[A-Za-z0-9_-]{43}\s*$")]
     pub flow: String,
     /// The six-digit transaction password.
-    #[schema(value_type = String, format = Password)]
+    #[schema(value_type = String, format = Password, pattern = r"^[0-9０-９]{6}$")]
     pub transaction_password: SecretString,
 }
 
@@ -112,6 +120,8 @@ pub struct ForgotLoginVerify {
         (status = 409, description = "wrong_step or conflict", body = ErrorBody),
         (status = 410, description = "flow_expired or flow_dead", body = ErrorBody),
         (status = 423, description = "transaction_locked (details.until) or transaction_disabled", body = ErrorBody),
+        (status = 429, description = "rate_limited (details.retry_after)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 503, description = "busy", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
@@ -134,6 +144,7 @@ pub async fn verify(
 #[derive(Deserialize, ToSchema)]
 pub struct ForgotLoginComplete {
     /// From the start, after the verify step.
+    #[schema(pattern = r"^\s*[A-Za-z0-9_-]{43}\s*$")]
     pub flow: String,
     /// 8 to 32 letters and digits, not one of the last few.
     #[schema(value_type = String, format = Password)]

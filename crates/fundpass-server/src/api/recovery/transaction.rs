@@ -28,11 +28,14 @@ use crate::state::AppState;
 /// The logged-in member's own name and document.
 #[derive(Deserialize, ToSchema)]
 pub struct ForgotTransactionStart {
-    /// Name as on the document.
+    /// Name as on the document (1 to 64 characters; surrounding spaces are dropped).
+    #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
     pub name: String,
     /// Type of the document.
     pub id_type: DocumentType,
-    /// Document number as printed.
+    /// Document number as printed; spaces and full-width characters are forgiven. It
+    /// must then be a valid number of `id_type`.
+    #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
     pub id_number: String,
 }
 
@@ -89,8 +92,15 @@ pub async fn start(
 #[derive(Deserialize, ToSchema)]
 pub struct ForgotTransactionCodeRequest {
     /// From the start.
+    #[schema(pattern = r"^\s*[A-Za-z0-9_-]{43}\s*$")]
     pub flow: String,
-    /// The mobile number the fund has on file (中心留存手机号).
+    /// The mobile number the fund has on file (中心留存手机号): 11 digits, with an
+    /// optional +86, 0086 or 86; spaces, hyphens and full-width characters are forgiven.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[\s\-－]*(?:[+＋][\s\-－]*[8８][\s\-－]*[6６][\s\-－]*|[0０][\s\-－]*[0０][\s\-－]*[8８][\s\-－]*[6６][\s\-－]*|[8８][\s\-－]*[6６][\s\-－]*)?[1１][\s\-－]*[3-9３-９][\s\-－]*(?:[0-9０-９][\s\-－]*){9}$"
+    )]
     pub phone: String,
 }
 
@@ -131,6 +141,7 @@ impl From<StartedFlow> for RecoveryCodeSent {
         (status = 404, description = "unknown_flow", body = ErrorBody),
         (status = 409, description = "wrong_step or conflict", body = ErrorBody),
         (status = 410, description = "flow_expired or flow_dead", body = ErrorBody),
+        (status = 423, description = "codes_locked (details.until)", body = ErrorBody),
         (status = 429, description = "rate_limited", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
@@ -153,6 +164,7 @@ pub async fn code_request(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ForgotTransactionResend {
     /// From the start.
+    #[schema(pattern = r"^\s*[A-Za-z0-9_-]{43}\s*$")]
     pub flow: String,
 }
 
@@ -192,9 +204,10 @@ pub async fn resend(
 #[derive(Deserialize, ToSchema)]
 pub struct ForgotTransactionCode {
     /// From the start.
+    #[schema(pattern = r"^\s*[A-Za-z0-9_-]{43}\s*$")]
     pub flow: String,
-    /// Six digits.
-    #[schema(value_type = String, format = Password)]
+    /// Six digits (spaces are ignored).
+    #[schema(value_type = String, format = Password, pattern = r"^\s*(?:[0-9]\s*){6}$")]
     pub code: SecretString,
 }
 
@@ -240,12 +253,13 @@ pub async fn code(
 #[derive(Deserialize, ToSchema)]
 pub struct ForgotTransactionComplete {
     /// From the start, after the code step.
+    #[schema(pattern = r"^\s*[A-Za-z0-9_-]{43}\s*$")]
     pub flow: String,
-    /// Exactly 6 digits, not one of the last few.
-    #[schema(value_type = String, format = Password)]
+    /// Exactly 6 digits (full-width digits are accepted), not one of the last few.
+    #[schema(value_type = String, format = Password, pattern = r"^[0-9０-９]{6}$")]
     pub new_transaction_password: SecretString,
     /// The new transaction password again.
-    #[schema(value_type = String, format = Password)]
+    #[schema(value_type = String, format = Password, pattern = r"^[0-9０-９]{6}$")]
     pub new_transaction_password_again: SecretString,
 }
 

@@ -358,3 +358,37 @@ async fn run_delivers_and_stops_when_cancelled() {
         .unwrap();
     assert_eq!(h.gateway.calls().len(), 1);
 }
+
+#[tokio::test]
+async fn a_pass_that_delivered_is_followed_at_once_by_another() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    // A member's messages are claimed one at a time: after a gateway outage each
+    // delivery lets the next one go, which must not wait for the poll interval.
+    let config = WorkerConfig {
+        poll_interval: std::time::Duration::from_secs(3600),
+        ..WorkerConfig::default()
+    };
+    let passes = AtomicU32::new(0);
+    let shutdown = CancellationToken::new();
+    let run = run_passes("test", &config, &shutdown, || {
+        let n = passes.fetch_add(1, Ordering::SeqCst);
+        async move {
+            Ok(DeliveryReport {
+                delivered: u32::from(n < 3),
+                ..DeliveryReport::default()
+            })
+        }
+    });
+    let stop = async {
+        while passes.load(Ordering::SeqCst) < 4 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        shutdown.cancel();
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        tokio::join!(run, stop)
+    })
+    .await
+    .unwrap();
+    assert_eq!(passes.load(Ordering::SeqCst), 4);
+}

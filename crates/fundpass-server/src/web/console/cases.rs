@@ -3,14 +3,13 @@
 //! shows a ticket exactly once, and the supervisor's list and decision.
 
 use askama::Template;
-use axum::extract::Path;
 use axum::response::{IntoResponse as _, Response};
 use fundpass_core::assisted::{CaseStatus, ResetScope, Risk};
 use fundpass_core::console::{CaseView, ConsoleError, CounterCaseInput, StaffAuth};
 use fundpass_core::staff::{StaffAction, allowed};
 use serde::Deserialize;
 
-use super::super::context::Web;
+use super::super::context::{PagePath, Web};
 use super::super::csrf::csrf_field;
 use super::super::error::{Internal, Refusal};
 use super::super::layout::{Page, Reply, date_time};
@@ -162,7 +161,7 @@ struct ApprovalsView {
 /// `POST /staff/members/{id}/counter`: opens the case; the receipt when it needs no
 /// approval, else the case page saying it waits for a supervisor.
 pub(super) async fn open(
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     StaffForm { web, auth, form }: StaffForm<CounterForm>,
 ) -> Result<Response, Internal> {
     let Some(id) = member_id(&web, &auth, &id) else {
@@ -231,7 +230,7 @@ fn receipt(web: &Web, auth: &StaffAuth, view: &CaseView) -> Result<Reply, Intern
 /// `GET /staff/cases/{id}`.
 pub(super) async fn case(
     StaffUser { web, auth }: StaffUser,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> Result<Reply, Internal> {
     case_page(&web, &auth, &id, None).await
 }
@@ -273,7 +272,7 @@ async fn case_page(
 
 /// `POST /staff/cases/{id}/issue`: the receipt with the ticket.
 pub(super) async fn issue(
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     StaffForm { web, auth, .. }: StaffForm<CaseForm>,
 ) -> Result<Reply, Internal> {
     match web
@@ -296,7 +295,7 @@ pub(super) async fn issue(
 
 /// `POST /staff/cases/{id}/decide`: approve or reject (a supervisor).
 pub(super) async fn decide(
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     StaffForm { web, auth, form }: StaffForm<CaseForm>,
 ) -> Result<Reply, Internal> {
     let approve = match form.decision.as_str() {

@@ -3,13 +3,12 @@
 //! one action a passed checklist allows: a reset code texted to the phone on file.
 
 use askama::Template;
-use axum::extract::Path;
 use axum::response::{IntoResponse as _, Response};
 use fundpass_core::assisted::{HotlineCheck, ResetScope};
 use fundpass_core::console::{HotlineInput, StaffAuth};
 use serde::Deserialize;
 
-use super::super::context::Web;
+use super::super::context::{PagePath, Web};
 use super::super::csrf::csrf_field;
 use super::super::error::{Internal, Refusal, not_found};
 use super::super::layout::{Choice, Page, Reply, date_time};
@@ -80,7 +79,7 @@ struct CheckView {
 
 /// `POST /staff/members/{id}/hotline`: runs the checklist; its result page.
 pub(super) async fn run(
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     StaffForm { web, auth, form }: StaffForm<ChecklistForm>,
 ) -> Result<Response, Internal> {
     let Some(id) = member_id(&web, &auth, &id) else {
@@ -106,7 +105,7 @@ pub(super) async fn run(
 /// `GET /staff/checks/{id}`.
 pub(super) async fn check(
     StaffUser { web, auth }: StaffUser,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> Result<Response, Internal> {
     match web
         .state
@@ -133,7 +132,7 @@ pub(super) async fn check(
 
 /// `POST /staff/checks/{id}/send`: the reset code to the phone on file.
 pub(super) async fn send(
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     StaffForm { web, auth, form }: StaffForm<SendForm>,
 ) -> Result<Response, Internal> {
     let check = match web

@@ -3,7 +3,6 @@
 //! forms of the staff member's role, and the audited reveal.
 
 use askama::Template;
-use axum::extract::Path;
 use axum::response::{IntoResponse as _, Response};
 use fundpass_core::console::{MemberSummary, StaffAuth};
 use fundpass_core::identity::IdType;
@@ -11,7 +10,7 @@ use fundpass_core::member::{MemberId, MemberStatus};
 use fundpass_core::staff::{StaffAction, StaffRole, allowed};
 use serde::Deserialize;
 
-use super::super::context::Web;
+use super::super::context::{PagePath, Web};
 use super::super::csrf::csrf_field;
 use super::super::error::{Internal, Refusal, not_found};
 use super::super::layout::{Choice, Page, Reply, id_type_choices};
@@ -167,7 +166,7 @@ pub(super) fn member_id(web: &Web, auth: &StaffAuth, raw: &str) -> Option<Member
 /// `GET /staff/members/{id}`.
 pub(super) async fn member(
     StaffUser { web, auth }: StaffUser,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> Result<Response, Internal> {
     let Some(id) = member_id(&web, &auth, &id) else {
         return Ok(not_found(&web));
@@ -229,7 +228,7 @@ pub(super) fn scope_choices(web: &Web) -> Vec<Choice> {
 
 /// `POST /staff/members/{id}/reveal`: the full document and phone number, once.
 pub(super) async fn reveal(
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
     StaffForm { web, auth, form }: StaffForm<RevealForm>,
 ) -> Result<Response, Internal> {
     let Some(id) = member_id(&web, &auth, &id) else {

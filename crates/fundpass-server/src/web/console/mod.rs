@@ -11,6 +11,7 @@ mod audit;
 mod auth;
 mod cases;
 mod error;
+pub(super) mod fuzzing;
 mod hotline;
 mod login;
 mod members;

@@ -4,7 +4,7 @@
 use fundpass_core::ports::{ChangeSet, OutboxStore, StoreError, UnitOfWork};
 use fundpass_store::OUTBOX_GIVEN_UP;
 
-use super::{keyring, message};
+use super::{keyring, members, message};
 use crate::support::{at, backends};
 
 fn ids(messages: &[fundpass_core::ports::OutboxMessage]) -> Vec<&str> {
@@ -160,5 +160,80 @@ async fn recent_messages_come_newest_first() {
             ["msg-0003", "msg-0002", "msg-0001"]
         );
         assert_eq!(ids(&store.recent_messages(1).await.unwrap()), ["msg-0003"]);
+    }
+}
+
+#[tokio::test]
+async fn a_members_newer_message_waits_until_the_older_one_is_delivered_or_given_up() {
+    for db in backends().await {
+        let store = &db.store;
+        let ring = keyring();
+        let people = members(store, 2).await;
+        let (first, second) = (Some(people[0].id), Some(people[1].id));
+        let outbox = vec![
+            message(&ring, 1, first, "13800138000", "older", at(0)),
+            message(&ring, 2, first, "13800138000", "newer", at(5)),
+            message(&ring, 3, second, "13800138001", "other member", at(6)),
+            message(&ring, 4, None, "13800138002", "no member", at(7)),
+        ];
+        store
+            .apply(ChangeSet {
+                outbox,
+                ..ChangeSet::default()
+            })
+            .await
+            .unwrap();
+        let claimed = store.claim_due(at(10), at(40), 10).await.unwrap();
+        assert_eq!(ids(&claimed), ["msg-0001", "msg-0003", "msg-0004"]);
+        store.mark_delivered("msg-0003", at(11)).await.unwrap();
+        store.mark_delivered("msg-0004", at(11)).await.unwrap();
+        // The gateway is down: the older one is to be tried again at 100 s. The newer
+        // one, due long before that, still waits for it.
+        store
+            .mark_failed("msg-0001", "gateway answered 503", Some(at(100)))
+            .await
+            .unwrap();
+        assert!(
+            store
+                .claim_due(at(50), at(80), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            ids(&store.claim_due(at(100), at(130), 10).await.unwrap()),
+            ["msg-0001"]
+        );
+        store.mark_delivered("msg-0001", at(101)).await.unwrap();
+        assert_eq!(
+            ids(&store.claim_due(at(102), at(130), 10).await.unwrap()),
+            ["msg-0002"]
+        );
+        store.mark_delivered("msg-0002", at(103)).await.unwrap();
+
+        // A message given up no longer holds the member's later ones back.
+        let later = vec![
+            message(&ring, 5, second, "13800138001", "given up", at(200)),
+            message(&ring, 6, second, "13800138001", "after it", at(201)),
+        ];
+        store
+            .apply(ChangeSet {
+                outbox: later,
+                ..ChangeSet::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            ids(&store.claim_due(at(210), at(240), 10).await.unwrap()),
+            ["msg-0005"]
+        );
+        store
+            .mark_failed("msg-0005", "refused", None)
+            .await
+            .unwrap();
+        assert_eq!(
+            ids(&store.claim_due(at(210), at(240), 10).await.unwrap()),
+            ["msg-0006"]
+        );
     }
 }

@@ -61,6 +61,14 @@ pub struct NewlineCounter<R> {
     index: LineIndex,
 }
 
+impl<R> std::fmt::Debug for NewlineCounter<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewlineCounter")
+            .field("read", &self.read)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<R: Read> NewlineCounter<R> {
     pub fn new(inner: R) -> (Self, LineIndex) {
         let index = LineIndex::default();

@@ -10,7 +10,10 @@ use std::path::Path;
 use anyhow::{Context as _, bail};
 use fundpass_core::member::ImportRow;
 
-use super::lines::{LineIndex, NewlineCounter};
+pub mod fuzzing;
+mod lines;
+
+use lines::{LineIndex, NewlineCounter};
 
 /// Import file formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -156,7 +159,7 @@ fn check_header(headers: &[String]) -> anyhow::Result<()> {
     let extra: Vec<String> = headers
         .iter()
         .filter(|h| !COLUMNS.contains(&h.as_str()))
-        .map(|h| h.chars().take(40).collect())
+        .map(|h| quoted_name(h))
         .collect();
     if !missing.is_empty() || !extra.is_empty() || headers.len() != COLUMNS.len() {
         bail!(
@@ -193,6 +196,21 @@ fn csv_row_error(err: csv::Error, lines: &LineIndex) -> anyhow::Result<Option<Re
     }))
 }
 
+/// A column or field name as an error message may quote it: at most 40 characters,
+/// and digits shown as `#` when the name holds six or more in a row, since a name
+/// that looks like a document or phone number may be one pasted in the wrong place.
+fn quoted_name(name: &str) -> String {
+    let short: String = name.chars().take(40).collect();
+    if fundpass_core::fuzzing::has_digit_run(&short, 6) {
+        short
+            .chars()
+            .map(|c| if c.is_ascii_digit() { '#' } else { c })
+            .collect()
+    } else {
+        short
+    }
+}
+
 /// Explains a JSON row error without quoting values from the row.
 fn json_problem(err: serde_json::Error) -> String {
     use serde_json::error::Category;
@@ -203,7 +221,7 @@ fn json_problem(err: serde_json::Error) -> String {
             let field = |marker: &str| {
                 text.split_once(marker)
                     .and_then(|(_, rest)| rest.split('`').next())
-                    .map(|f| f.chars().take(40).collect::<String>())
+                    .map(quoted_name)
             };
             if let Some(f) = field("unknown field `") {
                 format!("unexpected field {f:?} (allowed: {})", COLUMNS.join(", "))
