@@ -261,6 +261,26 @@ mod tests {
     }
 
     #[test]
+    fn a_record_with_any_number_in_its_details_reads_back_and_verifies() {
+        let event = AuditEvent::new(
+            OffsetDateTime::UNIX_EPOCH,
+            Actor {
+                kind: ActorKind::System,
+                id: None,
+            },
+            "face.verify",
+            Channel::App,
+            Outcome::Success,
+        )
+        .details(serde_json::json!({ "score": 0.93, "ratio": 2.848553304220358e-304 }));
+        let record = AuditRecord::chain(0, GENESIS_HASH, event);
+        let read = StoredAuditRow::encode(&record).unwrap().decode().unwrap();
+        assert_eq!(read, record);
+        let mut verifier = fundpass_core::audit::ChainVerifier::new();
+        assert_eq!(verifier.check(&read), Ok(()));
+    }
+
+    #[test]
     fn an_empty_actor_id_or_address_reads_as_none_like_the_hash_sees_it() {
         let none = stored(None, None).decode().unwrap();
         let mut edited = stored(None, None);

@@ -9,7 +9,7 @@ use crate::harness::report::{self, Labels};
 pub const LABELS: Labels = Labels {
     requests: "logins",
     probe: "/readyz",
-    probe_target_ms: 20.0,
+    probe_target_ms: 5.0,
     peak: "server peak RSS (VmHWM)",
 };
 
