@@ -3,8 +3,9 @@
 //! corpus (`tests/fuzz_corpus.rs`) make the same checks. The first byte chooses the
 //! format (even: CSV, odd: JSON Lines); the rest is the file.
 //!
-//! For any file: reading ends; rows come in rising line order, on lines the file has,
-//! at offsets within it; and no message about a row or the header quotes six digits
+//! For any file: reading ends; rows come in rising line order, on lines the file has
+//! (line breaks counted as editors count them: `\n`, `\r\n`, a lone `\r`), at offsets
+//! within it; and no message about a row or the header quotes six digits
 //! in a row (a document or phone number from the file).
 
 use fundpass_core::fuzz_ensure;
@@ -33,7 +34,12 @@ pub fn check_import_rows(data: &[u8]) -> Verdict {
             return Ok(());
         }
     };
-    let newlines = file.iter().filter(|b| **b == b'\n').count() as u64;
+    // Line breaks as editors count them: `\n`, `\r\n` and a lone `\r` are one each.
+    let newlines = file
+        .iter()
+        .enumerate()
+        .filter(|&(i, b)| *b == b'\r' || (*b == b'\n' && (i == 0 || file[i - 1] != b'\r')))
+        .count() as u64;
     let mut last_line = 0;
     // Each row takes at least one byte of the file, or ends it.
     for _ in 0..=file.len() + 1 {

@@ -5,10 +5,11 @@
 //! position the parser gives a record is where it began to look for it, which may be
 //! before line endings and blank lines that come first. So the source is read through
 //! [`NewlineCounter`], which notes each run of line-ending bytes (`\r`, `\n`) and how
-//! many `\n` it holds; a record found from byte `b` on is on line 1 + every `\n` before
-//! `b` + those of a run of line endings that `b` is in (the record starts after it).
-//! Only the runs of the bytes read ahead but not yet passed are kept, so memory does not
-//! grow with the file.
+//! many line breaks it holds, counted as text editors and the CSV parser count them:
+//! `\n`, `\r\n` and a lone `\r` (old Mac files) are one break each. A record found from
+//! byte `b` on is on line 1 + every break before `b` + those of a run of line endings
+//! that `b` is in (the record starts after it). Only the runs of the bytes read ahead
+//! but not yet passed are kept, so memory does not grow with the file.
 
 use std::collections::VecDeque;
 use std::io::Read;
@@ -19,7 +20,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 struct Run {
     start: u64,
     end: u64,
+    /// Line breaks in the run: each `\r`, and each `\n` that does not follow a `\r`.
     newlines: u64,
+    /// Whether the run's last byte is `\r` (a `\n` next completes that break).
+    ends_with_cr: bool,
 }
 
 /// The line endings seen so far.
@@ -92,17 +96,19 @@ impl<R: Read> Read for NewlineCounter<R> {
                 continue;
             }
             let at = self.read + i as u64;
-            let newline = u64::from(*byte == b'\n');
+            let cr = *byte == b'\r';
             match seen.ahead.back_mut().filter(|r| r.end == at) {
                 // The run goes on (also across two reads).
                 Some(run) => {
+                    run.newlines += u64::from(cr || !run.ends_with_cr);
                     run.end = at + 1;
-                    run.newlines += newline;
+                    run.ends_with_cr = cr;
                 }
                 None => seen.ahead.push_back(Run {
                     start: at,
                     end: at + 1,
-                    newlines: newline,
+                    newlines: 1,
+                    ends_with_cr: cr,
                 }),
             }
         }

@@ -278,6 +278,7 @@ mod tests {
             ("\r\n", ""),
             ("\r\n", "\u{feff}"),
             ("\n", "\u{feff}"),
+            ("\r", ""),
         ] {
             // 21 lines: the header and 20 rows, the last without a line ending.
             let mut text = format!("{bom}{HEADER}");
@@ -295,6 +296,11 @@ mod tests {
         let quoted_lf =
             "account_no,name,id_type,id_number,phone\n1,\"a\nb\",x,y,z\n\n2,c,x,y,z\n3,d\n";
         assert_eq!(lines_of(quoted_lf), [2, 5, 6]);
+        // A lone `\r` ends a row (the CSV parser's reading, and editors'), also in the
+        // middle of a file that otherwise ends its lines with `\r\n`; found by the
+        // import_rows fuzz target, where two rows were both reported on line 2.
+        let lone_cr = "account_no,name,id_type,id_number,phone\r\n1,a,x,y,z\r2,b,x,y,z\r\n3,c\r\n";
+        assert_eq!(lines_of(lone_cr), [2, 3, 4]);
     }
 
     #[test]
