@@ -23,8 +23,15 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// tools and, unless `server.internal_bind` gives them a listener of their own, the
 /// business systems' internal API.
 pub fn build(state: AppState) -> Router {
+    build_with(state, Router::new())
+}
+
+/// [`build`] with routes the binary adds: the SMS providers' delivery-report
+/// endpoints ([`crate::sms::receipts`]) when they are configured.
+pub fn build_with(state: AppState, extra: Router<AppState>) -> Router {
     let internal_here = !state.settings.internal_listener;
     let mut router = Router::new()
+        .merge(extra)
         // The API enforces the same limit itself so that it can answer in its JSON
         // error envelope.
         .merge(crate::web::router().layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES)))

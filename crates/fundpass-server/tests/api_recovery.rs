@@ -17,8 +17,7 @@ use api_common::{
     Api, LI, LOGIN_PASSWORD, NEW_LOGIN_PASSWORD, NEW_TRANSACTION_PASSWORD, Reply, STRANGER,
     TRANSACTION_PASSWORD, WANG, app_with_registered, assert_audited, audit_events, seed, without,
 };
-use fundpass_core::identity::Phone;
-use fundpass_core::ports::{OutboxStore as _, SmsError, SmsSender};
+use fundpass_core::ports::{OutboxStore as _, SmsAccepted, SmsError, SmsRequest, SmsSender};
 use fundpass_server::sms::{OutboxWorker, WorkerConfig};
 use serde_json::json;
 use time::Duration;
@@ -379,16 +378,18 @@ struct FlakyGateway {
 
 #[async_trait::async_trait]
 impl SmsSender for FlakyGateway {
-    async fn send(&self, key: &str, _to: &Phone, text: &str) -> Result<(), SmsError> {
+    async fn send(&self, request: &SmsRequest<'_>) -> Result<SmsAccepted, SmsError> {
+        let text = request.content.text.as_str();
         let notice = text.contains("重置");
         let refusal = if notice {
             self.refusals.lock().unwrap().pop_front()
         } else {
             None
         };
-        let call = (key.to_owned(), text.to_owned(), refusal.is_none());
+        let key = request.idempotency_key.to_owned();
+        let call = (key, text.to_owned(), refusal.is_none());
         self.calls.lock().unwrap().push(call);
-        refusal.map_or(Ok(()), Err)
+        refusal.map_or(Ok(SmsAccepted::default()), Err)
     }
 }
 

@@ -21,6 +21,10 @@ fn internal() -> Value {
     serde_json::to_value(fundpass_server::internal::openapi_document()).unwrap()
 }
 
+fn sms_receipts() -> Value {
+    serde_json::to_value(fundpass_server::sms::receipts::openapi_document()).unwrap()
+}
+
 /// Every operation of `doc`: (operation id, path, method, operation).
 fn operations(doc: &Value) -> Vec<(String, String, String, Value)> {
     let mut out = Vec::new();
@@ -103,7 +107,12 @@ const RATE_LIMITED: [&str; 9] = [
 
 #[test]
 fn every_operation_lists_the_refusals_any_request_can_meet_in_the_envelope() {
-    for (doc, envelope) in [(app(), "ErrorBody"), (internal(), "InternalErrorBody")] {
+    let documents = [
+        (app(), "ErrorBody"),
+        (internal(), "InternalErrorBody"),
+        (sms_receipts(), "ErrorBody"),
+    ];
+    for (doc, envelope) in documents {
         for (id, path, method, op) in operations(&doc) {
             let listed = statuses(&op);
             let has = |status: &str| listed.iter().any(|s| s == status);

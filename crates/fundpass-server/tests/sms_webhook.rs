@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use fundpass_core::identity::Phone;
-use fundpass_core::ports::{SmsError, SmsSender};
+use fundpass_core::ports::{SmsContent, SmsError, SmsRequest, SmsSender};
 use fundpass_core::testing::FixedClock;
 use fundpass_server::sms::{WebhookConfig, WebhookSender, WebhookSetupError};
 use hmac::{Hmac, KeyInit, Mac};
@@ -116,10 +116,21 @@ fn phone() -> Phone {
 
 async fn send(sender: &WebhookSender, key: &str) -> Result<(), SmsError> {
     let to = phone();
-    let sending = sender.send(key, &to, TEXT);
+    let content = SmsContent {
+        text: TEXT.into(),
+        params: Vec::new(),
+    };
+    let request = SmsRequest {
+        idempotency_key: key,
+        purpose: "registration_code",
+        to: &to,
+        content: &content,
+    };
+    let sending = sender.send(&request);
     tokio::time::timeout(Duration::from_secs(30), sending)
         .await
         .expect("the sender returned")
+        .map(|_| ())
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {

@@ -5,15 +5,17 @@
 use async_trait::async_trait;
 use fundpass_core::crypto::Sealed;
 use fundpass_core::member::MemberId;
-use fundpass_core::ports::{OutboxMessage, OutboxStore, StoreError};
+use fundpass_core::ports::{
+    IncomingReceipt, OutboxMessage, OutboxStore, Receipt, ReceiptState, StoreError,
+};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AssertSqlSafe};
 use time::OffsetDateTime;
 use time::macros::datetime;
 
-use crate::codec::{from_micros, from_opt_micros, micros, opt_micros};
+use crate::codec::{flag, from_flag, from_micros, from_opt_micros, micros, opt_micros};
 use crate::connect::{Backend, Store};
-use crate::errors::db_error;
+use crate::errors::{bad_value, db_error};
 use crate::members::column;
 
 /// The `next_attempt_at` of a message given up on (`mark_failed` with no retry time):
@@ -25,8 +27,10 @@ pub const OUTBOX_GIVEN_UP: OffsetDateTime = datetime!(9999-12-31 23:59:59.999999
 /// a message body a careless gateway might echo back.
 const LAST_ERROR_CHARS: usize = 200;
 
-const OUTBOX_COLUMNS: &str = "id, member_id, purpose, to_enc, body_enc, created_at, \
-                              next_attempt_at, attempts, delivered_at, last_error";
+const OUTBOX_COLUMNS: &str = "id, member_id, purpose, to_enc, body_enc, params_enc, \
+                              created_at, next_attempt_at, attempts, delivered_at, \
+                              last_error, limit_hit, provider_ref, receipt_state, \
+                              receipt_reason, receipt_at";
 
 #[async_trait]
 impl OutboxStore for Store {
@@ -75,8 +79,23 @@ impl OutboxStore for Store {
         Ok(claimed)
     }
 
-    async fn mark_delivered(&self, id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
-        mark_delivered(self, "outbox", id, at).await
+    async fn mark_delivered(
+        &self,
+        id: &str,
+        at: OffsetDateTime,
+        provider_ref: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE outbox SET delivered_at = $1, attempts = attempts + 1, provider_ref = $2 \
+             WHERE id = $3",
+        )
+        .bind(micros(at))
+        .bind(provider_ref.map(|r| cut(r, LAST_ERROR_CHARS)))
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        found(done.rows_affected())
     }
 
     async fn mark_failed(
@@ -86,6 +105,57 @@ impl OutboxStore for Store {
         retry_at: Option<OffsetDateTime>,
     ) -> Result<(), StoreError> {
         mark_failed(self, "outbox", id, error, retry_at).await
+    }
+
+    async fn mark_limited(&self, id: &str, error: &str) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = $1, \
+             next_attempt_at = $2, limit_hit = $3 WHERE id = $4",
+        )
+        .bind(cut(error, LAST_ERROR_CHARS))
+        .bind(micros(OUTBOX_GIVEN_UP))
+        .bind(flag(true))
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        found(done.rows_affected())
+    }
+
+    /// Matched by the outbox id when the report carries one (Alibaba's `out_id`),
+    /// else by the provider's id. A message not yet marked sent (its send timed out)
+    /// becomes sent at the report's time, so the worker does not send it again.
+    async fn record_receipt(&self, report: &IncomingReceipt) -> Result<bool, StoreError> {
+        let (key_column, key) = match (&report.outbox_id, &report.provider_ref) {
+            (Some(id), _) => ("id", id.as_str()),
+            (None, Some(reference)) => ("provider_ref", reference.as_str()),
+            (None, None) => return Ok(false),
+        };
+        let r = &report.receipt;
+        let sql = format!(
+            "UPDATE outbox SET receipt_state = $1, receipt_reason = $2, receipt_at = $3, \
+             delivered_at = COALESCE(delivered_at, $3), \
+             provider_ref = COALESCE(provider_ref, $4) WHERE {key_column} = $5"
+        );
+        let done = sqlx::query(AssertSqlSafe(sql))
+            .bind(r.state.code())
+            .bind(
+                r.reason
+                    .as_deref()
+                    .map(|reason| cut(reason, LAST_ERROR_CHARS)),
+            )
+            .bind(micros(r.at))
+            .bind(
+                report
+                    .provider_ref
+                    .as_deref()
+                    .map(|p| cut(p, LAST_ERROR_CHARS)),
+            )
+            .bind(key)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected() > 0)
     }
 
     async fn recent_messages(&self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
@@ -99,6 +169,29 @@ impl OutboxStore for Store {
             .map_err(db_error)?;
         rows.iter().map(message_from_row).collect()
     }
+
+    async fn member_messages(
+        &self,
+        member: MemberId,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let sql = format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE member_id = $1 \
+             ORDER BY created_at DESC, id DESC LIMIT $2"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(member.0)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        rows.iter().map(message_from_row).collect()
+    }
+}
+
+/// `text` cut to `max` characters.
+fn cut(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
 }
 
 /// What [`claim`] takes from: the table (the SMS outbox or the webhook outbox), the
@@ -201,15 +294,16 @@ pub(crate) async fn insert_message(
     m: &OutboxMessage,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO outbox (id, member_id, purpose, to_enc, body_enc, created_at, \
+        "INSERT INTO outbox (id, member_id, purpose, to_enc, body_enc, params_enc, created_at, \
          next_attempt_at, attempts, delivered_at, last_error) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(m.id.as_str())
     .bind(m.member_id.map(|id| id.0))
     .bind(m.purpose.as_str())
     .bind(m.to.as_bytes())
     .bind(m.body.as_bytes())
+    .bind(m.params.as_ref().map(Sealed::as_bytes))
     .bind(micros(m.created_at))
     .bind(micros(m.next_attempt_at))
     .bind(m.attempts)
@@ -231,16 +325,36 @@ fn found(rows: u64) -> Result<(), StoreError> {
 
 fn message_from_row(row: &AnyRow) -> Result<OutboxMessage, StoreError> {
     let member_id: Option<i64> = column(row, "member_id")?;
+    let params: Option<Vec<u8>> = column(row, "params_enc")?;
+    let next_attempt_at = from_micros(column(row, "next_attempt_at")?)?;
     Ok(OutboxMessage {
         id: column(row, "id")?,
         member_id: member_id.map(MemberId),
         purpose: column(row, "purpose")?,
         to: Sealed::from_bytes(column(row, "to_enc")?),
         body: Sealed::from_bytes(column(row, "body_enc")?),
+        params: params.map(Sealed::from_bytes),
         created_at: from_micros(column(row, "created_at")?)?,
-        next_attempt_at: from_micros(column(row, "next_attempt_at")?)?,
+        next_attempt_at,
         attempts: column(row, "attempts")?,
         delivered_at: from_opt_micros(column(row, "delivered_at")?)?,
         last_error: column(row, "last_error")?,
+        given_up: next_attempt_at == OUTBOX_GIVEN_UP,
+        limit_hit: from_flag(column(row, "limit_hit")?)?,
+        provider_ref: column(row, "provider_ref")?,
+        receipt: receipt_from_row(row)?,
     })
+}
+
+fn receipt_from_row(row: &AnyRow) -> Result<Option<Receipt>, StoreError> {
+    let state: Option<String> = column(row, "receipt_state")?;
+    let Some(state) = state else {
+        return Ok(None);
+    };
+    let at: Option<i64> = column(row, "receipt_at")?;
+    Ok(Some(Receipt {
+        state: ReceiptState::from_code(&state).ok_or_else(|| bad_value("receipt_state"))?,
+        reason: column(row, "receipt_reason")?,
+        at: from_micros(at.ok_or_else(|| bad_value("receipt_at"))?)?,
+    }))
 }

@@ -1,12 +1,14 @@
 //! `fundpass outbox`: the newest SMS messages. Dev mode shows their text (the dev
 //! sender delivers nothing, so this is where codes are read); production shows only
-//! when, to whom (masked), what for, and whether they were delivered.
+//! when, to whom (masked), what for, and where each stands: waiting, retried, refused
+//! (a provider's sending limit said so), sent with the provider's id, and the
+//! carrier's delivery report.
 
 use std::process::ExitCode;
 
 use fundpass_core::crypto::Field;
 use fundpass_core::identity::Phone;
-use fundpass_core::ports::OutboxStore;
+use fundpass_core::ports::{DeliveryState, OutboxMessage, OutboxStore};
 
 use crate::config::{Config, Mode};
 use crate::context::Context;
@@ -18,6 +20,32 @@ pub struct OutboxArgs {
     /// How many messages, newest first.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=500))]
     pub limit: u32,
+}
+
+/// Where a message stands, in a line.
+fn state(m: &OutboxMessage) -> String {
+    let reference = m
+        .provider_ref
+        .as_deref()
+        .map(|r| format!(" [{r}]"))
+        .unwrap_or_default();
+    match m.delivery_state() {
+        DeliveryState::Queued => "pending".to_owned(),
+        DeliveryState::Retrying { attempts, error } => {
+            format!("pending after {attempts} tries: {error}")
+        }
+        DeliveryState::GivenUp { error } => format!("not sent: {error}"),
+        DeliveryState::LimitHit { error } => format!("not sent, limit hit: {error}"),
+        DeliveryState::Sent { at } => format!("sent {}{reference}", china_time(at)),
+        DeliveryState::Delivered { at } => {
+            format!("delivered {}{reference}", china_time(at))
+        }
+        DeliveryState::Undelivered { at, reason } => format!(
+            "not delivered {}{reference}: {}",
+            china_time(at),
+            reason.unwrap_or_default()
+        ),
+    }
 }
 
 /// Lists the outbox.
@@ -33,11 +61,7 @@ pub async fn command(config: &Config, args: &OutboxArgs) -> anyhow::Result<ExitC
             .and_then(|p| Phone::parse(&p).ok())
             .map(|p| p.masked())
             .unwrap_or_else(|| "(unreadable)".into());
-        let state = match (m.delivered_at, &m.last_error) {
-            (Some(_), _) => "delivered".to_owned(),
-            (None, Some(e)) => format!("pending after {} tries: {e}", m.attempts),
-            (None, None) => "pending".to_owned(),
-        };
+        let state = state(&m);
         out.push_str(&format!(
             "{}  {to}  {}  {state}\n",
             china_time(m.created_at),

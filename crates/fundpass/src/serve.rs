@@ -11,9 +11,9 @@ use anyhow::{Context as _, bail};
 use fundpass_core::credentials::{HashParams, PasswordHasher};
 use fundpass_core::crypto::Keyring;
 use fundpass_core::portal::{Portal, PortalPolicy};
-use fundpass_core::ports::{Clock, MemberStore, SmsSender};
+use fundpass_core::ports::{Clock, MemberStore};
 use fundpass_server::hash_pool::HashPool;
-use fundpass_server::sms::{DevSender, OutboxWorker, WebhookConfig, WebhookSender, WorkerConfig};
+use fundpass_server::sms::OutboxWorker;
 use fundpass_server::state::{AppState, Mode as ServerMode, ServerSettings};
 use fundpass_server::system::{OsSecrets, SystemClock};
 use fundpass_server::webhooks::WebhookWorker;
@@ -40,7 +40,10 @@ fn check_production(config: &Config) -> anyhow::Result<()> {
         return Ok(());
     }
     if config.sms.sender == SmsSenderKind::Dev {
-        bail!("production mode cannot use the dev SMS sender: set sms.sender = \"webhook\"");
+        bail!(
+            "production mode cannot use the dev SMS sender: set sms.sender = \"tencent\", \
+             \"alibaba\" or \"webhook\""
+        );
     }
     if !config.server.secure_cookies {
         bail!("production mode needs server.secure_cookies = true (serve behind TLS)");
@@ -51,28 +54,10 @@ fn check_production(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn sms_sender(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<dyn SmsSender>> {
-    Ok(match config.sms.sender {
-        SmsSenderKind::Dev => Arc::new(DevSender),
-        SmsSenderKind::Webhook => {
-            if config.sms.webhook_secret.is_empty() {
-                bail!("sms.sender = \"webhook\" needs a secret (FUNDPASS_SMS_WEBHOOK_SECRET)");
-            }
-            let webhook = WebhookConfig {
-                url: config.sms.webhook_url.clone(),
-                secret: config.sms.webhook_secret.clone().into(),
-                timeout: std::time::Duration::from_millis(config.sms.webhook_timeout_ms),
-                sender_id: config.sms.sender_id.clone(),
-                allow_http: config.mode == Mode::Dev,
-            };
-            Arc::new(WebhookSender::new(webhook, clock).context("invalid SMS webhook settings")?)
-        }
-    })
-}
-
 /// Runs the service until Ctrl-C or SIGTERM.
 pub async fn run(config: &Config, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     check_production(config)?;
+    crate::serve_sms::check_templates(config)?;
     let dev = config.mode == Mode::Dev;
     // Settings are checked before anything is opened or listened on.
     let mut policy = config.portal.policy(dev)?;
@@ -89,6 +74,8 @@ pub async fn run(config: &Config, args: &ServeArgs) -> anyhow::Result<ExitCode> 
         offer_demo(config, &store).await?;
     }
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let receipts =
+        crate::serve_sms::receipt_routes(config, Arc::new(store.clone()), clock.clone())?;
     let bind = args
         .bind
         .clone()
@@ -137,7 +124,7 @@ pub async fn run(config: &Config, args: &ServeArgs) -> anyhow::Result<ExitCode> 
         })
     };
     let internal_app = internal.map(|l| (l, fundpass_server::app::build_internal(state.clone())));
-    let public_app = fundpass_server::app::build(state);
+    let public_app = fundpass_server::app::build_with(state, receipts);
     let (public, internal) =
         tokio::join!(serve_until(listener, public_app, shutdown.clone()), async {
             match internal_app {
@@ -165,10 +152,10 @@ fn spawn_workers(
 ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
     let sms_worker = OutboxWorker::new(
         Arc::new(store.clone()),
-        sms_sender(config, clock.clone())?,
+        crate::serve_sms::sms_sender(config, clock.clone())?,
         keyring.clone(),
         clock.clone(),
-        WorkerConfig::default(),
+        crate::serve_sms::worker_config(config),
     );
     let webhook_worker = WebhookWorker::new(
         Arc::new(store.clone()),

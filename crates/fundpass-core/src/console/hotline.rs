@@ -20,7 +20,7 @@ use crate::identity::Phone;
 use crate::lockout::{Gate, LoginLockPolicy};
 use crate::member::{LockState, MemberId, MemberStatus};
 use crate::portal::{Portal, RequestContext};
-use crate::ports::{ChangeSet, ThrottleWrite};
+use crate::ports::{ChangeSet, SmsPurpose, ThrottleWrite};
 use crate::staff::StaffAction;
 
 /// What the agent typed as the caller answered.
@@ -277,7 +277,12 @@ impl Portal {
                     record: used,
                     expected_version: check.version,
                 }],
-                outbox: vec![self.outbox_message(Some(member_id), "reset_ticket", &phone, &text)],
+                outbox: vec![self.outbox_message(
+                    Some(member_id),
+                    SmsPurpose::ResetTicket,
+                    &phone,
+                    &text,
+                )],
                 audit: vec![event],
                 ..ChangeSet::default()
             })

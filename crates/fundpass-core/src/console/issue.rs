@@ -11,7 +11,7 @@ use crate::crypto::{BlindIndex, Field, Sealed};
 use crate::identity::Phone;
 use crate::member::{HoldReason, MemberId, MemberRecord, PiiUpdate};
 use crate::portal::{Portal, RequestContext, china_time, fill};
-use crate::ports::{ChangeSet, PiiWrite, SessionWrite, StoreError};
+use crate::ports::{ChangeSet, PiiWrite, SessionWrite, SmsContent, SmsPurpose, StoreError};
 
 impl Portal {
     /// Issues an approved case in one change: the new phone on file (hold, notice to
@@ -53,11 +53,11 @@ impl Portal {
             let notice = self.ticket_issued_notice(scope, case.channel);
             let (purpose, text) = if send_sms {
                 (
-                    "reset_ticket",
+                    SmsPurpose::ResetTicket,
                     self.ticket_text(&ticket, scope, case.channel),
                 )
             } else {
-                ("ticket_issued", notice.clone())
+                (SmsPurpose::TicketIssued, notice.clone())
             };
             let member_id = Some(member.id);
             change
@@ -66,7 +66,7 @@ impl Portal {
             if phone != old_phone {
                 change.outbox.push(self.outbox_message(
                     member_id,
-                    "ticket_issued",
+                    SmsPurpose::TicketIssued,
                     &old_phone,
                     &notice,
                 ));
@@ -229,7 +229,7 @@ impl Portal {
         );
         change.outbox.push(self.outbox_message(
             Some(member.id),
-            "phone_changed",
+            SmsPurpose::PhoneChanged,
             old_phone,
             &notice,
         ));
@@ -253,7 +253,7 @@ impl Portal {
     }
 
     /// "Staff issued a reset ticket for …; if it was not you, call …".
-    fn ticket_issued_notice(&self, scope: ResetScope, channel: Channel) -> String {
+    fn ticket_issued_notice(&self, scope: ResetScope, channel: Channel) -> SmsContent {
         let t = &self.templates;
         fill(
             &t.ticket_issued,
@@ -305,7 +305,7 @@ impl Portal {
         ticket: &ResetTicket,
         scope: ResetScope,
         channel: Channel,
-    ) -> String {
+    ) -> SmsContent {
         let hours = self.ticket_ttl(channel).whole_hours().max(1).to_string();
         fill(
             &self.templates.reset_ticket,

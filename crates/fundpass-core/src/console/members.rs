@@ -7,6 +7,7 @@ use crate::crypto::Field;
 use crate::identity::{IdNumber, IdType, mask_id_number};
 use crate::member::{Hold, MemberId, MemberRecord, MemberStatus};
 use crate::portal::{Portal, RequestContext};
+use crate::ports::DeliveryState;
 use crate::staff::StaffAction;
 
 /// What the console shows of a member: never a full document or phone number.
@@ -25,7 +26,22 @@ pub struct MemberSummary {
     pub holds: Vec<Hold>,
     /// The codes of the security questions the member set (never the answers).
     pub questions: Vec<String>,
+    /// The member's newest texts: what for, when, and whether they arrived (never
+    /// their text).
+    pub messages: Vec<MessageSummary>,
 }
+
+/// One text to the member as the console shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageSummary {
+    /// The purpose's code (`registration_code`, `reset_notice`…).
+    pub purpose: String,
+    pub created_at: time::OffsetDateTime,
+    pub state: DeliveryState,
+}
+
+/// How many of a member's texts the member page lists.
+const MESSAGES_SHOWN: u32 = 10;
 
 /// A full document and phone number, shown once after an audited reveal.
 #[derive(Clone)]
@@ -174,6 +190,17 @@ impl Portal {
             .into_iter()
             .map(|a| a.question)
             .collect();
+        let messages = self
+            .store
+            .member_messages(member.id, MESSAGES_SHOWN)
+            .await?
+            .into_iter()
+            .map(|m| MessageSummary {
+                state: m.delivery_state(),
+                purpose: m.purpose,
+                created_at: m.created_at,
+            })
+            .collect();
         Ok(MemberSummary {
             id: member.id,
             account_no: member.account_no.to_string(),
@@ -184,6 +211,7 @@ impl Portal {
             status: member.status,
             holds,
             questions,
+            messages,
         })
     }
 }

@@ -22,7 +22,7 @@ pub use cases::{CaseView, CounterCaseInput, IssuedTicket};
 pub use hotline::HotlineInput;
 pub use login::{PasswordStep, StaffLoginError};
 pub(crate) use members::mask_numbers;
-pub use members::{MemberSummary, Revealed};
+pub use members::{MemberSummary, MessageSummary, Revealed};
 
 use crate::audit::{Actor, ActorKind, AuditEvent, Channel, Outcome};
 use crate::identity::{IdNumberError, PhoneError};

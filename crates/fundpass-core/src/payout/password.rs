@@ -11,7 +11,7 @@ use crate::crypto::BlindIndex;
 use crate::lockout::Gate;
 use crate::member::{CredentialUpdate, LockState, MemberRecord};
 use crate::portal::{Portal, RecoveryError, RequestContext};
-use crate::ports::{ChangeSet, MemberWrite, StoreError, ThrottleWrite};
+use crate::ports::{ChangeSet, MemberWrite, SmsPurpose, StoreError, ThrottleWrite};
 use time::OffsetDateTime;
 
 impl Portal {
@@ -127,25 +127,31 @@ impl Portal {
     ) -> Result<Option<crate::ports::OutboxMessage>, StoreError> {
         let t = &self.templates;
         let time = crate::portal::china_time(now);
-        let text = match (disabled, locked_until) {
-            (true, _) => crate::portal::fill(
-                &t.transaction_disabled,
-                &[("time", &time), ("hotline", &t.hotline)],
+        let (purpose, text) = match (disabled, locked_until) {
+            (true, _) => (
+                SmsPurpose::TransactionDisabled,
+                crate::portal::fill(
+                    &t.transaction_disabled,
+                    &[("time", &time), ("hotline", &t.hotline)],
+                ),
             ),
-            (false, Some(until)) => crate::portal::fill(
-                &t.transaction_locked,
-                &[
-                    ("time", &time),
-                    ("until", &crate::portal::china_time(until)),
-                    ("hotline", &t.hotline),
-                ],
+            (false, Some(until)) => (
+                SmsPurpose::TransactionLocked,
+                crate::portal::fill(
+                    &t.transaction_locked,
+                    &[
+                        ("time", &time),
+                        ("until", &crate::portal::china_time(until)),
+                        ("hotline", &t.hotline),
+                    ],
+                ),
             ),
             (false, None) => return Ok(None),
         };
         let phone = self.phone_on_file(member)?;
         Ok(Some(self.outbox_message(
             Some(member.id),
-            "transaction_locked",
+            purpose,
             &phone,
             &text,
         )))

@@ -24,7 +24,7 @@ use crate::crypto::OpaqueToken;
 use crate::lockout::Gate;
 use crate::member::{CredentialUpdate, LockState, MemberRecord, SecretKind};
 use crate::ports::{
-    ChangeSet, MemberWrite, PoolBusy, SecretHistoryEntry, SessionWrite, StoreError,
+    ChangeSet, MemberWrite, PoolBusy, SecretHistoryEntry, SessionWrite, SmsPurpose, StoreError,
 };
 use crate::session::SessionScope;
 
@@ -286,7 +286,7 @@ impl Portal {
                 ],
                 outbox: vec![self.outbox_message(
                     Some(member.id),
-                    "password_changed",
+                    SmsPurpose::PasswordChanged,
                     &phone,
                     &text,
                 )],

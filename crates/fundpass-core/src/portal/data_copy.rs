@@ -18,7 +18,7 @@ use crate::crypto::Field;
 use crate::identity::IdType;
 use crate::lockout::Gate;
 use crate::member::{AccountNumber, Hold, MemberId, MemberRecord, MemberStatus, SecretKind};
-use crate::ports::{ChangeSet, MemberEventsQuery, PoolBusy, StoreError};
+use crate::ports::{ChangeSet, MemberEventsQuery, PoolBusy, SmsPurpose, StoreError};
 use crate::session::SessionScope;
 
 /// The audit action of a data copy, granted or refused.
@@ -197,7 +197,12 @@ impl Portal {
             .details(serde_json::json!({ "format": "json" }));
         self.store
             .apply(ChangeSet {
-                outbox: vec![self.outbox_message(Some(member.id), "data_copy", &phone, &text)],
+                outbox: vec![self.outbox_message(
+                    Some(member.id),
+                    SmsPurpose::DataCopy,
+                    &phone,
+                    &text,
+                )],
                 audit: vec![event],
                 ..ChangeSet::default()
             })

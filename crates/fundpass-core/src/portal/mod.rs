@@ -32,7 +32,7 @@ pub use devices::{
 };
 pub use freeze::FreezeError;
 pub use login::{LoginError, LoginIdentifier, LoginSuccess};
-pub use notify::{SmsLimits, SmsTemplates};
+pub use notify::{SmsLimits, SmsTemplates, placeholders};
 pub(crate) use notify::{china_time, china_today, fill};
 pub use phone::PhoneChangeError;
 pub use recovery::{

@@ -6,7 +6,7 @@ use super::{Portal, RequestContext};
 use crate::crypto::{Field, OneTimeCode};
 use crate::identity::Phone;
 use crate::member::MemberId;
-use crate::ports::{OutboxMessage, RateDecision, StoreError};
+use crate::ports::{OutboxMessage, RateDecision, SmsContent, SmsPurpose, StoreError};
 
 /// Limits on sending codes, against SMS pumping and cost abuse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,13 +105,62 @@ impl Default for SmsTemplates {
     }
 }
 
-/// Fills the placeholders of a template.
-pub(crate) fn fill(template: &str, pairs: &[(&str, &str)]) -> String {
-    let mut out = template.to_owned();
-    for (key, value) in pairs {
-        out = out.replace(&format!("{{{key}}}"), value);
+impl SmsTemplates {
+    /// The default-language text of `purpose`, whose placeholders name the values a
+    /// provider template for it takes (and, in their order, the default order of the
+    /// template parameters in the configuration).
+    pub fn text_for(&self, purpose: SmsPurpose) -> &str {
+        match purpose {
+            SmsPurpose::RegistrationCode => &self.registration_code,
+            SmsPurpose::RegistrationAttempt => &self.registration_attempt,
+            SmsPurpose::RegistrationDone => &self.registration_done,
+            SmsPurpose::RecoveryCode => &self.recovery_code,
+            SmsPurpose::ResetNotice => &self.reset_done,
+            SmsPurpose::QuestionsNotice => &self.questions_changed,
+            SmsPurpose::PhoneChanged => &self.phone_changed,
+            SmsPurpose::DataCopy => &self.data_copy,
+            SmsPurpose::NotMe => &self.not_me,
+            SmsPurpose::ResetTicket => &self.reset_ticket,
+            SmsPurpose::TicketIssued => &self.ticket_issued,
+            SmsPurpose::TransactionLocked => &self.transaction_locked,
+            SmsPurpose::TransactionDisabled => &self.transaction_disabled,
+            SmsPurpose::PasswordChanged => &self.password_changed,
+        }
+    }
+}
+
+/// The `{name}` placeholders of a template, in order of first appearance.
+pub fn placeholders(template: &str) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            break;
+        };
+        let name = &after[..close];
+        if !name.is_empty() && !out.contains(&name) {
+            out.push(name);
+        }
+        rest = &after[close + 1..];
     }
     out
+}
+
+/// Fills the placeholders of a template, keeping the values by name so that a
+/// provider template can be filled with them too.
+pub(crate) fn fill(template: &str, pairs: &[(&str, &str)]) -> SmsContent {
+    let mut text = template.to_owned();
+    for (key, value) in pairs {
+        text = text.replace(&format!("{{{key}}}"), value);
+    }
+    SmsContent {
+        text,
+        params: pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    }
 }
 
 /// The China date of `now`, for document checks.
@@ -135,13 +184,13 @@ pub(crate) fn china_time(at: OffsetDateTime) -> String {
 }
 
 impl Portal {
-    /// An outbox message to `phone`, sealed.
+    /// An outbox message to `phone`, sealed: the text and the values filled into it.
     pub(crate) fn outbox_message(
         &self,
         member: Option<MemberId>,
-        purpose: &str,
+        purpose: SmsPurpose,
         phone: &Phone,
-        text: &str,
+        content: &SmsContent,
     ) -> OutboxMessage {
         let mut id = [0u8; 16];
         self.rng.fill(&mut id);
@@ -149,21 +198,32 @@ impl Portal {
         OutboxMessage {
             id: hex::encode(id),
             member_id: member,
-            purpose: purpose.to_owned(),
+            purpose: purpose.code().to_owned(),
             to: self
                 .keyring
                 .seal(Field::Phone, phone.normalised(), self.rng.as_ref()),
-            body: self.keyring.seal(Field::Message, text, self.rng.as_ref()),
+            body: self
+                .keyring
+                .seal(Field::Message, &content.text, self.rng.as_ref()),
+            params: Some(self.keyring.seal(
+                Field::Message,
+                &content.params_json(),
+                self.rng.as_ref(),
+            )),
             created_at: now,
             next_attempt_at: now,
             attempts: 0,
             delivered_at: None,
             last_error: None,
+            given_up: false,
+            limit_hit: false,
+            provider_ref: None,
+            receipt: None,
         }
     }
 
     /// The code text.
-    pub(crate) fn code_text(&self, template: &str, code: &OneTimeCode) -> String {
+    pub(crate) fn code_text(&self, template: &str, code: &OneTimeCode) -> SmsContent {
         let minutes = self.policy.flow.code_ttl.whole_minutes().to_string();
         fill(
             template,
@@ -176,7 +236,7 @@ impl Portal {
     }
 
     /// A notice text with the time and hotline filled in.
-    pub(crate) fn notice_text(&self, template: &str) -> String {
+    pub(crate) fn notice_text(&self, template: &str) -> SmsContent {
         let time = china_time(self.clock.now());
         fill(
             template,
@@ -237,7 +297,7 @@ mod tests {
 
     #[test]
     fn templates_are_filled_and_times_are_in_china_time() {
-        assert_eq!(fill("a{code}b{code}", &[("code", "1")]), "a1b1");
+        assert_eq!(fill("a{code}b{code}", &[("code", "1")]).text, "a1b1");
         assert_eq!(
             china_time(datetime!(2026-11-23 16:30 UTC)),
             "2026-11-24 00:30"
@@ -245,5 +305,18 @@ mod tests {
         let t = SmsTemplates::default();
         assert!(t.registration_done.contains("{hotline}"));
         assert!(!t.registration_done.contains("{code}"));
+    }
+
+    #[test]
+    fn every_default_text_uses_only_the_values_its_purpose_supplies() {
+        let t = SmsTemplates::default();
+        for purpose in SmsPurpose::ALL {
+            let used = placeholders(t.text_for(purpose));
+            assert!(!used.is_empty(), "{purpose}");
+            for name in used {
+                assert!(purpose.params().contains(&name), "{purpose}: {name}");
+            }
+        }
+        assert_eq!(placeholders("{a}x{b}{a}{"), vec!["a", "b"]);
     }
 }

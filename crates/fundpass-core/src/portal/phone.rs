@@ -9,7 +9,9 @@ use crate::crypto::Field;
 use crate::identity::{Phone, PhoneError};
 use crate::lockout::Gate;
 use crate::member::{CredentialUpdate, HoldReason, LockState, MemberStatus, PiiUpdate};
-use crate::ports::{ChangeSet, MemberWrite, PiiWrite, PoolBusy, SessionWrite, StoreError};
+use crate::ports::{
+    ChangeSet, MemberWrite, PiiWrite, PoolBusy, SessionWrite, SmsPurpose, StoreError,
+};
 use crate::session::SessionScope;
 
 /// Why a phone change was refused.
@@ -165,7 +167,12 @@ impl Portal {
                     self.rng.as_ref(),
                 ),
                 holds: vec![hold],
-                outbox: vec![self.outbox_message(Some(member.id), "phone_changed", &old, &notice)],
+                outbox: vec![self.outbox_message(
+                    Some(member.id),
+                    SmsPurpose::PhoneChanged,
+                    &old,
+                    &notice,
+                )],
                 audit: vec![event],
                 ..ChangeSet::default()
             })

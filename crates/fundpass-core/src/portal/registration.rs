@@ -15,8 +15,8 @@ use crate::flow::{FlowError, FlowKind, FlowRecord};
 use crate::identity::{IdNumber, IdNumberError, IdType, Phone, PhoneError};
 use crate::member::{CredentialUpdate, MemberRecord, MemberStatus, SecretKind};
 use crate::ports::{
-    ChangeSet, FlowWrite, MemberWrite, PoolBusy, RateDecision, SecretHistoryEntry, StoreError,
-    run_on_pool,
+    ChangeSet, FlowWrite, MemberWrite, PoolBusy, RateDecision, SecretHistoryEntry, SmsPurpose,
+    StoreError, run_on_pool,
 };
 
 /// The one answer to every identify step that passed its format checks.
@@ -154,7 +154,7 @@ impl Portal {
                 let text = self.code_text(&self.templates.registration_code, &code);
                 change.outbox.push(self.outbox_message(
                     Some(m.id),
-                    "registration_code",
+                    SmsPurpose::RegistrationCode,
                     &phone,
                     &text,
                 ));
@@ -167,7 +167,7 @@ impl Portal {
                 let text = self.notice_text(&self.templates.registration_attempt);
                 change.outbox.push(self.outbox_message(
                     Some(m.id),
-                    "registration_attempt",
+                    SmsPurpose::RegistrationAttempt,
                     &phone,
                     &text,
                 ));
@@ -269,7 +269,7 @@ impl Portal {
             let text = self.code_text(&self.templates.registration_code, &code);
             change.outbox.push(self.outbox_message(
                 Some(member.id),
-                "registration_code",
+                SmsPurpose::RegistrationCode,
                 &phone,
                 &text,
             ));
@@ -390,7 +390,12 @@ impl Portal {
                 record: record.complete(now).map_err(RegistrationError::Flow)?,
                 expected_version: record.version,
             }],
-            outbox: vec![self.outbox_message(Some(member.id), "registration_done", &phone, &text)],
+            outbox: vec![self.outbox_message(
+                Some(member.id),
+                SmsPurpose::RegistrationDone,
+                &phone,
+                &text,
+            )],
             audit: vec![
                 self.audit("registration.complete", Outcome::Success, ctx)
                     .member(member.id),

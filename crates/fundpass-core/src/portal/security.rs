@@ -8,7 +8,7 @@ use crate::audit::Outcome;
 use crate::member::{
     Hold, MemberId, QuestionError, SecurityAnswer, check_questions, normalise_answer,
 };
-use crate::ports::{ChangeSet, StoreError};
+use crate::ports::{ChangeSet, SmsPurpose, StoreError};
 
 /// Why setting security questions failed.
 #[derive(Debug, thiserror::Error)]
@@ -78,7 +78,12 @@ impl Portal {
             .apply(ChangeSet {
                 clear_questions: vec![member],
                 security_answers: answers,
-                outbox: vec![self.outbox_message(Some(member), "questions_notice", &phone, &text)],
+                outbox: vec![self.outbox_message(
+                    Some(member),
+                    SmsPurpose::QuestionsNotice,
+                    &phone,
+                    &text,
+                )],
                 audit: vec![event],
                 ..ChangeSet::default()
             })

@@ -8,6 +8,7 @@ mod members;
 mod portal;
 mod record;
 mod sms;
+mod sms_purpose;
 mod staff;
 
 pub use assisted::{CaseStore, PiiWrite, StaffSessionStore, StaffWrite};
@@ -21,7 +22,11 @@ pub use portal::{
     ThrottleWrite, UnitOfWork, run_on_pool,
 };
 pub use record::{MemberEventStore, MemberEventsQuery};
-pub use sms::{OutboxMessage, OutboxStore, SmsError, SmsSender};
+pub use sms::{
+    DeliveryState, IncomingReceipt, OutboxMessage, OutboxStore, Receipt, ReceiptState, SmsAccepted,
+    SmsError, SmsRequest, SmsSender,
+};
+pub use sms_purpose::{BadStoredParams, SmsContent, SmsPurpose};
 pub use staff::StaffStore;
 
 use time::OffsetDateTime;

@@ -11,7 +11,7 @@ use crate::audit::Outcome;
 use crate::clients::BusinessEvent;
 use crate::member::{Hold, HoldReason};
 use crate::portal::{Authenticated, Portal, RequestContext};
-use crate::ports::{ChangeSet, MemberEventsQuery, SessionWrite, StoreError};
+use crate::ports::{ChangeSet, MemberEventsQuery, SessionWrite, SmsPurpose, StoreError};
 
 /// The audit action of a report.
 pub const ACTION: &str = "member.not_me";
@@ -110,7 +110,12 @@ impl Portal {
                     std::slice::from_ref(&hold),
                     self.rng.as_ref(),
                 ),
-                outbox: vec![self.outbox_message(Some(member.id), "not_me", &phone, &text)],
+                outbox: vec![self.outbox_message(
+                    Some(member.id),
+                    SmsPurpose::NotMe,
+                    &phone,
+                    &text,
+                )],
                 audit: vec![event],
                 ..ChangeSet::default()
             })

@@ -44,7 +44,7 @@ use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use error::{ApiError, ErrorCode, rfc3339};
+pub use error::{ApiError, ErrorBody, ErrorCode, ErrorObject, rfc3339};
 pub use json::ApiJson;
 pub use openapi::{add_common_responses, add_property_keyword};
 pub(crate) use path::ApiPath;

@@ -1,8 +1,7 @@
 //! The development "gateway": nothing leaves the machine.
 
 use async_trait::async_trait;
-use fundpass_core::identity::Phone;
-use fundpass_core::ports::{SmsError, SmsSender};
+use fundpass_core::ports::{SmsAccepted, SmsError, SmsRequest, SmsSender};
 
 /// The sender used in development mode. It delivers nothing anywhere: the message stays
 /// readable in the outbox table, where the dev outbox page and `fundpass outbox` show it,
@@ -12,23 +11,36 @@ pub struct DevSender;
 
 #[async_trait]
 impl SmsSender for DevSender {
-    async fn send(&self, idempotency_key: &str, to: &Phone, _text: &str) -> Result<(), SmsError> {
-        let masked = to.masked();
+    async fn send(&self, request: &SmsRequest<'_>) -> Result<SmsAccepted, SmsError> {
+        let masked = request.to.masked();
         tracing::info!(
-            id = idempotency_key,
+            id = request.idempotency_key,
             "dev SMS to {masked} held in the outbox"
         );
-        Ok(())
+        Ok(SmsAccepted::default())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use fundpass_core::identity::Phone;
+    use fundpass_core::ports::SmsContent;
+
     use super::*;
 
     #[tokio::test]
     async fn dev_sender_accepts_every_message() {
         let phone = Phone::parse("13812345678").unwrap();
-        assert_eq!(DevSender.send("id-1", &phone, "code 123456").await, Ok(()));
+        let content = SmsContent {
+            text: "code 123456".into(),
+            params: Vec::new(),
+        };
+        let request = SmsRequest {
+            idempotency_key: "id-1",
+            purpose: "registration_code",
+            to: &phone,
+            content: &content,
+        };
+        assert_eq!(DevSender.send(&request).await, Ok(SmsAccepted::default()));
     }
 }

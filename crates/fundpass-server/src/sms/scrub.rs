@@ -2,6 +2,7 @@
 //! or stored in the outbox row.
 
 use fundpass_core::identity::Phone;
+use fundpass_core::ports::SmsContent;
 
 /// Longest error kept, in characters, so a gateway cannot fill the outbox row.
 const MAX_ERROR_CHARS: usize = 200;
@@ -23,6 +24,21 @@ pub(crate) fn scrub(error: &str, phone: &Phone, text: &str) -> String {
     out = out.replace(phone.normalised(), &phone.masked());
     let out = hide_long_digit_runs(&out);
     out.chars().take(MAX_ERROR_CHARS).collect()
+}
+
+/// The template values that are secrets: a provider quoting its request back must not
+/// leave a one-time code or a reset ticket in a log or the outbox row.
+const SECRET_PARAMS: [&str; 2] = ["code", "ticket"];
+
+/// [`scrub`], also removing the secret template values of `content`.
+pub(crate) fn scrub_content(error: &str, phone: &Phone, content: &SmsContent) -> String {
+    let mut out = error.to_owned();
+    for name in SECRET_PARAMS {
+        if let Some(value) = content.param(name).filter(|v| !v.trim().is_empty()) {
+            out = out.replace(value, "[secret]");
+        }
+    }
+    scrub(&out, phone, &content.text)
 }
 
 fn hide_long_digit_runs(input: &str) -> String {
@@ -72,6 +88,19 @@ mod tests {
     fn status_codes_and_masked_phones_stay_readable() {
         let raw = "gateway answered 503 for 138****5678";
         assert_eq!(scrub(raw, &phone(), "hello"), raw);
+    }
+
+    #[test]
+    fn secret_template_values_are_removed() {
+        let content = SmsContent {
+            text: "ticket AB-CD-EF".into(),
+            params: vec![
+                ("ticket".into(), "AB-CD-EF".into()),
+                ("hours".into(), "24".into()),
+            ],
+        };
+        let clean = scrub_content("bad param AB-CD-EF for 24 hours", &phone(), &content);
+        assert_eq!(clean, "bad param [secret] for 24 hours");
     }
 
     #[test]

@@ -34,8 +34,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use fundpass_core::identity::Phone;
-use fundpass_core::ports::{Clock, SmsError, SmsSender};
+use fundpass_core::ports::{Clock, SmsAccepted, SmsError, SmsRequest, SmsSender};
 use reqwest::StatusCode;
 use reqwest::header::CONTENT_TYPE;
 use secrecy::{ExposeSecret, SecretString};
@@ -171,7 +170,14 @@ pub fn signature(secret: &SecretString, timestamp: i64, body: &[u8]) -> String {
 
 #[async_trait]
 impl SmsSender for WebhookSender {
-    async fn send(&self, idempotency_key: &str, to: &Phone, text: &str) -> Result<(), SmsError> {
+    async fn send(&self, request: &SmsRequest<'_>) -> Result<SmsAccepted, SmsError> {
+        let SmsRequest {
+            idempotency_key,
+            to,
+            content,
+            ..
+        } = *request;
+        let text = content.text.as_str();
         let masked = to.masked();
         let timestamp = self.clock.now().unix_timestamp();
         let body = serde_json::json!({
@@ -195,7 +201,7 @@ impl SmsSender for WebhookSender {
             .send()
             .await
             .map_err(|e| transport_error(&e, &masked))?;
-        classify(response.status(), &masked)
+        classify(response.status(), &masked).map(|()| SmsAccepted::default())
     }
 }
 

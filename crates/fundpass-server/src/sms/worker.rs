@@ -5,11 +5,14 @@ use std::sync::Arc;
 
 use fundpass_core::crypto::{Field, Keyring};
 use fundpass_core::identity::Phone;
-use fundpass_core::ports::{Clock, OutboxMessage, OutboxStore, SmsError, SmsSender, StoreError};
+use fundpass_core::ports::{
+    Clock, OutboxMessage, OutboxStore, SmsAccepted, SmsContent, SmsError, SmsRequest, SmsSender,
+    StoreError,
+};
 use time::Duration;
 use tokio_util::sync::CancellationToken;
 
-use super::scrub::scrub;
+use super::scrub::scrub_content;
 
 /// Longest wait between two tries of one message.
 const MAX_BACKOFF: Duration = Duration::hours(1);
@@ -31,6 +34,10 @@ pub struct WorkerConfig {
     pub max_attempts: i32,
     /// Wait after the first failed try; doubled per further try, capped at one hour.
     pub base_backoff: Duration,
+    /// Least wait after a try whose outcome is unknown (the provider may have sent
+    /// it): long enough for its delivery report to arrive and settle the message, so
+    /// that it is not sent twice.
+    pub uncertain_pause: Duration,
 }
 
 impl Default for WorkerConfig {
@@ -41,6 +48,7 @@ impl Default for WorkerConfig {
             poll_interval: std::time::Duration::from_secs(1),
             max_attempts: 8,
             base_backoff: Duration::seconds(10),
+            uncertain_pause: Duration::seconds(120),
         }
     }
 }
@@ -66,6 +74,8 @@ pub struct DeliveryReport {
     pub retried: u32,
     /// Given up: refused, undecryptable, or out of attempts.
     pub failed: u32,
+    /// Refused because the provider's sending limit was reached (never retried).
+    pub limited: u32,
     /// Claimed but not tried because the lease ran out; claimed again later.
     pub deferred: u32,
 }
@@ -73,7 +83,7 @@ pub struct DeliveryReport {
 impl DeliveryReport {
     /// Messages this pass took from the outbox.
     pub fn claimed(&self) -> u32 {
-        self.delivered + self.retried + self.failed + self.deferred
+        self.delivered + self.retried + self.failed + self.limited + self.deferred
     }
 }
 
@@ -103,6 +113,7 @@ enum Outcome {
     Delivered,
     Retried,
     Failed,
+    Limited,
 }
 
 impl OutboxWorker {
@@ -143,13 +154,14 @@ impl OutboxWorker {
                 Outcome::Delivered => report.delivered += 1,
                 Outcome::Retried => report.retried += 1,
                 Outcome::Failed => report.failed += 1,
+                Outcome::Limited => report.limited += 1,
             }
         }
         Ok(report)
     }
 
     async fn deliver(&self, msg: &OutboxMessage) -> Result<Outcome, StoreError> {
-        let (phone, text) = match self.open(msg) {
+        let (phone, content) = match self.open(msg) {
             Ok(opened) => opened,
             Err(reason) => {
                 tracing::error!(
@@ -159,10 +171,31 @@ impl OutboxWorker {
                 return self.give_up(msg, reason).await;
             }
         };
+        let request = SmsRequest {
+            idempotency_key: &msg.id,
+            purpose: &msg.purpose,
+            to: &phone,
+            content: &content,
+        };
+        let sent = self.sender.send(&request).await;
+        self.settle(msg, &phone, &content, sent).await
+    }
+
+    /// Records what the gateway answered.
+    async fn settle(
+        &self,
+        msg: &OutboxMessage,
+        phone: &Phone,
+        content: &SmsContent,
+        sent: Result<SmsAccepted, SmsError>,
+    ) -> Result<Outcome, StoreError> {
         let masked = phone.masked();
-        match self.sender.send(&msg.id, &phone, &text).await {
-            Ok(()) => {
-                self.store.mark_delivered(&msg.id, self.clock.now()).await?;
+        let clean = |error: &str| scrub_content(error, phone, content);
+        match sent {
+            Ok(accepted) => {
+                let at = self.clock.now();
+                let reference = accepted.provider_ref.as_deref();
+                self.store.mark_delivered(&msg.id, at, reference).await?;
                 tracing::debug!(
                     id = %msg.id, purpose = %msg.purpose,
                     "SMS to {masked} delivered"
@@ -170,33 +203,59 @@ impl OutboxWorker {
                 Ok(Outcome::Delivered)
             }
             Err(SmsError::Permanent(error)) => {
-                let error = scrub(&error, &phone, &text);
+                let error = clean(&error);
                 tracing::warn!(
                     id = %msg.id, purpose = %msg.purpose, %error,
                     "SMS to {masked} refused"
                 );
                 self.give_up(msg, &error).await
             }
-            Err(SmsError::Temporary(error)) => {
-                let error = scrub(&error, &phone, &text);
-                if msg.attempts.saturating_add(1) >= self.config.max_attempts {
-                    tracing::warn!(
-                        id = %msg.id, purpose = %msg.purpose, %error, attempts = msg.attempts + 1,
-                        "SMS to {masked} given up after repeated failures"
-                    );
-                    return self.give_up(msg, &error).await;
-                }
-                let retry_at = self.clock.now() + backoff(msg.attempts, &self.config);
-                tracing::info!(
-                    id = %msg.id, purpose = %msg.purpose, %error, %retry_at,
-                    "SMS to {masked} failed; will retry"
+            Err(SmsError::Limited(error)) => {
+                let error = clean(&error);
+                tracing::warn!(
+                    id = %msg.id, purpose = %msg.purpose, %error, limit_hit = true,
+                    "SMS to {masked} refused: the provider's sending limit was reached"
                 );
-                self.store
-                    .mark_failed(&msg.id, &error, Some(retry_at))
-                    .await?;
-                Ok(Outcome::Retried)
+                self.store.mark_limited(&msg.id, &error).await?;
+                Ok(Outcome::Limited)
+            }
+            Err(SmsError::Temporary(error)) => {
+                self.retry(msg, &masked, &clean(&error), Duration::ZERO)
+                    .await
+            }
+            Err(SmsError::Uncertain(error)) => {
+                let pause = self.config.uncertain_pause;
+                self.retry(msg, &masked, &clean(&error), pause).await
             }
         }
+    }
+
+    /// Schedules the next try after the backoff (and at least `pause`), or gives up
+    /// when the attempts are spent.
+    async fn retry(
+        &self,
+        msg: &OutboxMessage,
+        masked: &str,
+        error: &str,
+        pause: Duration,
+    ) -> Result<Outcome, StoreError> {
+        if msg.attempts.saturating_add(1) >= self.config.max_attempts {
+            tracing::warn!(
+                id = %msg.id, purpose = %msg.purpose, %error, attempts = msg.attempts + 1,
+                "SMS to {masked} given up after repeated failures"
+            );
+            return self.give_up(msg, error).await;
+        }
+        let wait = backoff(msg.attempts, &self.config).max(pause);
+        let retry_at = self.clock.now() + wait;
+        tracing::info!(
+            id = %msg.id, purpose = %msg.purpose, %error, %retry_at,
+            "SMS to {masked} failed; will retry"
+        );
+        self.store
+            .mark_failed(&msg.id, error, Some(retry_at))
+            .await?;
+        Ok(Outcome::Retried)
     }
 
     async fn give_up(&self, msg: &OutboxMessage, error: &str) -> Result<Outcome, StoreError> {
@@ -204,9 +263,10 @@ impl OutboxWorker {
         Ok(Outcome::Failed)
     }
 
-    /// The recipient and text, or why the message can never be sent (retrying cannot
-    /// fix either reason).
-    fn open(&self, msg: &OutboxMessage) -> Result<(Phone, String), &'static str> {
+    /// The recipient, the text and the values filled into it, or why the message can
+    /// never be sent (retrying cannot fix either reason). A message written before the
+    /// values were kept has none; a template sender refuses it.
+    fn open(&self, msg: &OutboxMessage) -> Result<(Phone, SmsContent), &'static str> {
         const UNREADABLE: &str = "cannot decrypt";
         let phone = self
             .keyring
@@ -217,7 +277,17 @@ impl OutboxWorker {
             .keyring
             .open(Field::Message, &msg.body)
             .map_err(|_| UNREADABLE)?;
-        Ok((phone, text))
+        let params = match &msg.params {
+            Some(sealed) => {
+                let json = self
+                    .keyring
+                    .open(Field::Message, sealed)
+                    .map_err(|_| UNREADABLE)?;
+                SmsContent::parse_params(&json).map_err(|_| "stored template values unreadable")?
+            }
+            None => Vec::new(),
+        };
+        Ok((phone, SmsContent { text, params }))
     }
 
     /// Runs passes until `shutdown` is cancelled. A full batch, or a pass that delivered

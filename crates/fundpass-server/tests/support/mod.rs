@@ -121,6 +121,16 @@ impl TestApp {
         Self::spawn_with_pool(options, Arc::new(HashPool::new(2, 64))).await
     }
 
+    /// With routes added as the binary adds them (the SMS delivery-report
+    /// endpoints), built once the app's store and clock exist.
+    pub async fn spawn_with_routes(
+        options: TestOptions,
+        routes: impl FnOnce(&Store, Arc<FixedClock>) -> axum::Router<AppState>,
+    ) -> Self {
+        let pool = Arc::new(HashPool::new(2, 64));
+        Self::spawn_on_with(TestDatabase::sqlite(), options, pool, routes).await
+    }
+
     /// Like [`Self::spawn_with`], on a new PostgreSQL database; `None` when
     /// FUNDPASS_TEST_POSTGRES_URL is not set.
     pub async fn spawn_on_postgres(options: TestOptions) -> Option<Self> {
@@ -140,6 +150,15 @@ impl TestApp {
         db: TestDatabase,
         options: TestOptions,
         pool: Arc<dyn fundpass_core::ports::CpuPool>,
+    ) -> Self {
+        Self::spawn_on_with(db, options, pool, |_, _| axum::Router::new()).await
+    }
+
+    async fn spawn_on_with(
+        db: TestDatabase,
+        options: TestOptions,
+        pool: Arc<dyn fundpass_core::ports::CpuPool>,
+        routes: impl FnOnce(&Store, Arc<FixedClock>) -> axum::Router<AppState>,
     ) -> Self {
         let store = Store::connect(&db.url).await.unwrap();
         store.migrate().await.unwrap();
@@ -184,10 +203,10 @@ impl TestApp {
         let addr = listener.local_addr().unwrap();
         exposure::know_person(&STRANGER);
         let guard = exposure::Guard::register(&addr.to_string(), store.clone());
-        let app = fundpass_server::app::build(state).layer(axum::middleware::from_fn_with_state(
-            guard.clone(),
-            exposure::guard,
-        ));
+        let extra = routes(&store, clock.clone());
+        let app = fundpass_server::app::build_with(state, extra).layer(
+            axum::middleware::from_fn_with_state(guard.clone(), exposure::guard),
+        );
         tokio::spawn(async move {
             axum::serve(
                 listener,

@@ -12,6 +12,7 @@ mod recovery;
 mod roles;
 mod secrecy;
 mod sessions;
+mod sms_receipts;
 
 use fundpass_core::audit::{Actor, ActorKind, AuditEvent, ChainVerifier, Channel, Outcome};
 use fundpass_core::crypto::{CipherSuite, Field, Keyring, TokenDigest};
@@ -116,11 +117,16 @@ pub fn message(
         purpose: "registration_code".into(),
         to: ring.seal(Field::Phone, phone, &rng),
         body: ring.seal(Field::Message, text, &rng),
+        params: Some(ring.seal(Field::Message, r#"{"code":"482913"}"#, &rng)),
         created_at: due,
         next_attempt_at: due,
         attempts: 0,
         delivered_at: None,
         last_error: None,
+        given_up: false,
+        limit_hit: false,
+        provider_ref: None,
+        receipt: None,
     }
 }
 

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 mod business;
 mod sections;
+pub mod sms_providers;
 
 pub use business::{ClientsConfig, PayoutsConfig, WebhooksConfig};
 pub use sections::{FaceConfig, PortalConfig, ServerConfig, SmsConfig, SmsSenderKind, StaffConfig};

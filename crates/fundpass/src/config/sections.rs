@@ -55,6 +55,10 @@ pub enum SmsSenderKind {
     Dev,
     /// HTTPS POST to the gateway, HMAC-signed.
     Webhook,
+    /// Tencent Cloud SMS (`[sms.tencent]`).
+    Tencent,
+    /// Alibaba Cloud SMS (`[sms.alibaba]`).
+    Alibaba,
 }
 
 /// SMS delivery and texts.
@@ -70,6 +74,12 @@ pub struct SmsConfig {
     pub sender_id: String,
     /// The hotline named in every notice.
     pub hotline: String,
+    /// Least seconds before a send whose outcome is unknown (timed out) is tried
+    /// again, so that a delivery report can show it arrived.
+    pub uncertain_retry_seconds: i64,
+    pub tencent: super::sms_providers::TencentSmsConfig,
+    pub alibaba: super::sms_providers::AlibabaSmsConfig,
+    pub receipts: super::sms_providers::SmsReceiptsConfig,
 }
 
 impl Default for SmsConfig {
@@ -81,6 +91,10 @@ impl Default for SmsConfig {
             webhook_timeout_ms: 5_000,
             sender_id: "fundpass".into(),
             hotline: "12329".into(),
+            uncertain_retry_seconds: 120,
+            tencent: super::sms_providers::TencentSmsConfig::default(),
+            alibaba: super::sms_providers::AlibabaSmsConfig::default(),
+            receipts: super::sms_providers::SmsReceiptsConfig::default(),
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::lockout::Gate;
 use crate::member::{LockState, SecretKind};
 use crate::portal::registration::StartedFlow;
 use crate::portal::{Authenticated, Portal, RequestContext};
-use crate::ports::{ChangeSet, FlowWrite, RateDecision, ThrottleWrite};
+use crate::ports::{ChangeSet, FlowWrite, RateDecision, SmsPurpose, ThrottleWrite};
 
 const KIND: FlowKind = FlowKind::ForgotTransaction;
 
@@ -146,7 +146,7 @@ impl Portal {
                 let text = self.code_text(&self.templates.recovery_code, &code);
                 change.outbox.push(self.outbox_message(
                     Some(auth.member.id),
-                    "recovery_code",
+                    SmsPurpose::RecoveryCode,
                     &on_file,
                     &text,
                 ));
@@ -231,7 +231,7 @@ impl Portal {
                 }],
                 outbox: vec![self.outbox_message(
                     Some(auth.member.id),
-                    "recovery_code",
+                    SmsPurpose::RecoveryCode,
                     &phone,
                     &text,
                 )],

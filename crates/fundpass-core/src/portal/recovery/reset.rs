@@ -17,7 +17,8 @@ use crate::portal::Portal;
 use crate::portal::RequestContext;
 use crate::portal::notify::fill;
 use crate::ports::{
-    ChangeSet, FlowWrite, MemberWrite, SecretHistoryEntry, SessionWrite, StoreError, run_on_pool,
+    ChangeSet, FlowWrite, MemberWrite, SecretHistoryEntry, SessionWrite, SmsPurpose, StoreError,
+    run_on_pool,
 };
 
 /// How many previous transaction passwords a new one is compared with.
@@ -259,7 +260,12 @@ impl Portal {
                 at: now,
             }],
             holds,
-            outbox: vec![self.outbox_message(Some(member.id), "reset_notice", &phone, &text)],
+            outbox: vec![self.outbox_message(
+                Some(member.id),
+                SmsPurpose::ResetNotice,
+                &phone,
+                &text,
+            )],
             audit: vec![event],
             ..ChangeSet::default()
         })
@@ -271,7 +277,7 @@ impl Portal {
         kinds: impl Iterator<Item = SecretKind>,
         channel: Channel,
         at: OffsetDateTime,
-    ) -> String {
+    ) -> crate::ports::SmsContent {
         let t = &self.templates;
         fill(
             &t.reset_done,

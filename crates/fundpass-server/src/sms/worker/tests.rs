@@ -3,12 +3,15 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use fundpass_core::crypto::CipherSuite;
-use fundpass_core::ports::SecretGenerator;
+use fundpass_core::member::MemberId;
+use fundpass_core::ports::{IncomingReceipt, SecretGenerator};
 use fundpass_core::testing::{CountingRng, FixedClock};
 use time::OffsetDateTime;
 use time::macros::datetime;
 
 use super::*;
+
+mod outcomes;
 
 const PHONE: &str = "13812345678";
 const TEXT: &str = "【公积金】验证码 482913，5分钟内有效";
@@ -46,11 +49,54 @@ impl OutboxStore for MemoryOutbox {
         Ok(claimed)
     }
 
-    async fn mark_delivered(&self, id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+    async fn mark_delivered(
+        &self,
+        id: &str,
+        at: OffsetDateTime,
+        provider_ref: Option<&str>,
+    ) -> Result<(), StoreError> {
         let mut rows = self.rows.lock().unwrap();
         let (msg, _) = rows.iter_mut().find(|(m, _)| m.id == id).unwrap();
         msg.delivered_at = Some(at);
+        msg.provider_ref = provider_ref.map(str::to_owned);
         Ok(())
+    }
+
+    async fn mark_limited(&self, id: &str, error: &str) -> Result<(), StoreError> {
+        let mut rows = self.rows.lock().unwrap();
+        let (msg, gave_up) = rows.iter_mut().find(|(m, _)| m.id == id).unwrap();
+        msg.attempts += 1;
+        msg.last_error = Some(error.to_owned());
+        msg.limit_hit = true;
+        *gave_up = true;
+        Ok(())
+    }
+
+    async fn record_receipt(&self, report: &IncomingReceipt) -> Result<bool, StoreError> {
+        let mut rows = self.rows.lock().unwrap();
+        let found = rows.iter_mut().find(|(m, _)| {
+            Some(&m.id) == report.outbox_id.as_ref()
+                || (m.provider_ref.is_some() && m.provider_ref == report.provider_ref)
+        });
+        Ok(found
+            .map(|(m, _)| {
+                m.receipt = Some(report.receipt.clone());
+                m.delivered_at = m.delivered_at.or(Some(report.receipt.at));
+            })
+            .is_some())
+    }
+
+    async fn member_messages(
+        &self,
+        member: MemberId,
+        _limit: u32,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let rows = self.rows.lock().unwrap();
+        Ok(rows
+            .iter()
+            .filter(|(m, _)| m.member_id == Some(member))
+            .map(|(m, _)| m.clone())
+            .collect())
     }
 
     async fn mark_failed(
@@ -81,20 +127,25 @@ impl OutboxStore for MemoryOutbox {
     }
 }
 
+/// What the gateway answers to one call.
+type Answer = Result<SmsAccepted, SmsError>;
+
 /// A gateway that answers from a script (then accepts), records every call, and can
 /// move the clock as if each send took time.
 struct ScriptedGateway {
-    script: Mutex<VecDeque<Result<(), SmsError>>>,
+    script: Mutex<VecDeque<Answer>>,
     calls: Mutex<Vec<(String, String, String)>>,
+    params: Mutex<Vec<Vec<(String, String)>>>,
     clock: Arc<FixedClock>,
     send_takes: Duration,
 }
 
 impl ScriptedGateway {
-    fn new(script: Vec<Result<(), SmsError>>, clock: Arc<FixedClock>) -> Self {
+    fn new(script: Vec<Answer>, clock: Arc<FixedClock>) -> Self {
         Self {
             script: Mutex::new(script.into()),
             calls: Mutex::new(Vec::new()),
+            params: Mutex::new(Vec::new()),
             clock,
             send_takes: Duration::ZERO,
         }
@@ -107,14 +158,21 @@ impl ScriptedGateway {
 
 #[async_trait]
 impl SmsSender for ScriptedGateway {
-    async fn send(&self, key: &str, to: &Phone, text: &str) -> Result<(), SmsError> {
-        let to = to.normalised().to_owned();
-        self.calls
+    async fn send(&self, request: &SmsRequest<'_>) -> Answer {
+        let to = request.to.normalised().to_owned();
+        let key = request.idempotency_key.to_owned();
+        let text = request.content.text.clone();
+        self.calls.lock().unwrap().push((key, to, text));
+        self.params
             .lock()
             .unwrap()
-            .push((key.into(), to, text.into()));
+            .push(request.content.params.clone());
         self.clock.advance(self.send_takes);
-        self.script.lock().unwrap().pop_front().unwrap_or(Ok(()))
+        self.script
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or(Ok(SmsAccepted::default()))
     }
 }
 
@@ -126,15 +184,11 @@ struct Harness {
     keyring: Keyring,
 }
 
-fn harness(script: Vec<Result<(), SmsError>>, config: WorkerConfig) -> Harness {
+fn harness(script: Vec<Answer>, config: WorkerConfig) -> Harness {
     harness_with(script, config, Duration::ZERO)
 }
 
-fn harness_with(
-    script: Vec<Result<(), SmsError>>,
-    config: WorkerConfig,
-    send_takes: Duration,
-) -> Harness {
+fn harness_with(script: Vec<Answer>, config: WorkerConfig, send_takes: Duration) -> Harness {
     let clock = Arc::new(FixedClock::at(datetime!(2026-01-05 09:00 UTC)));
     let keyring = Keyring::generate(CipherSuite::Aes256Gcm, &CountingRng::default());
     let store = Arc::new(MemoryOutbox::default());
@@ -171,11 +225,16 @@ impl Harness {
             purpose: "registration_code".into(),
             to: keyring.seal(Field::Phone, PHONE, &rng),
             body: keyring.seal(Field::Message, TEXT, &rng),
+            params: Some(keyring.seal(Field::Message, r#"{"code":"482913","minutes":"5"}"#, &rng)),
             created_at: now,
             next_attempt_at: now,
             attempts: 0,
             delivered_at: None,
             last_error: None,
+            given_up: false,
+            limit_hit: false,
+            provider_ref: None,
+            receipt: None,
         };
         self.store.rows.lock().unwrap().push((msg, false));
     }
@@ -185,7 +244,7 @@ impl Harness {
     }
 }
 
-fn temporary() -> Result<(), SmsError> {
+fn temporary() -> Answer {
     Err(SmsError::Temporary(
         "gateway answered 503 for 138****5678".into(),
     ))
@@ -279,7 +338,7 @@ async fn the_worker_gives_up_after_max_attempts() {
 
 #[tokio::test]
 async fn stored_errors_never_contain_the_text_or_the_phone() {
-    let echo = |kind: fn(String) -> SmsError| {
+    let echo = |kind: fn(String) -> SmsError| -> Answer {
         Err(kind(format!(
             "cannot send '{TEXT}' to +86{PHONE} (code 482913)"
         )))

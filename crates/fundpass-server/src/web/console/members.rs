@@ -18,6 +18,7 @@ use super::super::recovery::finish;
 use super::super::security::{HoldView, hold_view, question_key};
 use super::auth::{StaffBar, StaffForm, StaffUser, frame};
 use super::error;
+use super::messages::{MessageView, message_views};
 
 /// The look-up form as posted.
 #[derive(Deserialize, Default)]
@@ -103,6 +104,8 @@ struct MemberPageView {
     revealed: Option<(String, String)>,
     /// The id the counter form opens its case under (one case per form).
     case_id: String,
+    /// The member's newest texts and whether they arrived.
+    messages: Vec<MessageView>,
 }
 
 /// `GET /staff`: the look-up form for the roles that may look members up.
@@ -205,6 +208,7 @@ pub(super) async fn member_page(
         scopes: scope_choices(web),
         revealed,
         case_id: web.state.portal.new_case_id(),
+        messages: message_views(web, &summary.messages),
     };
     finish(web, &view, refusal.as_ref())
 }

@@ -15,6 +15,7 @@ pub(super) mod fuzzing;
 mod hotline;
 mod login;
 mod members;
+mod messages;
 
 use axum::Router;
 use axum::routing::{get, post};

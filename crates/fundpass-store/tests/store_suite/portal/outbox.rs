@@ -41,7 +41,10 @@ async fn claimed_messages_wait_for_their_lease_and_delivered_ones_never_return()
                 .is_empty()
         );
 
-        store.mark_delivered("msg-0001", at(12)).await.unwrap();
+        store
+            .mark_delivered("msg-0001", at(12), None)
+            .await
+            .unwrap();
         let again = store.claim_due(at(40), at(70), 10).await.unwrap();
         assert_eq!(
             ids(&again),
@@ -62,7 +65,7 @@ async fn claimed_messages_wait_for_their_lease_and_delivered_ones_never_return()
         let first = delivered.iter().find(|m| m.id == "msg-0001").unwrap();
         assert_eq!((first.delivered_at, first.attempts), (Some(at(12)), 1));
         assert!(matches!(
-            store.mark_delivered("msg-9999", at(12)).await,
+            store.mark_delivered("msg-9999", at(12), None).await,
             Err(StoreError::NotFound)
         ));
     }
@@ -185,8 +188,14 @@ async fn a_members_newer_message_waits_until_the_older_one_is_delivered_or_given
             .unwrap();
         let claimed = store.claim_due(at(10), at(40), 10).await.unwrap();
         assert_eq!(ids(&claimed), ["msg-0001", "msg-0003", "msg-0004"]);
-        store.mark_delivered("msg-0003", at(11)).await.unwrap();
-        store.mark_delivered("msg-0004", at(11)).await.unwrap();
+        store
+            .mark_delivered("msg-0003", at(11), None)
+            .await
+            .unwrap();
+        store
+            .mark_delivered("msg-0004", at(11), None)
+            .await
+            .unwrap();
         // The gateway is down: the older one is to be tried again at 100 s. The newer
         // one, due long before that, still waits for it.
         store
@@ -204,12 +213,18 @@ async fn a_members_newer_message_waits_until_the_older_one_is_delivered_or_given
             ids(&store.claim_due(at(100), at(130), 10).await.unwrap()),
             ["msg-0001"]
         );
-        store.mark_delivered("msg-0001", at(101)).await.unwrap();
+        store
+            .mark_delivered("msg-0001", at(101), None)
+            .await
+            .unwrap();
         assert_eq!(
             ids(&store.claim_due(at(102), at(130), 10).await.unwrap()),
             ["msg-0002"]
         );
-        store.mark_delivered("msg-0002", at(103)).await.unwrap();
+        store
+            .mark_delivered("msg-0002", at(103), None)
+            .await
+            .unwrap();
 
         // A message given up no longer holds the member's later ones back.
         let later = vec![

@@ -69,7 +69,7 @@ async fn the_application_role_can_run_the_portal_but_not_erase_sessions_or_messa
     app.mark_failed("msg-0001", "timeout", Some(at(40)))
         .await
         .unwrap();
-    app.mark_delivered("msg-0001", at(41)).await.unwrap();
+    app.mark_delivered("msg-0001", at(41), None).await.unwrap();
     app.purge_expired(at(1_000_000)).await.unwrap();
     Health::ping(&app).await.unwrap();
 

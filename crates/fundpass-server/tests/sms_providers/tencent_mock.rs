@@ -1,0 +1,257 @@
+//! A stand-in for Tencent Cloud SMS `SendSms` (API 3.0, 2021-01-11) that checks a
+//! request as Tencent documents it: the TC3-HMAC-SHA256 signature recomputed here
+//! from the raw headers and body (with `hmac` and `sha2` directly, not fundpass's
+//! signer), the timestamp within 5 minutes of its clock, the credential scope's UTC
+//! date and service, the action and version. It answers as Tencent does, HTTP 200
+//! with `Response.Error` or a per-number `SendStatusSet`, and keeps per-number
+//! counters to answer the documented limit codes.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use fundpass_core::ports::Clock as _;
+use fundpass_core::testing::FixedClock;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use super::{hex_hmac, sha256_hex};
+
+pub const SECRET_ID: &str = "AKIDfundpassTEST0000000000000000";
+pub const SECRET_KEY: &str = "tencent-test-secret-key-0123456789";
+pub const APP_ID: &str = "1400000001";
+/// Tencent's allowance between its clock and the request's timestamp.
+const SKEW_SECONDS: i64 = 300;
+
+/// A message the stand-in accepted.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    pub phone: String,
+    pub template_id: String,
+    pub params: Vec<String>,
+    pub serial_no: String,
+    pub session_context: String,
+}
+
+#[derive(Default)]
+struct Book {
+    calls: u32,
+    accepted: Vec<Accepted>,
+    refusals: Vec<String>,
+    last_by_phone: HashMap<String, OffsetDateTime>,
+    today_by_phone: HashMap<String, u32>,
+    outages: VecDeque<StatusCode>,
+}
+
+/// The stand-in's state; cheap to clone.
+#[derive(Clone)]
+pub struct TencentMock {
+    clock: Arc<FixedClock>,
+    daily_limit: u32,
+    book: Arc<Mutex<Book>>,
+    pub url: String,
+}
+
+impl TencentMock {
+    /// Listens on 127.0.0.1; `daily_limit` texts per number and day.
+    pub async fn start(clock: Arc<FixedClock>, daily_limit: u32) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let mock = Self {
+            clock,
+            daily_limit,
+            book: Arc::default(),
+            url,
+        };
+        let app = axum::Router::new()
+            .route("/", axum::routing::post(send_sms))
+            .with_state(mock.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        mock
+    }
+
+    /// The next call answers with `status` and an empty body, as an overloaded
+    /// gateway would.
+    pub fn fail_next_with(&self, status: StatusCode) {
+        self.book.lock().unwrap().outages.push_back(status);
+    }
+
+    pub fn calls(&self) -> u32 {
+        self.book.lock().unwrap().calls
+    }
+
+    pub fn accepted(&self) -> Vec<Accepted> {
+        self.book.lock().unwrap().accepted.clone()
+    }
+
+    /// The error codes answered, in order.
+    pub fn refusals(&self) -> Vec<String> {
+        self.book.lock().unwrap().refusals.clone()
+    }
+}
+
+fn error(book: &mut Book, code: &str, message: &str) -> Response {
+    book.refusals.push(code.to_owned());
+    let body =
+        json!({"Response": {"Error": {"Code": code, "Message": message}, "RequestId": "req"}});
+    (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+async fn send_sms(State(mock): State<TencentMock>, headers: HeaderMap, body: Bytes) -> Response {
+    let now = mock.clock.now();
+    let mut book = mock.book.lock().unwrap();
+    book.calls += 1;
+    if let Some(status) = book.outages.pop_front() {
+        return status.into_response();
+    }
+    if let Err((code, message)) = authenticate(&headers, &body, now) {
+        return error(&mut book, code, message);
+    }
+    if header(&headers, "x-tc-action") != "SendSms"
+        || header(&headers, "x-tc-version") != "2021-01-11"
+        || header(&headers, "x-tc-region").is_empty()
+    {
+        return error(&mut book, "InvalidAction", "unknown action or version");
+    }
+    let Ok(request) = serde_json::from_slice::<Value>(&body) else {
+        return error(&mut book, "InvalidParameter", "body is not JSON");
+    };
+    if request["SmsSdkAppId"] != APP_ID || request["SignName"].as_str().is_none() {
+        return error(
+            &mut book,
+            "FailedOperation.SignatureIncorrectOrUnapproved",
+            "sign",
+        );
+    }
+    let phone = request["PhoneNumberSet"][0]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let code = limit(&mut book, &phone, now, mock.daily_limit);
+    let serial_no = format!("2433:{:020}", book.calls);
+    let status = match code {
+        Some(code) => {
+            book.refusals.push(code.to_owned());
+            json!({"SerialNo": "", "PhoneNumber": phone, "Fee": 0, "Code": code, "Message": "limit"})
+        }
+        None => {
+            book.accepted.push(Accepted {
+                phone: phone.clone(),
+                template_id: request["TemplateId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                params: request["TemplateParamSet"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                serial_no: serial_no.clone(),
+                session_context: request["SessionContext"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .into(),
+            });
+            json!({"SerialNo": serial_no, "PhoneNumber": phone, "Fee": 1,
+                   "SessionContext": request["SessionContext"], "Code": "Ok",
+                   "Message": "send success", "IsoCode": "CN"})
+        }
+    };
+    let answer = json!({"Response": {"SendStatusSet": [status], "RequestId": "req"}});
+    (StatusCode::OK, axum::Json(answer)).into_response()
+}
+
+/// The per-number counters: one text per 30 seconds, `daily` a day.
+fn limit(book: &mut Book, phone: &str, now: OffsetDateTime, daily: u32) -> Option<&'static str> {
+    if let Some(last) = book.last_by_phone.get(phone)
+        && (now - *last).whole_seconds() < 30
+    {
+        return Some("LimitExceeded.PhoneNumberThirtySecondLimit");
+    }
+    let today = book.today_by_phone.entry(phone.to_owned()).or_default();
+    if *today >= daily {
+        return Some("LimitExceeded.PhoneNumberDailyLimit");
+    }
+    *today += 1;
+    book.last_by_phone.insert(phone.to_owned(), now);
+    None
+}
+
+/// Tencent's checks of `Authorization`, from the raw request.
+fn authenticate(
+    headers: &HeaderMap,
+    body: &[u8],
+    now: OffsetDateTime,
+) -> Result<(), (&'static str, &'static str)> {
+    let failure = ("AuthFailure.SignatureFailure", "signature does not match");
+    let authorization = header(headers, "authorization");
+    let rest = authorization
+        .strip_prefix("TC3-HMAC-SHA256 Credential=")
+        .ok_or(("AuthFailure.InvalidAuthorization", "not TC3"))?;
+    let mut parts = rest.split(", ");
+    let credential = parts.next().unwrap_or_default();
+    let signed_headers = parts
+        .next()
+        .and_then(|p| p.strip_prefix("SignedHeaders="))
+        .ok_or(failure)?;
+    let signature = parts
+        .next()
+        .and_then(|p| p.strip_prefix("Signature="))
+        .ok_or(failure)?;
+    let scope: Vec<&str> = credential.split('/').collect();
+    let [secret_id, date, service, "tc3_request"] = scope.as_slice() else {
+        return Err(failure);
+    };
+    if *secret_id != SECRET_ID {
+        return Err(("AuthFailure.SecretIdNotFound", "unknown SecretId"));
+    }
+    let timestamp: i64 = header(headers, "x-tc-timestamp")
+        .parse()
+        .map_err(|_| failure)?;
+    if (now.unix_timestamp() - timestamp).abs() > SKEW_SECONDS {
+        return Err(("AuthFailure.SignatureExpire", "the signature has expired"));
+    }
+    let utc_date = OffsetDateTime::from_unix_timestamp(timestamp)
+        .unwrap()
+        .date();
+    let names: Vec<&str> = signed_headers.split(';').collect();
+    if *date != utc_date.to_string()
+        || *service != "sms"
+        || !names.contains(&"content-type")
+        || !names.contains(&"host")
+    {
+        return Err(failure);
+    }
+    let canonical_headers: String = names
+        .iter()
+        .map(|n| format!("{n}:{}\n", header(headers, n).trim().to_ascii_lowercase()))
+        .collect();
+    let canonical = format!(
+        "POST\n/\n\n{canonical_headers}\n{signed_headers}\n{}",
+        sha256_hex(body)
+    );
+    let to_sign = format!(
+        "TC3-HMAC-SHA256\n{timestamp}\n{date}/sms/tc3_request\n{}",
+        sha256_hex(canonical.as_bytes())
+    );
+    let key = super::hmac(format!("TC3{SECRET_KEY}").as_bytes(), date.as_bytes());
+    let key = super::hmac(&key, b"sms");
+    let key = super::hmac(&key, b"tc3_request");
+    if hex_hmac(&key, to_sign.as_bytes()) != signature {
+        return Err(failure);
+    }
+    Ok(())
+}
