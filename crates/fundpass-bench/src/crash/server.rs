@@ -3,9 +3,8 @@
 //! gracefully and started again on the same port, and the binary's other commands
 //! (import, staff accounts, audit verification) run against the same data.
 
-use std::fs::{File, OpenOptions};
-use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
-use std::net::{Ipv4Addr, TcpListener};
+use std::fs::OpenOptions;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -13,6 +12,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use reqwest::StatusCode;
 use tempfile::TempDir;
+
+use crate::harness::process::{free_port, fundpass_command, log_tail};
 
 /// Longest a start may take to answer `/readyz`.
 const READY_WITHIN: Duration = Duration::from_secs(60);
@@ -69,12 +70,6 @@ pub struct Instance {
     dir: TempDir,
 }
 
-/// A loopback port nobody listens on right now.
-pub fn free_port() -> anyhow::Result<u16> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("no free loopback port")?;
-    Ok(listener.local_addr()?.port())
-}
-
 impl Instance {
     /// A new folder with the configuration of `settings`; nothing runs yet.
     pub fn create(bin: &Path, settings: &Settings) -> anyhow::Result<Self> {
@@ -108,19 +103,7 @@ impl Instance {
     }
 
     fn command(&self) -> Command {
-        let mut command = Command::new(&self.bin);
-        // Only the file and the flags configure the server, whatever this shell has.
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("FUNDPASS_") {
-                command.env_remove(name);
-            }
-        }
-        command
-            .arg("--data-dir")
-            .arg(&self.data)
-            .arg("--config")
-            .arg(&self.config);
-        command
+        fundpass_command(&self.bin, &self.data, &self.config)
     }
 
     /// Runs `fundpass ARGS` on this installation with `stdin` as its input; fails,
@@ -262,16 +245,7 @@ impl Instance {
 
     /// The last lines of the server's output, to explain a failure.
     pub fn log_tail(&self) -> String {
-        const TAIL_BYTES: u64 = 4000;
-        let mut text = String::new();
-        if let Ok(mut file) = File::open(&self.log) {
-            let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-            let _ = file.seek(SeekFrom::Start(len.saturating_sub(TAIL_BYTES)));
-            let mut bytes = Vec::new();
-            let _ = file.read_to_end(&mut bytes);
-            text = String::from_utf8_lossy(&bytes).into_owned();
-        }
-        text
+        log_tail(&self.log)
     }
 
     /// Lines of the server's log that contain `needle`.

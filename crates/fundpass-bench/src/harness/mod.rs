@@ -6,5 +6,6 @@ pub mod flood;
 pub mod inproc;
 pub mod memory;
 pub mod pool;
+pub mod process;
 pub mod report;
 pub mod stats;

@@ -3,8 +3,6 @@
 //! benchmark from one address would otherwise hit.
 
 use std::fs::File;
-use std::io::{Read as _, Seek as _, SeekFrom};
-use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -13,6 +11,7 @@ use anyhow::{Context as _, bail};
 use tempfile::TempDir;
 
 use crate::harness::memory::proc_status_kib;
+use crate::harness::process::{free_port, fundpass_command, log_tail};
 
 /// Settings the benchmark varies; everything else stays at fundpass's defaults.
 #[derive(Debug, Clone, Copy)]
@@ -81,12 +80,6 @@ pub fn locate(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     )
 }
 
-/// A loopback port nobody listens on right now.
-fn free_port() -> anyhow::Result<u16> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("no free loopback port")?;
-    Ok(listener.local_addr()?.port())
-}
-
 impl Server {
     /// Writes the configuration into a new temporary folder and starts
     /// `fundpass serve --demo` on a free loopback port, its output going to a log file.
@@ -100,18 +93,7 @@ impl Server {
         let log = dir.path().join("server.log");
         let out = File::create(&log)?;
         let port = free_port()?;
-        let mut command = Command::new(bin);
-        // Only the file and the flags configure the server, whatever this shell has.
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("FUNDPASS_") {
-                command.env_remove(name);
-            }
-        }
-        let child = command
-            .arg("--data-dir")
-            .arg(&data)
-            .arg("--config")
-            .arg(&config)
+        let child = fundpass_command(bin, &data, &config)
             .args(["serve", "--demo", "--bind"])
             .arg(format!("127.0.0.1:{port}"))
             .stdin(Stdio::null())
@@ -145,16 +127,7 @@ impl Server {
 
     /// The last lines of the server's output, to explain a failure.
     pub fn log_tail(&self) -> String {
-        const TAIL_BYTES: u64 = 4000;
-        let mut text = String::new();
-        if let Ok(mut file) = File::open(&self.log) {
-            let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-            let _ = file.seek(SeekFrom::Start(len.saturating_sub(TAIL_BYTES)));
-            let mut bytes = Vec::new();
-            let _ = file.read_to_end(&mut bytes);
-            text = String::from_utf8_lossy(&bytes).into_owned();
-        }
-        text
+        log_tail(&self.log)
     }
 
     /// Peak resident memory of the server so far (`VmHWM`), in KiB.

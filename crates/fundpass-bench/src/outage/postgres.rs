@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use anyhow::{Context as _, bail};
 use tempfile::TempDir;
 
-use crate::crash::server::free_port;
+use crate::harness::process::free_port;
 
 /// Where Debian and Ubuntu install the server's programs, one folder per version.
 const INSTALLS: &str = "/usr/lib/postgresql";

@@ -6,7 +6,7 @@
 //! HTTP 400/404, business errors with HTTP 200 and a `Code`; per-number counters
 //! answer `isv.BUSINESS_LIMIT_CONTROL` (one code a minute, `daily` a day).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::ledger::{Ledger, header};
 use super::{hex_hmac, sha256_hex};
 
 pub const KEY_ID: &str = "LTAIfundpassTEST00000000";
@@ -39,13 +40,9 @@ pub struct Accepted {
 
 #[derive(Default)]
 struct Book {
-    calls: u32,
+    ledger: Ledger,
     accepted: Vec<Accepted>,
-    refusals: Vec<String>,
     nonces: HashSet<String>,
-    last_by_phone: HashMap<String, OffsetDateTime>,
-    today_by_phone: HashMap<String, u32>,
-    outages: VecDeque<StatusCode>,
 }
 
 /// The stand-in's state; cheap to clone.
@@ -77,11 +74,11 @@ impl AlibabaMock {
 
     /// The next call answers with `status` and an empty body.
     pub fn fail_next_with(&self, status: StatusCode) {
-        self.book.lock().unwrap().outages.push_back(status);
+        self.book.lock().unwrap().ledger.fail_next_with(status);
     }
 
     pub fn calls(&self) -> u32 {
-        self.book.lock().unwrap().calls
+        self.book.lock().unwrap().ledger.calls
     }
 
     pub fn accepted(&self) -> Vec<Accepted> {
@@ -90,21 +87,14 @@ impl AlibabaMock {
 
     /// The error codes answered, in order.
     pub fn refusals(&self) -> Vec<String> {
-        self.book.lock().unwrap().refusals.clone()
+        self.book.lock().unwrap().ledger.refusals.clone()
     }
 }
 
 fn answer(book: &mut Book, status: StatusCode, code: &str) -> Response {
-    book.refusals.push(code.to_owned());
+    book.ledger.refusals.push(code.to_owned());
     let body = json!({"RequestId": "req", "Code": code, "Message": "refused"});
     (status, axum::Json(body)).into_response()
-}
-
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
 }
 
 /// The query's parameters, decoded.
@@ -126,8 +116,7 @@ async fn send_sms(
 ) -> Response {
     let now = mock.clock.now();
     let mut book = mock.book.lock().unwrap();
-    book.calls += 1;
-    if let Some(status) = book.outages.pop_front() {
+    if let Some(status) = book.ledger.call() {
         return status.into_response();
     }
     let Some(params) = parameters(query.as_deref().unwrap_or_default()) else {
@@ -155,10 +144,11 @@ async fn send_sms(
         return answer(&mut book, StatusCode::OK, "isv.INVALID_JSON_PARAM");
     };
     let phone = get("PhoneNumbers");
-    if limited(&mut book, &phone, now, mock.daily_limit) {
+    // One code a minute and `daily` a day per number, under one code.
+    if book.ledger.take(&phone, now, 60, mock.daily_limit).is_err() {
         return answer(&mut book, StatusCode::OK, "isv.BUSINESS_LIMIT_CONTROL");
     }
-    let biz_id = format!("90061974{:010}^0", book.calls);
+    let biz_id = format!("90061974{:010}^0", book.ledger.calls);
     book.accepted.push(Accepted {
         phone,
         template_code: get("TemplateCode"),
@@ -168,22 +158,6 @@ async fn send_sms(
     });
     let body = json!({"RequestId": "req", "Code": "OK", "Message": "OK", "BizId": biz_id});
     (StatusCode::OK, axum::Json(body)).into_response()
-}
-
-/// One code a minute and `daily` a day per number.
-fn limited(book: &mut Book, phone: &str, now: OffsetDateTime, daily: u32) -> bool {
-    if let Some(last) = book.last_by_phone.get(phone)
-        && (now - *last).whole_seconds() < 60
-    {
-        return true;
-    }
-    let today = book.today_by_phone.entry(phone.to_owned()).or_default();
-    if *today >= daily {
-        return true;
-    }
-    *today += 1;
-    book.last_by_phone.insert(phone.to_owned(), now);
-    false
 }
 
 /// Alibaba's checks of a V3 signature, from the raw request.

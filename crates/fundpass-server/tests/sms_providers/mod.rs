@@ -2,6 +2,7 @@
 //! provider stand-ins, senders pointed at them, and the outbox worker run by hand.
 
 pub mod alibaba_mock;
+mod ledger;
 mod reports;
 pub mod tencent_mock;
 

@@ -6,7 +6,6 @@
 //! with `Response.Error` or a per-number `SendStatusSet`, and keeps per-number
 //! counters to answer the documented limit codes.
 
-use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
@@ -18,6 +17,7 @@ use fundpass_core::testing::FixedClock;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
+use super::ledger::{Ledger, Limit, header};
 use super::{hex_hmac, sha256_hex};
 
 pub const SECRET_ID: &str = "AKIDfundpassTEST0000000000000000";
@@ -38,12 +38,8 @@ pub struct Accepted {
 
 #[derive(Default)]
 struct Book {
-    calls: u32,
+    ledger: Ledger,
     accepted: Vec<Accepted>,
-    refusals: Vec<String>,
-    last_by_phone: HashMap<String, OffsetDateTime>,
-    today_by_phone: HashMap<String, u32>,
-    outages: VecDeque<StatusCode>,
 }
 
 /// The stand-in's state; cheap to clone.
@@ -76,11 +72,11 @@ impl TencentMock {
     /// The next call answers with `status` and an empty body, as an overloaded
     /// gateway would.
     pub fn fail_next_with(&self, status: StatusCode) {
-        self.book.lock().unwrap().outages.push_back(status);
+        self.book.lock().unwrap().ledger.fail_next_with(status);
     }
 
     pub fn calls(&self) -> u32 {
-        self.book.lock().unwrap().calls
+        self.book.lock().unwrap().ledger.calls
     }
 
     pub fn accepted(&self) -> Vec<Accepted> {
@@ -89,29 +85,21 @@ impl TencentMock {
 
     /// The error codes answered, in order.
     pub fn refusals(&self) -> Vec<String> {
-        self.book.lock().unwrap().refusals.clone()
+        self.book.lock().unwrap().ledger.refusals.clone()
     }
 }
 
 fn error(book: &mut Book, code: &str, message: &str) -> Response {
-    book.refusals.push(code.to_owned());
+    book.ledger.refusals.push(code.to_owned());
     let body =
         json!({"Response": {"Error": {"Code": code, "Message": message}, "RequestId": "req"}});
     (StatusCode::OK, axum::Json(body)).into_response()
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-}
-
 async fn send_sms(State(mock): State<TencentMock>, headers: HeaderMap, body: Bytes) -> Response {
     let now = mock.clock.now();
     let mut book = mock.book.lock().unwrap();
-    book.calls += 1;
-    if let Some(status) = book.outages.pop_front() {
+    if let Some(status) = book.ledger.call() {
         return status.into_response();
     }
     if let Err((code, message)) = authenticate(&headers, &body, now) {
@@ -138,10 +126,10 @@ async fn send_sms(State(mock): State<TencentMock>, headers: HeaderMap, body: Byt
         .unwrap_or_default()
         .to_owned();
     let code = limit(&mut book, &phone, now, mock.daily_limit);
-    let serial_no = format!("2433:{:020}", book.calls);
+    let serial_no = format!("2433:{:020}", book.ledger.calls);
     let status = match code {
         Some(code) => {
-            book.refusals.push(code.to_owned());
+            book.ledger.refusals.push(code.to_owned());
             json!({"SerialNo": "", "PhoneNumber": phone, "Fee": 0, "Code": code, "Message": "limit"})
         }
         None => {
@@ -176,18 +164,11 @@ async fn send_sms(State(mock): State<TencentMock>, headers: HeaderMap, body: Byt
 
 /// The per-number counters: one text per 30 seconds, `daily` a day.
 fn limit(book: &mut Book, phone: &str, now: OffsetDateTime, daily: u32) -> Option<&'static str> {
-    if let Some(last) = book.last_by_phone.get(phone)
-        && (now - *last).whole_seconds() < 30
-    {
-        return Some("LimitExceeded.PhoneNumberThirtySecondLimit");
+    match book.ledger.take(phone, now, 30, daily) {
+        Ok(()) => None,
+        Err(Limit::Gap) => Some("LimitExceeded.PhoneNumberThirtySecondLimit"),
+        Err(Limit::Daily) => Some("LimitExceeded.PhoneNumberDailyLimit"),
     }
-    let today = book.today_by_phone.entry(phone.to_owned()).or_default();
-    if *today >= daily {
-        return Some("LimitExceeded.PhoneNumberDailyLimit");
-    }
-    *today += 1;
-    book.last_by_phone.insert(phone.to_owned(), now);
-    None
 }
 
 /// Tencent's checks of `Authorization`, from the raw request.
