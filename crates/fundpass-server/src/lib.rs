@@ -6,6 +6,7 @@ pub mod app;
 pub mod captcha_image;
 pub mod dev_face;
 mod evenly;
+pub mod face;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod hash_pool;

@@ -450,6 +450,7 @@ async fn production_refuses_the_dev_simulators_key_and_has_no_simulator() {
     let app = TestApp::spawn_with(TestOptions {
         mode: Mode::Production,
         policy,
+        face_provider: None,
     })
     .await;
     seed(&app, &WANG).await;

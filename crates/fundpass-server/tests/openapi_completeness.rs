@@ -210,6 +210,7 @@ fn identify_fields_refuse_blank_and_overlong_values_in_the_schema() {
         "RegistrationStart",
         "ForgotLoginStart",
         "ForgotTransactionStart",
+        "FaceStart",
     ] {
         let name = field(&doc, schema, "name");
         assert_eq!(name["minLength"], 1, "{schema}.name");

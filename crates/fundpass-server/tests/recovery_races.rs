@@ -71,6 +71,7 @@ async fn portal_on(url: &str) -> (Portal, Arc<FixedClock>, Store, Arc<Keyring>) 
         rng: Arc::new(OsSecrets),
         policy: PortalPolicy::default(),
         templates: SmsTemplates::default(),
+        face_provider: None,
     };
     (portal, clock, store, keyring)
 }

@@ -18,9 +18,10 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use console_common::add_staff;
-use fundpass_core::ports::{DeliveryState, OutboxMessage, SecretGenerator};
+use fundpass_core::ports::{DeliveryState, OutboxMessage};
 use fundpass_core::staff::StaffRole;
 use providers::alibaba_mock::{AlibabaMock, KEY_SECRET};
+use providers::signatures::SameBytes;
 use providers::tencent_mock::{SECRET_KEY, TencentMock};
 use providers::{alibaba, app, clock_off_by, deliver, os_rng, rows, tencent};
 use serde_json::json;
@@ -281,15 +282,6 @@ async fn alibaba_refuses_a_clock_more_than_fifteen_minutes_off() {
     let close = clock_off_by(&app, Duration::minutes(14));
     let sender = alibaba(&mock.url, KEY_SECRET, close, os_rng());
     assert_eq!(deliver(&app, Arc::new(sender)).await.delivered, 1);
-}
-
-/// A generator that always gives the same bytes: every nonce is the same.
-struct SameBytes;
-
-impl SecretGenerator for SameBytes {
-    fn fill(&self, buf: &mut [u8]) {
-        buf.fill(7);
-    }
 }
 
 #[tokio::test]

@@ -125,6 +125,7 @@ async fn too_many_logins_from_one_address_are_refused_with_a_new_captcha() {
     let app = TestApp::spawn_with(TestOptions {
         mode: Mode::Dev,
         policy,
+        face_provider: None,
     })
     .await;
     let browser = Browser::new(&app);

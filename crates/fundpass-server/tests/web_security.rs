@@ -197,6 +197,7 @@ async fn production_cookies_are_host_prefixed_and_secure_and_dev_tools_are_gone(
             dev_mode: true,
             ..PortalPolicy::default()
         },
+        face_provider: None,
     };
     let app = TestApp::spawn_with(options).await;
     let browser = Browser::new(&app);

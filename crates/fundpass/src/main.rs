@@ -12,6 +12,7 @@ mod member_cmd;
 mod outbox_cmd;
 mod record_cmd;
 mod serve;
+mod serve_face;
 mod serve_sms;
 mod staff_cmd;
 mod system;

@@ -65,6 +65,8 @@ pub async fn run(config: &Config, args: &ServeArgs) -> anyhow::Result<ExitCode> 
     config.staff.apply(&mut policy)?;
     policy.payout = config.payouts.policy()?;
     config.webhooks.timeout()?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let face_provider = crate::serve_face::face_provider(config, clock.clone())?;
     let Context {
         store, mut keyring, ..
     } = Context::open(config).await?;
@@ -73,7 +75,6 @@ pub async fn run(config: &Config, args: &ServeArgs) -> anyhow::Result<ExitCode> 
     if args.demo {
         offer_demo(config, &store).await?;
     }
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let receipts =
         crate::serve_sms::receipt_routes(config, Arc::new(store.clone()), clock.clone())?;
     let bind = args
@@ -96,7 +97,8 @@ pub async fn run(config: &Config, args: &ServeArgs) -> anyhow::Result<ExitCode> 
     let token_endpoint = policy.clients.token_endpoint.clone();
     let face_simulator =
         dev.then(|| fundpass_server::state::dev_face_simulator(&mut policy, &OsSecrets));
-    let portal = portal(config, &store, keyring.clone(), clock.clone(), policy)?;
+    let mut portal = portal(config, &store, keyring.clone(), clock.clone(), policy)?;
+    portal.face_provider = face_provider;
     let state = AppState {
         portal,
         settings: Arc::new(settings),
@@ -246,7 +248,8 @@ fn server_settings(config: &Config, local: SocketAddr, internal_listener: bool) 
     }
 }
 
-/// The portal with its hashing pool sized from the configuration.
+/// The portal with its hashing pool sized from the configuration (and no face
+/// provider: `serve` adds the one configured).
 pub(crate) fn portal(
     config: &Config,
     store: &fundpass_store::Store,
@@ -285,6 +288,7 @@ pub(crate) fn portal(
         rng: Arc::new(OsSecrets),
         policy,
         templates: config.sms.templates(),
+        face_provider: None,
     })
 }
 

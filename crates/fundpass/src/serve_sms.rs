@@ -23,7 +23,7 @@ use crate::config::sms_providers::{
 use crate::config::{Config, Mode, SmsSenderKind};
 
 /// An environment variable holding a secret; empty when unset.
-fn secret_from_env(name: &str) -> SecretString {
+pub fn secret_from_env(name: &str) -> SecretString {
     SecretString::from(std::env::var(name).unwrap_or_default())
 }
 

@@ -70,6 +70,7 @@ impl Backend {
             rng: Arc::new(OsSecrets),
             policy,
             templates: SmsTemplates::default(),
+            face_provider: None,
         }
     }
 }

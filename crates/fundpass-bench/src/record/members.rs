@@ -41,6 +41,7 @@ pub fn portal(store: &Store) -> anyhow::Result<Portal> {
         rng: Arc::new(OsSecrets),
         policy: PortalPolicy::default(),
         templates: SmsTemplates::default(),
+        face_provider: None,
     })
 }
 

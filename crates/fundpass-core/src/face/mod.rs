@@ -103,17 +103,26 @@ pub enum FaceRejection {
     /// The face did not match the document closely enough.
     #[error("the face did not match closely enough")]
     LowScore,
+    /// The provider has no reference photo for the document to compare the face with
+    /// (a query-by-token provider's answer; the member needs another channel).
+    #[error("the provider has no reference photo for this document")]
+    NoReference,
+    /// The provider did not pass the check for a reason of its own that none of the
+    /// above names (its code is in the audit trail).
+    #[error("the face verification provider did not pass the check")]
+    Declined,
 }
 
 impl FaceRejection {
     /// Whether the rejection counts against the document the flow was started for:
     /// only when the provider compared a live check against that very document for
-    /// this flow, just now, and the face did not pass (not live, or a low score).
+    /// this flow, just now, and the face did not pass (not live, a low score, or a
+    /// query-by-token provider's refusal of the check it made for the flow).
     /// Unsigned or foreign results, another flow's nonce, stale results and results
     /// for another person count against the flow and the client address only, so
     /// that nobody can lock a member out of face login with results of their own.
     pub fn counts_against_document(self) -> bool {
-        matches!(self, Self::LivenessFailed | Self::LowScore)
+        matches!(self, Self::LivenessFailed | Self::LowScore | Self::Declined)
     }
 
     /// A stable snake_case code for audit rows and API error envelopes.
@@ -130,6 +139,8 @@ impl FaceRejection {
             Self::WrongSubject => "wrong_subject",
             Self::LivenessFailed => "liveness_failed",
             Self::LowScore => "low_score",
+            Self::NoReference => "no_reference",
+            Self::Declined => "declined",
         }
     }
 }

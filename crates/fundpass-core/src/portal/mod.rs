@@ -36,8 +36,8 @@ pub use notify::{SmsLimits, SmsTemplates, placeholders};
 pub(crate) use notify::{china_time, china_today, fill};
 pub use phone::PhoneChangeError;
 pub use recovery::{
-    FaceChallenge, MemberFacts, NewSecret, RecoveryError, RecoveryIdentify, RecoveryStarted,
-    TicketChecked, TicketError, TransactionRecoveryStarted,
+    FaceChallenge, FaceStartInput, MemberFacts, NewSecret, RecoveryError, RecoveryIdentify,
+    RecoveryStarted, TicketChecked, TicketError, TransactionRecoveryStarted,
 };
 pub use registration::{
     IdentifyInput, NEUTRAL_IDENTIFY_MESSAGE, NewPasswords, RegistrationError, StartedFlow,
@@ -52,7 +52,9 @@ use crate::face::FacePolicy;
 use crate::flow::FlowPolicy;
 use crate::lockout::{LoginLockPolicy, TransactionLockPolicy};
 use crate::member::HoldPolicy;
-use crate::ports::{Clock, CpuPool, PortalStore, RateLimiter, SecretGenerator, StoreError};
+use crate::ports::{
+    Clock, CpuPool, FaceProvider, PortalStore, RateLimiter, SecretGenerator, StoreError,
+};
 use crate::session::SessionPolicy;
 
 /// Every tunable rule of the portal, defaults as in the design.
@@ -171,12 +173,19 @@ pub struct Portal {
     pub rng: Arc<dyn SecretGenerator>,
     pub policy: PortalPolicy,
     pub templates: SmsTemplates,
+    /// The query-by-token face verification provider, when one is configured; face
+    /// logins then go through it instead of signed results.
+    pub face_provider: Option<Arc<dyn FaceProvider>>,
 }
 
 impl std::fmt::Debug for Portal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Portal")
             .field("policy", &self.policy)
+            .field(
+                "face_provider",
+                &self.face_provider.as_ref().map(|p| p.name()),
+            )
             .finish_non_exhaustive()
     }
 }

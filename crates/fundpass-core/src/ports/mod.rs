@@ -4,6 +4,7 @@
 mod assisted;
 mod audit;
 mod business;
+mod face;
 mod members;
 mod portal;
 mod record;
@@ -14,6 +15,9 @@ mod staff;
 pub use assisted::{CaseStore, PiiWrite, StaffSessionStore, StaffWrite};
 pub use audit::AuditStore;
 pub use business::{AuthorizationStore, ClientStore, WebhookStore};
+pub use face::{
+    FaceBegin, FaceConclusion, FaceHandle, FaceProvider, FaceProviderError, FaceSubject,
+};
 pub use members::{MemberImport, MemberStore, Repeat, Repeated};
 pub use portal::{
     CaptchaRecord, CaptchaStore, ChangeSet, CpuPool, EndedHold, FlowStore, FlowWrite, Health,

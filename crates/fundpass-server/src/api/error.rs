@@ -132,6 +132,18 @@ pub enum ErrorCode {
     /// 409: the event is not one that can be reported as "not me" (only a successful
     /// login, password change or reset, phone change or security-question change).
     NotReportable,
+    /// 503: the face verification provider could not be reached or refused the
+    /// service's request; nothing was recorded. See `Retry-After`.
+    FaceProviderUnavailable,
+    /// 409: the provider has no result yet: finish the check in the provider's SDK,
+    /// then post again. The flow is unchanged.
+    FaceUnfinished,
+    /// 400: the face verification provider checks resident identity cards only; use
+    /// a counter for other documents.
+    FaceDocumentUnsupported,
+    /// 400: the provider needs `meta_info` from its SDK on the phone (or it is longer
+    /// than 4 KiB).
+    FaceMetaInfoRequired,
 }
 
 impl ErrorCode {
@@ -143,7 +155,9 @@ impl ErrorCode {
             Self::RateLimited | Self::ResendTooSoon | Self::TooManySends => {
                 StatusCode::TOO_MANY_REQUESTS
             }
-            Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Busy | Self::FaceProviderUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::FaceUnfinished => StatusCode::CONFLICT,
+            Self::FaceDocumentUnsupported | Self::FaceMetaInfoRequired => StatusCode::BAD_REQUEST,
             Self::CaptchaWrong
             | Self::CaptchaExpired
             | Self::BadIdNumber
@@ -266,6 +280,19 @@ impl ErrorCode {
             Self::EventNotFound => "There is no event with this number on your security record.",
             Self::NotReportable => {
                 "Only a successful login, password change or reset, phone change or security-question change can be reported."
+            }
+            Self::FaceProviderUnavailable => {
+                "Face verification is unavailable at the moment. Try again later."
+            }
+            Self::FaceUnfinished => {
+                "The face verification has not been finished. Finish it in the app, then try again."
+            }
+            Self::FaceDocumentUnsupported => {
+                "Face verification works with a resident identity card only. \
+                 Visit a counter with your document."
+            }
+            Self::FaceMetaInfoRequired => {
+                "The app must send the face verification SDK's meta_info."
             }
         }
     }

@@ -21,6 +21,7 @@ use super::types::DocumentType;
 use super::{map, run};
 use crate::request::ClientInfo;
 use crate::state::AppState;
+use fundpass_core::portal::FaceStartInput;
 
 /// The document whose holder is about to be verified.
 #[derive(Deserialize, ToSchema)]
@@ -31,6 +32,17 @@ pub struct FaceStart {
     /// must then be a valid number of `id_type`.
     #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
     pub id_number: String,
+    /// The name on the document. Required when the service verifies faces through a
+    /// query-by-token provider (Tencent Cloud FaceID, Alibaba Cloud ID Verification),
+    /// which compares the face with the national database's photo for this name and
+    /// number; ignored otherwise.
+    #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
+    pub name: Option<String>,
+    /// What the provider's SDK on the phone produced for the server (Alibaba Cloud's
+    /// `MetaInfo`, Tencent Cloud's `Meta`): required by Alibaba Cloud, optional for
+    /// Tencent Cloud, ignored for signed results.
+    #[schema(min_length = 1, max_length = 4096, pattern = r"\S")]
+    pub meta_info: Option<String>,
 }
 
 /// A challenge for the face-verification provider: the same shape whether or not the
@@ -39,8 +51,15 @@ pub struct FaceStart {
 pub struct FaceChallengeIssued {
     /// Keep it to post the result.
     pub flow: String,
-    /// Hand it to the provider's SDK; the signed result must carry it.
+    /// Hand it to the provider's SDK. For signed results, the result must carry it;
+    /// with a query-by-token provider it is the provider's handle for the check
+    /// (Tencent `FaceIdToken`, Alibaba `CertifyId`), good for one check.
     pub nonce: String,
+    /// `null` when the provider's SDK hands back a signed result to post; otherwise
+    /// the query-by-token provider (`tencent`, `alibaba`) whose SDK to run, after which
+    /// the service fetches the result itself.
+    #[schema(example = "tencent")]
+    pub provider: Option<&'static str>,
     /// When the challenge stops being answerable.
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
@@ -55,8 +74,9 @@ pub struct FaceChallengeIssued {
     request_body = FaceStart,
     responses(
         (status = 201, description = "A challenge for the provider", body = FaceChallengeIssued),
-        (status = 400, description = "bad_id_number or bad_json", body = ErrorBody),
+        (status = 400, description = "bad_id_number, bad_name, face_document_unsupported, face_meta_info_required or bad_json", body = ErrorBody),
         (status = 423, description = "face_attempts_exhausted (details.until): manual review or a counter", body = ErrorBody),
+        (status = 503, description = "face_provider_unavailable or busy (Retry-After)", body = ErrorBody),
         (status = 429, description = "rate_limited: too many face logins started from this address (details.retry_after)", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
@@ -67,15 +87,20 @@ pub async fn start(
     ApiJson(body): ApiJson<FaceStart>,
 ) -> Result<(StatusCode, Json<FaceChallengeIssued>), ApiError> {
     let ctx = client.context(Channel::App);
-    let call = state
-        .portal
-        .start_face_login(body.id_type.into(), &body.id_number, &ctx);
+    let input = FaceStartInput {
+        id_type: body.id_type.into(),
+        id_number: &body.id_number,
+        name: body.name.as_deref(),
+        meta_info: body.meta_info.as_deref(),
+    };
+    let call = state.portal.start_face_login(&input, &ctx);
     let call = crate::evenly::evenly(&state, call);
     let challenge = run(&state, call, map::recovery).await?;
     let body = FaceChallengeIssued {
         flow: challenge.flow.expose().to_owned(),
         nonce: challenge.nonce,
         expires_at: challenge.expires_at,
+        provider: challenge.provider,
     };
     Ok((StatusCode::CREATED, Json(body)))
 }
@@ -86,9 +111,11 @@ pub struct FaceComplete {
     /// From the start.
     #[schema(pattern = r"^\s*[A-Za-z0-9_-]{43}\s*$")]
     pub flow: String,
-    /// The provider's result, a JWS in compact form (`header.payload.signature`).
+    /// The provider's signed result, a JWS in compact form
+    /// (`header.payload.signature`). Left out with a query-by-token provider, whose
+    /// result the service fetches itself (anything sent is not read).
     #[schema(pattern = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")]
-    pub result: String,
+    pub result: Option<String>,
 }
 
 /// A recovery-only app token.
@@ -113,8 +140,12 @@ pub struct FaceLoginResponse {
 /// A refused result gets `face_rejected` with `details.reason` (`bad_signature`,
 /// `algorithm_mismatch`, `unknown_key`, `dev_key_refused`, `nonce_mismatch`,
 /// `issued_in_future`, `stale`, `wrong_subject`, `liveness_failed`, `low_score`,
-/// `malformed`); the third refusal gets `face_attempts_exhausted`. A result is good
-/// once: posting it again gets `face_replayed`.
+/// `no_reference`, `malformed`); the third refusal gets `face_attempts_exhausted`. A
+/// result is good once: posting it again gets `face_replayed`.
+///
+/// With a query-by-token provider the service fetches the check's result from the
+/// provider and applies the same checks; one handle is good for one check, so a
+/// refused check ends the flow (start again for another try).
 #[utoipa::path(
     post,
     path = "/api/v1/face/complete",
@@ -126,7 +157,8 @@ pub struct FaceLoginResponse {
         (status = 400, description = "face_rejected (details.reason) or bad_json", body = ErrorBody),
         (status = 403, description = "face_not_eligible: not a registered user", body = ErrorBody),
         (status = 404, description = "unknown_flow", body = ErrorBody),
-        (status = 409, description = "face_replayed, wrong_step or conflict", body = ErrorBody),
+        (status = 503, description = "face_provider_unavailable or busy (Retry-After)", body = ErrorBody),
+        (status = 409, description = "face_replayed, face_unfinished (finish the check in the provider's SDK first), wrong_step or conflict", body = ErrorBody),
         (status = 410, description = "flow_expired", body = ErrorBody),
         (status = 423, description = "face_attempts_exhausted: manual review or a counter", body = ErrorBody),
         (status = 429, description = "rate_limited: too many refused results from this address (details.retry_after)", body = ErrorBody,
@@ -139,9 +171,11 @@ pub async fn complete(
     ApiJson(body): ApiJson<FaceComplete>,
 ) -> Result<Json<FaceLoginResponse>, ApiError> {
     let ctx = client.context(Channel::App);
-    let call = state
-        .portal
-        .complete_face_login(&body.flow, &body.result, &ctx);
+    let call = state.portal.complete_face_login(
+        &body.flow,
+        body.result.as_deref().unwrap_or_default(),
+        &ctx,
+    );
     let success = run(&state, call, map::recovery).await?;
     Ok(Json(FaceLoginResponse {
         token: success.token.expose().to_owned(),

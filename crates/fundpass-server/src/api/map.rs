@@ -125,11 +125,22 @@ pub fn recovery(error: RecoveryError, now: OffsetDateTime) -> ApiError {
             }
         }
         RecoveryError::FaceNotEligible => ApiError::new(ErrorCode::FaceNotEligible),
+        RecoveryError::FaceProviderUnavailable(reason) => {
+            tracing::warn!(%reason, "face login refused: provider unavailable");
+            ApiError::new(ErrorCode::FaceProviderUnavailable)
+                .retry_after_secs(FACE_PROVIDER_RETRY_AFTER_SECS)
+        }
+        RecoveryError::FaceUnfinished => ApiError::new(ErrorCode::FaceUnfinished),
+        RecoveryError::FaceDocumentUnsupported => ApiError::new(ErrorCode::FaceDocumentUnsupported),
+        RecoveryError::FaceMetaInfoRequired => ApiError::new(ErrorCode::FaceMetaInfoRequired),
         RecoveryError::Conflict => ApiError::new(ErrorCode::Conflict),
         RecoveryError::Busy(e) => busy(e),
         RecoveryError::Store(e) => store(e),
     }
 }
+
+/// Seconds the app is told to wait when the face verification provider is unavailable.
+pub const FACE_PROVIDER_RETRY_AFTER_SECS: u64 = 30;
 
 /// A flow refusal in a recovery: as in registration, worded for a recovery.
 fn recovery_flow(error: FlowError, now: OffsetDateTime) -> ApiError {
@@ -478,6 +489,22 @@ mod tests {
                 423,
             ),
             (RecoveryError::FaceNotEligible, "face_not_eligible", 403),
+            (
+                RecoveryError::FaceProviderUnavailable("down".into()),
+                "face_provider_unavailable",
+                503,
+            ),
+            (RecoveryError::FaceUnfinished, "face_unfinished", 409),
+            (
+                RecoveryError::FaceDocumentUnsupported,
+                "face_document_unsupported",
+                400,
+            ),
+            (
+                RecoveryError::FaceMetaInfoRequired,
+                "face_meta_info_required",
+                400,
+            ),
             (RecoveryError::UnknownFlow, "unknown_flow", 404),
             (RecoveryError::Flow(FlowError::Expired), "flow_expired", 410),
             (

@@ -13,7 +13,7 @@
 
 pub mod alibaba;
 mod dev;
-mod provider_http;
+pub(crate) mod provider_http;
 pub mod receipts;
 mod scrub;
 pub mod signing;

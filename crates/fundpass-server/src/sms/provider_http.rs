@@ -1,4 +1,4 @@
-//! What the Tencent Cloud and Alibaba Cloud senders share: checking the endpoint and
+//! What the Tencent Cloud and Alibaba Cloud callers (SMS and face verification) share: checking the endpoint and
 //! credentials at start-up, the HTTP client, and what a failure to get an answer
 //! means for the message.
 
@@ -13,14 +13,14 @@ use secrecy::{ExposeSecret, SecretString};
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderSetupError {
     /// The endpoint does not parse or has no host.
-    #[error("the {provider} SMS endpoint is not a valid URL: {reason}")]
+    #[error("the {provider} endpoint is not a valid URL: {reason}")]
     BadUrl {
         provider: &'static str,
         reason: String,
     },
     /// The endpoint is not `https://` (and plain HTTP is not allowed).
     #[error(
-        "the {provider} SMS endpoint must start with https:// (got {scheme}://); http:// is \
+        "the {provider} endpoint must start with https:// (got {scheme}://); http:// is \
          allowed in dev mode only, for a local stand-in"
     )]
     InsecureUrl {
@@ -28,20 +28,20 @@ pub enum ProviderSetupError {
         scheme: String,
     },
     /// A credential is empty.
-    #[error("the {provider} SMS credential {name} is empty (set {variable})")]
+    #[error("the {provider} credential {name} is empty (set {variable})")]
     MissingCredential {
         provider: &'static str,
         name: &'static str,
         variable: &'static str,
     },
     /// A setting the provider requires is empty.
-    #[error("the {provider} SMS setting {name} is empty")]
+    #[error("the {provider} setting {name} is empty")]
     MissingSetting {
         provider: &'static str,
         name: &'static str,
     },
     /// The HTTP client could not be created (TLS set-up).
-    #[error("cannot create the HTTP client for {provider} SMS: {reason}")]
+    #[error("cannot create the HTTP client for {provider}: {reason}")]
     Client {
         provider: &'static str,
         reason: String,
@@ -99,19 +99,30 @@ impl Endpoint {
     }
 }
 
-/// `value`, or the error naming the environment variable it comes from.
-pub(crate) fn required(
+/// A credential as configured: its name at the provider, the environment variable it
+/// comes from, and its value.
+pub(crate) type Credential<'a> = (&'static str, &'static str, &'a SecretString);
+
+/// Refuses an empty credential (naming the environment variable it comes from) or an
+/// empty setting, so that a misconfigured provider stops the service at start-up.
+pub(crate) fn check_settings(
     provider: &'static str,
-    name: &'static str,
-    variable: &'static str,
-    value: &SecretString,
+    credentials: &[Credential<'_>],
+    settings: &[(&'static str, &str)],
 ) -> Result<(), ProviderSetupError> {
-    if value.expose_secret().trim().is_empty() {
-        return Err(ProviderSetupError::MissingCredential {
-            provider,
-            name,
-            variable,
-        });
+    for (name, variable, value) in credentials {
+        if value.expose_secret().trim().is_empty() {
+            return Err(ProviderSetupError::MissingCredential {
+                provider,
+                name,
+                variable,
+            });
+        }
+    }
+    for (name, value) in settings {
+        if value.trim().is_empty() {
+            return Err(ProviderSetupError::MissingSetting { provider, name });
+        }
     }
     Ok(())
 }

@@ -363,7 +363,11 @@ pub(super) fn refusal(
         RecoveryError::Face(_)
         | RecoveryError::FaceReplayed
         | RecoveryError::FaceAttemptsExhausted { .. }
-        | RecoveryError::FaceNotEligible => restart(tr.get("recovery.app_only")),
+        | RecoveryError::FaceNotEligible
+        | RecoveryError::FaceProviderUnavailable(_)
+        | RecoveryError::FaceUnfinished
+        | RecoveryError::FaceDocumentUnsupported
+        | RecoveryError::FaceMetaInfoRequired => restart(tr.get("recovery.app_only")),
         RecoveryError::Conflict => restart(tr.get("recovery.conflict")),
         RecoveryError::Busy(busy) => wait(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -15,6 +15,7 @@ const UNKNOWN_FLOW: Expect = codes(&["unknown_flow"]);
 const POLICY: Expect = codes(&["password_policy"]);
 const BAD_ID: Expect = codes(&["bad_id_number"]);
 const BAD_NAME: Expect = codes(&["bad_name"]);
+const BAD_META: Expect = codes(&["face_meta_info_required"]);
 
 /// A member's bearer token.
 const TOKEN: Field = at(Bearer, "authorization", Token, codes(&["unauthorized"]));
@@ -256,6 +257,8 @@ pub const ROWS: &[Row] = &[
         &[
             body("/id_type", Choice, BAD_JSON),
             body("/id_number", Document, BAD_ID),
+            body("/name", Text, BAD_NAME),
+            body("/meta_info", Text, BAD_META),
         ],
     ),
     row(

@@ -171,9 +171,10 @@ impl Table for ApiTable {
                     "new_transaction_password_again": NEW_TRANSACTION_PASSWORD,
                 }))
             }
-            ("POST", "/api/v1/face/start") => {
-                base.json(json!({ "id_type": "resident_id", "id_number": WANG.id_number }))
-            }
+            ("POST", "/api/v1/face/start") => base.json(json!({
+                "id_type": "resident_id", "id_number": WANG.id_number,
+                "name": WANG.name, "meta_info": "{\"zimVer\":\"3.0.0\"}",
+            })),
             ("POST", "/api/v1/face/complete") => {
                 let (flow, nonce) = api.face_challenge(WANG.id_number).await;
                 let result = api.dev_face_result(&nonce, WANG.id_number, json!({})).await;

@@ -1,6 +1,6 @@
 //! A stand-in for Alibaba Cloud SMS `SendSms` (Dysmsapi 2017-05-25) that checks a
-//! request as Alibaba documents its V3 signature: ACS3-HMAC-SHA256 recomputed here
-//! from the raw query string, headers and body (with `hmac` and `sha2` directly),
+//! request as Alibaba documents its V3 signature: ACS3-HMAC-SHA256 recomputed from
+//! the raw query string, headers and body (`provider_mocks/signatures.rs`),
 //! `x-acs-content-sha256` against the body, `x-acs-date` within 15 minutes of its
 //! clock, and `x-acs-signature-nonce` never seen before. Gateway refusals come with
 //! HTTP 400/404, business errors with HTTP 200 and a `Code`; per-number counters
@@ -15,18 +15,17 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use fundpass_core::ports::Clock as _;
 use fundpass_core::testing::FixedClock;
-use fundpass_server::sms::signing::{percent_decode, percent_encode};
 use serde_json::{Value, json};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::ledger::{Ledger, header};
-use super::{hex_hmac, sha256_hex};
+use super::signatures::{Key, check_acs3};
 
 pub const KEY_ID: &str = "LTAIfundpassTEST00000000";
 pub const KEY_SECRET: &str = "alibaba-test-secret-0123456789abcdef";
-/// Alibaba's allowance for `x-acs-date`.
-const SKEW_SECONDS: i64 = 15 * 60;
+const KEY: Key = Key {
+    id: KEY_ID,
+    secret: KEY_SECRET,
+};
 
 /// A message the stand-in accepted.
 #[derive(Debug, Clone)]
@@ -97,17 +96,6 @@ fn answer(book: &mut Book, status: StatusCode, code: &str) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-/// The query's parameters, decoded.
-fn parameters(raw: &str) -> Option<Vec<(String, String)>> {
-    raw.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            Some((percent_decode(name)?, percent_decode(value)?))
-        })
-        .collect()
-}
-
 async fn send_sms(
     State(mock): State<AlibabaMock>,
     RawQuery(query): RawQuery,
@@ -119,12 +107,11 @@ async fn send_sms(
     if let Some(status) = book.ledger.call() {
         return status.into_response();
     }
-    let Some(params) = parameters(query.as_deref().unwrap_or_default()) else {
-        return answer(&mut book, StatusCode::BAD_REQUEST, "InvalidParameter");
+    let query = query.as_deref().unwrap_or_default();
+    let params = match check_acs3(KEY, &mut book.nonces, query, &headers, &body, now) {
+        Ok(params) => params,
+        Err((status, code)) => return answer(&mut book, status, code),
     };
-    if let Err((status, code)) = authenticate(&mut book, &params, &headers, &body, now) {
-        return answer(&mut book, status, code);
-    }
     let get = |name: &str| {
         params
             .iter()
@@ -158,73 +145,4 @@ async fn send_sms(
     });
     let body = json!({"RequestId": "req", "Code": "OK", "Message": "OK", "BizId": biz_id});
     (StatusCode::OK, axum::Json(body)).into_response()
-}
-
-/// Alibaba's checks of a V3 signature, from the raw request.
-fn authenticate(
-    book: &mut Book,
-    params: &[(String, String)],
-    headers: &HeaderMap,
-    body: &[u8],
-    now: OffsetDateTime,
-) -> Result<(), (StatusCode, &'static str)> {
-    let bad = (StatusCode::BAD_REQUEST, "SignatureDoesNotMatch");
-    let rest = header(headers, "authorization")
-        .strip_prefix("ACS3-HMAC-SHA256 Credential=")
-        .ok_or((StatusCode::BAD_REQUEST, "IncompleteSignature"))?;
-    let mut parts = rest.split(',');
-    let key_id = parts.next().unwrap_or_default();
-    let signed = parts
-        .next()
-        .and_then(|p| p.strip_prefix("SignedHeaders="))
-        .ok_or(bad)?;
-    let signature = parts
-        .next()
-        .and_then(|p| p.strip_prefix("Signature="))
-        .ok_or(bad)?;
-    if key_id != KEY_ID {
-        return Err((StatusCode::NOT_FOUND, "InvalidAccessKeyId.NotFound"));
-    }
-    let date = OffsetDateTime::parse(header(headers, "x-acs-date"), &Rfc3339)
-        .map_err(|_| (StatusCode::BAD_REQUEST, "InvalidTimeStamp.Format"))?;
-    if (now - date).whole_seconds().abs() > SKEW_SECONDS {
-        return Err((StatusCode::BAD_REQUEST, "InvalidTimeStamp.Expired"));
-    }
-    if header(headers, "x-acs-content-sha256") != sha256_hex(body) {
-        return Err((StatusCode::BAD_REQUEST, "ContentSHA256NotMatch"));
-    }
-    let names: Vec<&str> = signed.split(';').collect();
-    let required = [
-        "host",
-        "x-acs-date",
-        "x-acs-signature-nonce",
-        "x-acs-content-sha256",
-    ];
-    if !required.iter().all(|r| names.contains(r)) {
-        return Err(bad);
-    }
-    let mut query: Vec<(String, String)> = params
-        .iter()
-        .map(|(n, v)| (percent_encode(n), percent_encode(v)))
-        .collect();
-    query.sort();
-    let query: Vec<String> = query.iter().map(|(n, v)| format!("{n}={v}")).collect();
-    let canonical_headers: String = names
-        .iter()
-        .map(|n| format!("{n}:{}\n", header(headers, n).trim()))
-        .collect();
-    let canonical = format!(
-        "POST\n/\n{}\n{canonical_headers}\n{signed}\n{}",
-        query.join("&"),
-        sha256_hex(body)
-    );
-    let to_sign = format!("ACS3-HMAC-SHA256\n{}", sha256_hex(canonical.as_bytes()));
-    if hex_hmac(KEY_SECRET.as_bytes(), to_sign.as_bytes()) != signature {
-        return Err(bad);
-    }
-    let nonce = header(headers, "x-acs-signature-nonce").to_owned();
-    if nonce.is_empty() || !book.nonces.insert(nonce) {
-        return Err((StatusCode::BAD_REQUEST, "SignatureNonceUsed"));
-    }
-    Ok(())
 }

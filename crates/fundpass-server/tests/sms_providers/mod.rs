@@ -4,6 +4,8 @@
 pub mod alibaba_mock;
 mod ledger;
 mod reports;
+#[path = "../provider_mocks/signatures.rs"]
+pub mod signatures;
 pub mod tencent_mock;
 
 use std::collections::BTreeMap;
@@ -18,28 +20,12 @@ use fundpass_server::sms::{
     TencentSender, WorkerConfig,
 };
 use fundpass_server::system::OsSecrets;
-use hmac::{Hmac, KeyInit, Mac as _};
 use secrecy::SecretString;
-use sha2::{Digest as _, Sha256};
 
 use crate::support::{TestApp, TestOptions};
 
 /// The path token of the report endpoints in these tests.
 pub const RECEIPT_TOKEN: &str = "rcpt-0123456789abcdef0123456789abcdef";
-
-pub fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(Sha256::digest(data))
-}
-
-pub fn hmac(key: &[u8], message: &[u8]) -> Vec<u8> {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap();
-    mac.update(message);
-    mac.finalize().into_bytes().to_vec()
-}
-
-pub fn hex_hmac(key: &[u8], message: &[u8]) -> String {
-    hex::encode(hmac(key, message))
-}
 
 /// The app, with report endpoints open to loopback and 10.9.0.0/16 only.
 pub async fn app() -> TestApp {

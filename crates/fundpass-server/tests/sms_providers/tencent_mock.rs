@@ -1,8 +1,8 @@
 //! A stand-in for Tencent Cloud SMS `SendSms` (API 3.0, 2021-01-11) that checks a
-//! request as Tencent documents it: the TC3-HMAC-SHA256 signature recomputed here
-//! from the raw headers and body (with `hmac` and `sha2` directly, not fundpass's
-//! signer), the timestamp within 5 minutes of its clock, the credential scope's UTC
-//! date and service, the action and version. It answers as Tencent does, HTTP 200
+//! request as Tencent documents it: the TC3-HMAC-SHA256 signature recomputed from
+//! the raw headers and body (`provider_mocks/signatures.rs`, not fundpass's signer),
+//! the timestamp within 5 minutes of its clock, the credential scope's UTC date and
+//! service, the action and version. It answers as Tencent does, HTTP 200
 //! with `Response.Error` or a per-number `SendStatusSet`, and keeps per-number
 //! counters to answer the documented limit codes.
 
@@ -18,13 +18,15 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::ledger::{Ledger, Limit, header};
-use super::{hex_hmac, sha256_hex};
+use super::signatures::{Key, check_tc3};
 
 pub const SECRET_ID: &str = "AKIDfundpassTEST0000000000000000";
 pub const SECRET_KEY: &str = "tencent-test-secret-key-0123456789";
 pub const APP_ID: &str = "1400000001";
-/// Tencent's allowance between its clock and the request's timestamp.
-const SKEW_SECONDS: i64 = 300;
+const KEY: Key = Key {
+    id: SECRET_ID,
+    secret: SECRET_KEY,
+};
 
 /// A message the stand-in accepted.
 #[derive(Debug, Clone)]
@@ -102,7 +104,7 @@ async fn send_sms(State(mock): State<TencentMock>, headers: HeaderMap, body: Byt
     if let Some(status) = book.ledger.call() {
         return status.into_response();
     }
-    if let Err((code, message)) = authenticate(&headers, &body, now) {
+    if let Err((code, message)) = check_tc3(KEY, "sms", &headers, &body, now) {
         return error(&mut book, code, message);
     }
     if header(&headers, "x-tc-action") != "SendSms"
@@ -169,70 +171,4 @@ fn limit(book: &mut Book, phone: &str, now: OffsetDateTime, daily: u32) -> Optio
         Err(Limit::Gap) => Some("LimitExceeded.PhoneNumberThirtySecondLimit"),
         Err(Limit::Daily) => Some("LimitExceeded.PhoneNumberDailyLimit"),
     }
-}
-
-/// Tencent's checks of `Authorization`, from the raw request.
-fn authenticate(
-    headers: &HeaderMap,
-    body: &[u8],
-    now: OffsetDateTime,
-) -> Result<(), (&'static str, &'static str)> {
-    let failure = ("AuthFailure.SignatureFailure", "signature does not match");
-    let authorization = header(headers, "authorization");
-    let rest = authorization
-        .strip_prefix("TC3-HMAC-SHA256 Credential=")
-        .ok_or(("AuthFailure.InvalidAuthorization", "not TC3"))?;
-    let mut parts = rest.split(", ");
-    let credential = parts.next().unwrap_or_default();
-    let signed_headers = parts
-        .next()
-        .and_then(|p| p.strip_prefix("SignedHeaders="))
-        .ok_or(failure)?;
-    let signature = parts
-        .next()
-        .and_then(|p| p.strip_prefix("Signature="))
-        .ok_or(failure)?;
-    let scope: Vec<&str> = credential.split('/').collect();
-    let [secret_id, date, service, "tc3_request"] = scope.as_slice() else {
-        return Err(failure);
-    };
-    if *secret_id != SECRET_ID {
-        return Err(("AuthFailure.SecretIdNotFound", "unknown SecretId"));
-    }
-    let timestamp: i64 = header(headers, "x-tc-timestamp")
-        .parse()
-        .map_err(|_| failure)?;
-    if (now.unix_timestamp() - timestamp).abs() > SKEW_SECONDS {
-        return Err(("AuthFailure.SignatureExpire", "the signature has expired"));
-    }
-    let utc_date = OffsetDateTime::from_unix_timestamp(timestamp)
-        .unwrap()
-        .date();
-    let names: Vec<&str> = signed_headers.split(';').collect();
-    if *date != utc_date.to_string()
-        || *service != "sms"
-        || !names.contains(&"content-type")
-        || !names.contains(&"host")
-    {
-        return Err(failure);
-    }
-    let canonical_headers: String = names
-        .iter()
-        .map(|n| format!("{n}:{}\n", header(headers, n).trim().to_ascii_lowercase()))
-        .collect();
-    let canonical = format!(
-        "POST\n/\n\n{canonical_headers}\n{signed_headers}\n{}",
-        sha256_hex(body)
-    );
-    let to_sign = format!(
-        "TC3-HMAC-SHA256\n{timestamp}\n{date}/sms/tc3_request\n{}",
-        sha256_hex(canonical.as_bytes())
-    );
-    let key = super::hmac(format!("TC3{SECRET_KEY}").as_bytes(), date.as_bytes());
-    let key = super::hmac(&key, b"sms");
-    let key = super::hmac(&key, b"tc3_request");
-    if hex_hmac(&key, to_sign.as_bytes()) != signature {
-        return Err(failure);
-    }
-    Ok(())
 }

@@ -97,7 +97,14 @@ pub struct TestApp {
 pub struct TestOptions {
     pub mode: Mode,
     pub policy: PortalPolicy,
+    /// Makes the query-by-token face provider from the app's clock, when the test
+    /// needs one.
+    pub face_provider: Option<FaceProviderFactory>,
 }
+
+/// Builds a face provider that signs its requests by the app's clock.
+pub type FaceProviderFactory =
+    Box<dyn FnOnce(Arc<FixedClock>) -> Arc<dyn fundpass_core::ports::FaceProvider>>;
 
 impl Default for TestOptions {
     fn default() -> Self {
@@ -107,6 +114,7 @@ impl Default for TestOptions {
                 dev_mode: true,
                 ..PortalPolicy::default()
             },
+            face_provider: None,
         }
     }
 }
@@ -186,6 +194,7 @@ impl TestApp {
             rng: Arc::new(OsSecrets),
             policy,
             templates: SmsTemplates::default(),
+            face_provider: options.face_provider.map(|make| make(clock.clone())),
         };
         let settings = ServerSettings {
             mode: options.mode,

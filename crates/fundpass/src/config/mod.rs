@@ -9,6 +9,7 @@ use fundpass_core::crypto::CipherSuite;
 use serde::{Deserialize, Serialize};
 
 mod business;
+pub mod face_providers;
 mod sections;
 pub mod sms_providers;
 

@@ -321,6 +321,11 @@ pub struct FaceConfig {
     pub max_skew_seconds: i64,
     /// Trusted provider keys. In dev mode a simulator key is added for /dev/face.
     pub providers: Vec<FaceProviderKey>,
+    /// `signed` (the keys above), `tencent` or `alibaba` (fundpass fetches the
+    /// result from the provider; the sections below).
+    pub provider: super::face_providers::FaceProviderKind,
+    pub tencent: super::face_providers::TencentFaceSettings,
+    pub alibaba: super::face_providers::AlibabaFaceSettings,
 }
 
 impl Default for FaceConfig {
@@ -331,6 +336,9 @@ impl Default for FaceConfig {
             max_age_seconds: d.max_age.whole_seconds(),
             max_skew_seconds: d.max_skew.whole_seconds(),
             providers: Vec::new(),
+            provider: super::face_providers::FaceProviderKind::default(),
+            tencent: super::face_providers::TencentFaceSettings::default(),
+            alibaba: super::face_providers::AlibabaFaceSettings::default(),
         }
     }
 }

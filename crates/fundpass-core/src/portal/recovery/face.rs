@@ -12,6 +12,7 @@ use time::{Duration, OffsetDateTime};
 
 use subtle::ConstantTimeEq as _;
 
+use super::face_query::{parse_stored_handle, stored_handle};
 use super::{RecoveryError, china_today};
 use crate::audit::Outcome;
 use crate::crypto::{BlindIndex, OpaqueToken};
@@ -35,20 +36,37 @@ pub const FACE_STARTS_PER_IP_HOUR: u32 = 30;
 pub const FACE_FAILURES_PER_IP_HOUR: u32 = 10;
 
 /// A face-login challenge: the flow id the app keeps, and the nonce the provider must
-/// put in its signed result.
+/// put in its signed result (or, with a query-by-token provider, the provider's
+/// handle for its SDK).
 #[derive(Debug, Clone)]
 pub struct FaceChallenge {
     pub flow: OpaqueToken,
     pub nonce: String,
     pub expires_at: OffsetDateTime,
+    /// The query-by-token provider whose handle `nonce` is; `None` for signed results.
+    pub provider: Option<&'static str>,
+}
+
+/// What the app sends to start a face login.
+#[derive(Debug, Clone, Copy)]
+pub struct FaceStartInput<'a> {
+    pub id_type: IdType,
+    pub id_number: &'a str,
+    /// The name on the document: required by query-by-token providers, which compare
+    /// the face with the national database's photo for this name and number.
+    pub name: Option<&'a str>,
+    /// What the provider's SDK on the phone produced for the server call.
+    pub meta_info: Option<&'a str>,
 }
 
 impl Portal {
-    /// Starts a face login for a document.
+    /// Starts a face login for a document. With a query-by-token provider
+    /// configured, the provider is asked for a handle for the name and document typed
+    /// (whether or not they are a member's, so the answer tells nothing) and the
+    /// handle is the challenge's nonce.
     pub async fn start_face_login(
         &self,
-        id_type: IdType,
-        id_number: &str,
+        input: &FaceStartInput<'_>,
         ctx: &RequestContext,
     ) -> Result<FaceChallenge, RecoveryError> {
         let now = self.clock.now();
@@ -60,8 +78,9 @@ impl Portal {
         {
             return Err(RecoveryError::RateLimited { retry_after });
         }
-        let id = IdNumber::parse(id_type, id_number, china_today(now))
+        let id = IdNumber::parse(input.id_type, input.id_number, china_today(now))
             .map_err(RecoveryError::BadIdNumber)?;
+        let (name, meta_info) = self.face_start_details(self.face_provider.as_ref(), &id, input)?;
         let key = self.face_subject_key(&subject_hash(id.id_type(), id.normalised()));
         let counter = self
             .store
@@ -72,22 +91,40 @@ impl Portal {
         }
         let member = self.registered_holder(&id).await?.map(|m| m.id);
         let flow = OpaqueToken::generate(self.rng.as_ref());
-        let nonce = OpaqueToken::generate(self.rng.as_ref()).expose().to_owned();
-        let record = FlowRecord::face_pending(
-            flow.digest(),
-            member,
-            key,
-            nonce.clone(),
-            now,
-            &self.policy.flow,
-        );
+        let (nonce, stored, provider) = match (&self.face_provider, name) {
+            (Some(provider), Some(name)) => {
+                let handle = self
+                    .begin_face_query(provider.as_ref(), &flow, &id, &name, meta_info)
+                    .await?;
+                let stored = stored_handle(provider.name(), &handle);
+                (handle, stored, Some(provider.name()))
+            }
+            (Some(_), None) => return Err(RecoveryError::BadName),
+            (None, _) => {
+                let nonce = OpaqueToken::generate(self.rng.as_ref()).expose().to_owned();
+                (nonce.clone(), nonce, None)
+            }
+        };
+        let record =
+            FlowRecord::face_pending(flow.digest(), member, key, stored, now, &self.policy.flow);
         let challenge = FaceChallenge {
             flow,
             nonce,
             expires_at: record.expires_at,
+            provider,
         };
-        self.insert_flow(record, "face.start", ctx).await?;
-        Ok(challenge)
+        match self.insert_flow(record, "face.start", ctx).await {
+            Ok(()) => Ok(challenge),
+            // The flows' nonces are unique: a provider that answers a handle it gave
+            // before cannot bind one check to two flows.
+            Err(StoreError::Duplicate(_)) if provider.is_some() => {
+                Err(RecoveryError::FaceProviderUnavailable(format!(
+                    "{} answered a handle already bound to another flow",
+                    provider.unwrap_or_default()
+                )))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Checks the provider's signed result and, if it is good, opens a recovery-only
@@ -99,6 +136,12 @@ impl Portal {
         ctx: &RequestContext,
     ) -> Result<LoginSuccess, RecoveryError> {
         let (_, record) = self.load_flow_of(flow, KIND).await?;
+        if let Some((provider, handle)) = record.nonce.as_deref().and_then(parse_stored_handle) {
+            let (provider, handle) = (provider.to_owned(), handle.to_owned());
+            return self
+                .complete_face_query(&record, &provider, &handle, ctx)
+                .await;
+        }
         let now = self.clock.now();
         let nonce = record.nonce.clone().unwrap_or_default();
         let expected = record.subject_key.clone().unwrap_or_default();
@@ -123,21 +166,7 @@ impl Portal {
                 .await?;
             return Err(RecoveryError::FaceReplayed);
         }
-        let key = BlindIndex::from_bytes(expected.clone());
-        let counter = self.store.throttle(&key).await?;
-        if let Gate::Locked { until } = self.policy.face_lock.gate(&counter, now) {
-            self.face_audit(&record, Outcome::Denied, "locked", ctx)
-                .await?;
-            return Err(RecoveryError::FaceAttemptsExhausted { until: Some(until) });
-        }
-        let member = match record.member_id {
-            Some(id) => self
-                .store
-                .member_by_id(id)
-                .await?
-                .filter(|m| m.status == MemberStatus::Registered),
-            None => None,
-        };
+        let (key, counter, member) = self.face_result_gate(&record, ctx).await?;
         let verdict = match (verdict, member) {
             (Ok(claims), Some(m)) => Ok((claims, m)),
             (Ok(_), None) => Err(None),
@@ -153,22 +182,66 @@ impl Portal {
             }
         };
         step.map_err(RecoveryError::from_flow)?;
+        let details = serde_json::json!({
+            "kid": claims.kid,
+            "score": claims.score,
+            "provider_ref": claims.jti,
+        });
+        self.face_succeeded(&record, next, &member, &key, &counter, details, ctx)
+            .await
+    }
+
+    /// What a face result is checked against before it is judged: the document's face
+    /// counter (refused while it is locked) and the registered member the flow is for.
+    pub(super) async fn face_result_gate(
+        &self,
+        record: &FlowRecord,
+        ctx: &RequestContext,
+    ) -> Result<(BlindIndex, LockState, Option<crate::member::MemberRecord>), RecoveryError> {
+        let key = BlindIndex::from_bytes(record.subject_key.clone().unwrap_or_default());
+        let counter = self.store.throttle(&key).await?;
+        if let Gate::Locked { until } = self.policy.face_lock.gate(&counter, self.clock.now()) {
+            self.face_audit(record, Outcome::Denied, "locked", ctx)
+                .await?;
+            return Err(RecoveryError::FaceAttemptsExhausted { until: Some(until) });
+        }
+        let member = match record.member_id {
+            Some(id) => self
+                .store
+                .member_by_id(id)
+                .await?
+                .filter(|m| m.status == MemberStatus::Registered),
+            None => None,
+        };
+        Ok((key, counter, member))
+    }
+
+    /// Completes the flow after an accepted face check: a recovery-only app session,
+    /// the document's face counter cleared, the success audited with `details`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn face_succeeded(
+        &self,
+        record: &FlowRecord,
+        next: FlowRecord,
+        member: &crate::member::MemberRecord,
+        key: &BlindIndex,
+        counter: &LockState,
+        details: serde_json::Value,
+        ctx: &RequestContext,
+    ) -> Result<LoginSuccess, RecoveryError> {
+        let now = self.clock.now();
         let done = next.complete(now).map_err(RecoveryError::from_flow)?;
         let (token, session) =
             self.new_session(member.id, ClientKind::App, SessionScope::Recovery, ctx);
         let csrf = session.csrf.clone();
         let event = self
             .recovery_event("face.result", Outcome::Success, Some(member.id), ctx)
-            .details(serde_json::json!({
-                "kid": claims.kid,
-                "score": claims.score,
-                "provider_ref": claims.jti,
-            }));
+            .details(details);
         let mut throttles = Vec::new();
-        if counter != LockState::default() {
+        if *counter != LockState::default() {
             throttles.push(ThrottleWrite {
-                key,
-                expected: counter,
+                key: key.clone(),
+                expected: counter.clone(),
                 next: LockState::default(),
             });
         }
@@ -193,14 +266,14 @@ impl Portal {
     }
 
     /// The keyed digest of a face subject (the provider's hash of a document).
-    fn face_subject_key(&self, subject: &str) -> Vec<u8> {
+    pub(super) fn face_subject_key(&self, subject: &str) -> Vec<u8> {
         self.keyring.answer_mac(SUBJECT, subject).to_vec()
     }
 
     /// Records a refused result and says why it was refused. `rejection` is `None`
     /// for a valid result for someone who cannot use face login.
     #[allow(clippy::too_many_arguments)]
-    async fn face_failed(
+    pub(super) async fn face_failed(
         &self,
         record: &FlowRecord,
         next: FlowRecord,
@@ -263,7 +336,7 @@ impl Portal {
         }
     }
 
-    async fn face_audit(
+    pub(super) async fn face_audit(
         &self,
         record: &FlowRecord,
         outcome: Outcome,

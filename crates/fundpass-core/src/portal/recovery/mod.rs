@@ -8,6 +8,7 @@
 //! lock, places a hold, queues an SMS notice in the same transaction, and is audited.
 
 mod face;
+mod face_query;
 mod forgot_login;
 mod forgot_transaction;
 mod reset;
@@ -15,7 +16,7 @@ mod ticket;
 
 use time::OffsetDateTime;
 
-pub use face::FaceChallenge;
+pub use face::{FaceChallenge, FaceStartInput};
 pub use forgot_transaction::TransactionRecoveryStarted;
 pub use reset::MemberFacts;
 pub(crate) use reset::check_new_secret;
@@ -102,6 +103,20 @@ pub enum RecoveryError {
     /// A valid face result for someone who cannot use face login (not registered).
     #[error("face login is not available for this person")]
     FaceNotEligible,
+    /// The face verification provider could not be reached or refused fundpass's
+    /// request; nothing was recorded and the same request may work later.
+    #[error("the face verification provider is unavailable: {0}")]
+    FaceProviderUnavailable(String),
+    /// The provider has no result for the flow yet: the check was not finished in
+    /// the app. The flow is unchanged.
+    #[error("the face verification has not been finished in the app")]
+    FaceUnfinished,
+    /// The configured provider verifies resident identity cards only.
+    #[error("face verification is available for resident identity cards only")]
+    FaceDocumentUnsupported,
+    /// The provider needs what its SDK on the phone produces (`meta_info`).
+    #[error("the app must send the provider SDK's meta_info")]
+    FaceMetaInfoRequired,
     #[error("another request finished this step first")]
     Conflict,
     #[error(transparent)]

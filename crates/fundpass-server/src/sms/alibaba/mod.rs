@@ -27,11 +27,13 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use super::provider_http::{
-    Endpoint, ProviderSetupError, required, short, status_failure, transport_error,
+    Endpoint, ProviderSetupError, check_settings, short, status_failure, transport_error,
 };
 use super::signing::sha256_hex;
 use super::templates::TemplateSet;
 
+/// The product as start-up errors name it.
+const SETUP: &str = "Alibaba Cloud SMS";
 const PROVIDER: &str = "Alibaba Cloud";
 /// The API version (`x-acs-version`).
 pub const VERSION: &str = "2017-05-25";
@@ -54,58 +56,62 @@ pub struct AlibabaConfig {
 
 /// Sends through Alibaba Cloud SMS.
 pub struct AlibabaSender {
-    endpoint: Endpoint,
+    client: Acs3Client,
     config: AlibabaConfig,
-    clock: Arc<dyn Clock>,
-    rng: Arc<dyn SecretGenerator>,
 }
 
-impl std::fmt::Debug for AlibabaSender {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AlibabaSender")
-            .field("endpoint", &self.endpoint.url.as_str())
-            .finish_non_exhaustive()
-    }
+/// A caller of one Alibaba Cloud RPC-style product (SMS, ID Verification): each call
+/// is `POST /?<parameters>` with an empty body, signed with ACS3-HMAC-SHA256 at the
+/// clock's time with a fresh nonce.
+pub(crate) struct Acs3Client {
+    pub endpoint: Endpoint,
+    pub access_key_id: SecretString,
+    pub access_key_secret: SecretString,
+    /// `x-acs-version`.
+    pub version: &'static str,
+    pub clock: Arc<dyn Clock>,
+    pub rng: Arc<dyn SecretGenerator>,
 }
 
-impl AlibabaSender {
-    /// Checks the settings and builds the client; the clock supplies `x-acs-date`
-    /// and the generator each call's nonce.
-    pub fn new(
-        config: AlibabaConfig,
-        clock: Arc<dyn Clock>,
-        rng: Arc<dyn SecretGenerator>,
-    ) -> Result<Self, ProviderSetupError> {
-        required(
-            PROVIDER,
-            "AccessKeyId",
-            "FUNDPASS_SMS_ALIBABA_ACCESS_KEY_ID",
-            &config.access_key_id,
-        )?;
-        required(
-            PROVIDER,
-            "AccessKeySecret",
-            "FUNDPASS_SMS_ALIBABA_ACCESS_KEY_SECRET",
-            &config.access_key_secret,
-        )?;
-        if config.sign_name.trim().is_empty() {
-            return Err(ProviderSetupError::MissingSetting {
-                provider: PROVIDER,
-                name: "sign_name",
-            });
+impl Acs3Client {
+    /// Calls `action` with `query`, signed. The error never carries the URL (which
+    /// holds the parameters).
+    pub async fn post(
+        &self,
+        action: &str,
+        query: &[(&str, &str)],
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        let (date, nonce, payload_hash) = (self.date(), self.nonce(), sha256_hex(b""));
+        let headers = [
+            ("host", self.endpoint.host.as_str()),
+            ("x-acs-action", action),
+            ("x-acs-content-sha256", payload_hash.as_str()),
+            ("x-acs-date", date.as_str()),
+            ("x-acs-signature-nonce", nonce.as_str()),
+            ("x-acs-version", self.version),
+        ];
+        let input = sign::SigningInput {
+            method: "POST",
+            path: "/",
+            query,
+            headers: &headers,
+            payload: b"",
+        };
+        let secret = self.access_key_secret.expose_secret();
+        let signed = sign::sign(secret.as_bytes(), &input);
+        let authorization = sign::authorization(self.access_key_id.expose_secret(), &signed);
+        let mut url = self.endpoint.url.clone();
+        url.set_path("/");
+        url.set_query(Some(&signed.canonical_query));
+        let mut call = self
+            .endpoint
+            .client
+            .post(url)
+            .header(AUTHORIZATION, authorization);
+        for (name, value) in headers.iter().filter(|(n, _)| *n != "host") {
+            call = call.header(*name, *value);
         }
-        let endpoint = Endpoint::new(
-            PROVIDER,
-            &config.endpoint,
-            config.timeout,
-            config.allow_http,
-        )?;
-        Ok(Self {
-            endpoint,
-            config,
-            clock,
-            rng,
-        })
+        call.send().await.map_err(reqwest::Error::without_url)
     }
 
     /// A fresh nonce: 128 random bits in hex, never repeated in practice.
@@ -130,6 +136,51 @@ impl AlibabaSender {
     }
 }
 
+impl std::fmt::Debug for AlibabaSender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlibabaSender")
+            .field("endpoint", &self.client.endpoint.url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AlibabaSender {
+    /// Checks the settings and builds the client; the clock supplies `x-acs-date`
+    /// and the generator each call's nonce.
+    pub fn new(
+        config: AlibabaConfig,
+        clock: Arc<dyn Clock>,
+        rng: Arc<dyn SecretGenerator>,
+    ) -> Result<Self, ProviderSetupError> {
+        check_settings(
+            SETUP,
+            &[
+                (
+                    "AccessKeyId",
+                    "FUNDPASS_SMS_ALIBABA_ACCESS_KEY_ID",
+                    &config.access_key_id,
+                ),
+                (
+                    "AccessKeySecret",
+                    "FUNDPASS_SMS_ALIBABA_ACCESS_KEY_SECRET",
+                    &config.access_key_secret,
+                ),
+            ],
+            &[("sign_name", &config.sign_name)],
+        )?;
+        let endpoint = Endpoint::new(SETUP, &config.endpoint, config.timeout, config.allow_http)?;
+        let client = Acs3Client {
+            endpoint,
+            access_key_id: config.access_key_id.clone(),
+            access_key_secret: config.access_key_secret.clone(),
+            version: VERSION,
+            clock,
+            rng,
+        };
+        Ok(Self { client, config })
+    }
+}
+
 #[async_trait]
 impl SmsSender for AlibabaSender {
     async fn send(&self, request: &SmsRequest<'_>) -> Result<SmsAccepted, SmsError> {
@@ -150,40 +201,11 @@ impl SmsSender for AlibabaSender {
             ("TemplateCode", template.id.as_str()),
             ("TemplateParam", template_param.as_str()),
         ];
-        let (date, nonce, payload_hash) = (self.date(), self.nonce(), sha256_hex(b""));
-        let headers = [
-            ("host", self.endpoint.host.as_str()),
-            ("x-acs-action", "SendSms"),
-            ("x-acs-content-sha256", payload_hash.as_str()),
-            ("x-acs-date", date.as_str()),
-            ("x-acs-signature-nonce", nonce.as_str()),
-            ("x-acs-version", VERSION),
-        ];
-        let input = sign::SigningInput {
-            method: "POST",
-            path: "/",
-            query: &query,
-            headers: &headers,
-            payload: b"",
-        };
-        let secret = self.config.access_key_secret.expose_secret();
-        let signed = sign::sign(secret.as_bytes(), &input);
-        let authorization = sign::authorization(self.config.access_key_id.expose_secret(), &signed);
-        let mut url = self.endpoint.url.clone();
-        url.set_path("/");
-        url.set_query(Some(&signed.canonical_query));
-        let mut call = self
-            .endpoint
+        let response = self
             .client
-            .post(url)
-            .header(AUTHORIZATION, authorization);
-        for (name, value) in headers.iter().filter(|(n, _)| *n != "host") {
-            call = call.header(*name, *value);
-        }
-        let response = call
-            .send()
+            .post("SendSms", &query)
             .await
-            .map_err(|e| transport_error(PROVIDER, &e.without_url(), &masked))?;
+            .map_err(|e| transport_error(PROVIDER, &e, &masked))?;
         let status = response.status();
         if let Some(failure) = status_failure(PROVIDER, status, &masked) {
             return Err(failure);

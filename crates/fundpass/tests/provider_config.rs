@@ -1,7 +1,7 @@
-//! The SMS provider settings as an operator meets them: every setting in
-//! `fundpass config --print-default`, production refusing to start while a purpose
-//! has no template, and the provider keys, which come from the environment, never
-//! shown by `fundpass config`.
+//! The SMS and face verification provider settings as an operator meets them: every
+//! setting in `fundpass config --print-default`, production refusing to start while
+//! an SMS purpose has no template or a face provider has no keys, and the provider
+//! keys, which come from the environment, never shown by `fundpass config`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -21,6 +21,21 @@ fn fundpass(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     }
     cmd.envs(env.iter().copied());
     cmd.output().unwrap()
+}
+
+/// `fundpass --config <file> serve` with `file` holding `config`: the start-up checks
+/// run, and nothing is left running (the tests give settings it refuses).
+fn serve_with(dir: &Path, config: &str, env: &[(&str, &str)]) -> Output {
+    let file = dir.join("fundpass.toml");
+    std::fs::write(&file, config).unwrap();
+    let args = [
+        "--config",
+        file.to_str().unwrap(),
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+    ];
+    fundpass(dir, &args, env)
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -51,11 +66,19 @@ fn the_default_file_lists_every_provider_setting_and_template() {
             assert!(printed.contains(&table), "{table}");
         }
     }
+    for section in ["[face.tencent]", "[face.alibaba]"] {
+        assert!(printed.contains(section), "{section}");
+    }
     for setting in [
         "sdk_app_id",
         "sign_name",
         "uncertain_retry_seconds",
         "allowed_networks",
+        "provider = \"signed\"",
+        "rule_id",
+        "scene_id",
+        "product_code = \"ID_PRO\"",
+        "handle_lifetime_seconds",
     ] {
         assert!(printed.contains(setting), "{setting}");
     }
@@ -64,22 +87,10 @@ fn the_default_file_lists_every_provider_setting_and_template() {
 #[test]
 fn production_does_not_start_while_a_purpose_has_no_template() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("fundpass.toml");
     let templates = "[sms.tencent.templates.registration_code]\nid = \"2012345\"\n\
                      params = [\"code\", \"minutes\"]\n";
     let file = format!("{PRODUCTION}[sms]\nsender = \"tencent\"\n{templates}");
-    std::fs::write(&config, file).unwrap();
-    let out = fundpass(
-        dir.path(),
-        &[
-            "--config",
-            config.to_str().unwrap(),
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-        ],
-        &[],
-    );
+    let out = serve_with(dir.path(), &file, &[]);
     assert_eq!(out.status.code(), Some(1));
     let error = text(&out.stderr);
     assert!(
@@ -99,18 +110,7 @@ fn production_does_not_start_while_a_purpose_has_no_template() {
         "{PRODUCTION}[sms]\nsender = \"alibaba\"\n\
          [sms.alibaba.templates.not_me]\nid = \"SMS_1\"\nparams = [\"code\"]\n"
     );
-    std::fs::write(&config, wrong).unwrap();
-    let out = fundpass(
-        dir.path(),
-        &[
-            "--config",
-            config.to_str().unwrap(),
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-        ],
-        &[],
-    );
+    let out = serve_with(dir.path(), &wrong, &[]);
     let error = text(&out.stderr);
     assert!(
         error.contains("\"code\" is not a value of this purpose"),
@@ -134,6 +134,14 @@ fn provider_keys_never_appear_in_the_effective_configuration() {
             "FUNDPASS_SMS_RECEIPT_TOKEN",
             "receipt-token-must-not-show-0123456789",
         ),
+        (
+            "FUNDPASS_FACE_TENCENT_SECRET_KEY",
+            "face-tencent-key-must-not-show",
+        ),
+        (
+            "FUNDPASS_FACE_ALIBABA_ACCESS_KEY_SECRET",
+            "face-alibaba-secret-must-not-show",
+        ),
     ];
     let out = fundpass(dir.path(), &["config"], &secrets);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -142,4 +150,27 @@ fn provider_keys_never_appear_in_the_effective_configuration() {
     for (_, value) in secrets {
         assert!(!printed.contains(value), "{value}");
     }
+}
+
+#[test]
+fn a_face_provider_without_its_keys_or_scene_does_not_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = serve_with(dir.path(), "[face]\nprovider = \"tencent\"\n", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let error = text(&out.stderr);
+    assert!(error.contains("[face.tencent]"), "{error}");
+    assert!(error.contains("FUNDPASS_FACE_TENCENT_SECRET_ID"), "{error}");
+
+    let keys = [
+        ("FUNDPASS_FACE_ALIBABA_ACCESS_KEY_ID", "LTAI-id"),
+        ("FUNDPASS_FACE_ALIBABA_ACCESS_KEY_SECRET", "secret"),
+    ];
+    let out = serve_with(dir.path(), "[face]\nprovider = \"alibaba\"\n", &keys);
+    assert_eq!(out.status.code(), Some(1));
+    let error = text(&out.stderr);
+    assert!(error.contains("scene_id is empty"), "{error}");
+    assert!(
+        !dir.path().join("data/keys.json").exists(),
+        "nothing was started"
+    );
 }
