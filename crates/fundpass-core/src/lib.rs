@@ -16,6 +16,7 @@ pub mod fuzzing;
 pub mod identity;
 pub mod lockout;
 pub mod member;
+pub mod metrics;
 pub mod payout;
 pub mod portal;
 pub mod ports;

@@ -7,6 +7,7 @@
 //! anything beyond that at once, so the web layer can answer 503 with `Retry-After`.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use fundpass_core::ports::{CpuPool, PoolBusy};
@@ -52,6 +53,8 @@ struct Inner {
     jobs: std::sync::mpsc::Sender<Job>,
     capacity: usize,
     worker_count: usize,
+    /// Jobs a worker is running now.
+    running: Arc<AtomicUsize>,
 }
 
 impl HashPool {
@@ -78,6 +81,7 @@ impl HashPool {
                 jobs,
                 capacity,
                 worker_count: workers,
+                running: Arc::default(),
             }),
         }
     }
@@ -97,15 +101,24 @@ impl HashPool {
             .admission
             .clone()
             .try_acquire_owned()
-            .map_err(|_| PoolError::Busy {
-                retry_after_secs: RETRY_AFTER_SECS,
+            .map_err(|_| {
+                metrics::counter!(crate::metrics::HASH_REFUSALS).increment(1);
+                PoolError::Busy {
+                    retry_after_secs: RETRY_AFTER_SECS,
+                }
             })?;
+        self.report();
         let (done, result) = tokio::sync::oneshot::channel();
+        let pool = self.clone();
         let wrapped: Job = Box::new(move || {
+            pool.inner.running.fetch_add(1, Ordering::Relaxed);
+            pool.report();
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+            pool.inner.running.fetch_sub(1, Ordering::Relaxed);
             // The place is free before the caller hears back, so a caller that
             // submits again at once is admitted.
             drop(admitted);
+            pool.report();
             // A caller that gave up no longer listens; the work is simply dropped.
             let _ = done.send(outcome.ok());
         });
@@ -123,6 +136,14 @@ impl HashPool {
     }
 
     /// Jobs admitted and not yet finished (running or waiting), for metrics.
+    /// Sets the busy-worker and queue-length gauges from the pool's state now.
+    fn report(&self) {
+        let in_flight = self.in_flight();
+        let busy = self.inner.running.load(Ordering::Relaxed).min(in_flight);
+        metrics::gauge!(crate::metrics::HASH_BUSY).set(busy as f64);
+        metrics::gauge!(crate::metrics::HASH_QUEUE).set(in_flight.saturating_sub(busy) as f64);
+    }
+
     pub fn in_flight(&self) -> usize {
         self.inner.capacity - self.inner.admission.available_permits()
     }

@@ -12,6 +12,7 @@ pub mod fuzzing;
 pub mod hash_pool;
 pub mod i18n;
 pub mod internal;
+pub mod metrics;
 pub mod record_text;
 pub mod request;
 pub mod sms;

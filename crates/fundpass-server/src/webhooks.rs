@@ -79,6 +79,7 @@ impl WebhookWorker {
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
+        crate::metrics::initialise_deliveries("webhook", "webhook");
         Ok(Self {
             store,
             keyring,
@@ -112,6 +113,7 @@ impl WebhookWorker {
                         .mark_webhook_delivered(&delivery.id, self.clock.now())
                         .await?;
                     report.delivered += 1;
+                    delivered_metric("delivered");
                 }
                 Tried::Retry(error)
                     if delivery.attempts.saturating_add(1) < self.config.max_attempts =>
@@ -122,6 +124,7 @@ impl WebhookWorker {
                         .mark_webhook_failed(&delivery.id, &error, Some(retry_at))
                         .await?;
                     report.retried += 1;
+                    delivered_metric("retried");
                 }
                 Tried::Retry(error) | Tried::GiveUp(error) => {
                     tracing::warn!(id = %delivery.id, %error, "webhook given up");
@@ -129,6 +132,7 @@ impl WebhookWorker {
                         .mark_webhook_failed(&delivery.id, &error, None)
                         .await?;
                     report.failed += 1;
+                    delivered_metric("given_up");
                 }
             }
         }
@@ -184,4 +188,9 @@ fn status_outcome(status: StatusCode) -> Tried {
     } else {
         Tried::GiveUp(message)
     }
+}
+
+/// Counts a webhook delivery attempt by its outcome.
+fn delivered_metric(outcome: &'static str) {
+    crate::metrics::delivery("webhook", "webhook", outcome);
 }

@@ -109,12 +109,18 @@ impl Store {
     /// Starts a transaction that will write. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`): a deferred transaction that reads first and then writes
     /// fails instead of waiting when another writer got in between.
+    ///
+    /// The time it takes (a connection from the pool, and on SQLite the write lock) is
+    /// recorded as the database wait.
     pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>, StoreError> {
-        match self.backend {
+        let started = std::time::Instant::now();
+        let tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,
         }
-        .map_err(db_error)
+        .map_err(db_error);
+        fundpass_core::metrics::database_waited(started.elapsed());
+        tx
     }
 }
 

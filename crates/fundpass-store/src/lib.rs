@@ -8,6 +8,7 @@
 
 mod audit;
 mod authorizations;
+mod backlog;
 mod captchas;
 mod cases;
 mod clients;
@@ -33,6 +34,7 @@ mod throttles;
 mod unit_of_work;
 mod webhooks;
 
+pub use backlog::{Backlog, Connections};
 pub use connect::{Backend, Store};
 pub use outbox::OUTBOX_GIVEN_UP;
 

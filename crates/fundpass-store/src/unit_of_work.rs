@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use fundpass_core::assisted::{CaseWrite, CheckWrite};
 use fundpass_core::crypto::TokenDigest;
+use fundpass_core::flow::FlowState;
 use fundpass_core::member::MemberId;
 use fundpass_core::ports::{
     ChangeSet, FlowWrite, Health, SecretHistoryEntry, StoreError, UnitOfWork,
@@ -173,7 +174,17 @@ impl UnitOfWork for Store {
         for event in &audit {
             append_in(&mut tx, self.backend, event).await?;
         }
-        tx.commit().await.map_err(db_error)
+        tx.commit().await.map_err(db_error)?;
+        for write in &flows {
+            match write {
+                FlowWrite::Insert(f) => fundpass_core::metrics::flow_started(f.kind),
+                FlowWrite::Update { record: f, .. } if f.state == FlowState::Completed => {
+                    fundpass_core::metrics::flow_completed(f.kind);
+                }
+                FlowWrite::Update { .. } => {}
+            }
+        }
+        Ok(())
     }
 }
 

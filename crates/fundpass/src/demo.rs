@@ -83,7 +83,7 @@ pub async fn command(config: &Config) -> anyhow::Result<ExitCode> {
     let report = import_rows(&ctx, reader, false, 100, progress_bar(0, true)).await?;
     if !report.committed {
         for e in &report.errors {
-            eprintln!("demo row {}: {}", e.line, e.message);
+            crate::system::say(format!("demo row {}: {}", e.line, e.message));
         }
         anyhow::bail!("the demo members could not be imported");
     }

@@ -41,10 +41,10 @@ pub fn load_or_create_keyring(
             }
             let ring = Keyring::generate(config.keys.suite, rng);
             write_key_file(&path, &ring, true)?;
-            eprintln!(
+            crate::system::say(format!(
                 "created a new key file {} (keep a backup: without it the personal data cannot be read)",
                 path.display()
-            );
+            ));
             Ok(ring)
         }
         Err(err) => Err(err).with_context(|| format!("cannot read key file {}", path.display())),

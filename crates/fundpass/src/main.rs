@@ -13,6 +13,7 @@ mod outbox_cmd;
 mod record_cmd;
 mod serve;
 mod serve_face;
+mod serve_metrics;
 mod serve_sms;
 mod staff_cmd;
 mod system;

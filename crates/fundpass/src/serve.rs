@@ -19,7 +19,7 @@ use fundpass_server::system::{OsSecrets, SystemClock};
 use fundpass_server::webhooks::WebhookWorker;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{Config, Mode, SmsSenderKind};
+use crate::config::{Config, LogFormat, Mode, SmsSenderKind};
 use crate::context::{Context, redact_url};
 use crate::keys::{KEYRING_ENV, write_key_file};
 
@@ -56,6 +56,9 @@ fn check_production(config: &Config) -> anyhow::Result<()> {
 
 /// Runs the service until Ctrl-C or SIGTERM.
 pub async fn run(config: &Config, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    if config.server.log_format == LogFormat::Json {
+        crate::system::log_as_json()?;
+    }
     check_production(config)?;
     crate::serve_sms::check_templates(config)?;
     let dev = config.mode == Mode::Dev;
@@ -88,6 +91,11 @@ pub async fn run(config: &Config, args: &ServeArgs) -> anyhow::Result<ExitCode> 
         address => Some(listen(address).await?),
     };
     let internal_local = internal.as_ref().map(|l| l.local_addr()).transpose()?;
+    let metrics = crate::serve_metrics::listener(&config.server.metrics_bind).await?;
+    let metrics_local = metrics
+        .as_ref()
+        .map(|(l, _, _)| l.local_addr())
+        .transpose()?;
     let settings = server_settings(config, local, internal.is_some());
     let internal_origin = match internal_local {
         Some(address) => format!("http://{address}"),
@@ -110,9 +118,19 @@ pub async fn run(config: &Config, args: &ServeArgs) -> anyhow::Result<ExitCode> 
         state.portal.clone(),
         shutdown.clone(),
     )));
+    let metrics_app = metrics.map(|(listener, app, handle)| {
+        tasks.push(tokio::spawn(crate::serve_metrics::sample(
+            store.clone(),
+            clock.clone(),
+            handle,
+            shutdown.clone(),
+        )));
+        (listener, app)
+    });
     let addresses = Addresses {
         public: local,
         internal: internal_local,
+        metrics: metrics_local,
         token_endpoint: &token_endpoint,
     };
     announce(config, &store, &addresses).await;
@@ -127,20 +145,18 @@ pub async fn run(config: &Config, args: &ServeArgs) -> anyhow::Result<ExitCode> 
     };
     let internal_app = internal.map(|l| (l, fundpass_server::app::build_internal(state.clone())));
     let public_app = fundpass_server::app::build_with(state, receipts);
-    let (public, internal) =
-        tokio::join!(serve_until(listener, public_app, shutdown.clone()), async {
-            match internal_app {
-                Some((listener, app)) => serve_until(listener, app, shutdown.clone()).await,
-                None => Ok(()),
-            }
-        });
+    let (public, internal, metrics) = tokio::join!(
+        serve_until(listener, public_app, shutdown.clone()),
+        serve_maybe(internal_app, shutdown.clone()),
+        serve_maybe(metrics_app, shutdown.clone()),
+    );
     shutdown.cancel();
     let _ = signal.await;
     for task in tasks {
         let _ = task.await;
     }
-    public.and(internal)?;
-    eprintln!("fundpass stopped");
+    public.and(internal).and(metrics)?;
+    crate::system::say("fundpass stopped");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -178,31 +194,45 @@ fn spawn_workers(
 struct Addresses<'a> {
     public: SocketAddr,
     internal: Option<SocketAddr>,
+    metrics: Option<SocketAddr>,
     token_endpoint: &'a str,
 }
 
-/// Tells the operator where everything is.
+/// Tells the operator where everything is ([`crate::system::say`]: log lines when the
+/// log is JSON).
 async fn announce(config: &Config, store: &fundpass_store::Store, at: &Addresses<'_>) {
+    let say = |line: String| crate::system::say(line);
     let dev = config.mode == Mode::Dev;
     let local = at.public;
-    eprintln!(
+    say(format!(
         "fundpass listening on http://{local} ({} mode, database {})",
         if dev { "dev" } else { "production" },
         redact_url(&config.database_url())
-    );
+    ));
     if let Some(address) = at.internal {
-        eprintln!("internal API listening on http://{address} (business systems only)");
+        say(format!(
+            "internal API listening on http://{address} (business systems only)"
+        ));
     }
-    eprintln!("internal API token endpoint: {}", at.token_endpoint);
+    say(format!(
+        "internal API token endpoint: {}",
+        at.token_endpoint
+    ));
+    if let Some(address) = at.metrics {
+        say(format!("metrics listening on http://{address}/metrics"));
+    }
     if dev {
-        eprintln!("dev SMS outbox: http://{local}/dev/outbox");
-        eprintln!("dev face simulator: http://{local}/dev/face (never trusted in production)");
+        say(format!("dev SMS outbox: http://{local}/dev/outbox"));
+        say(format!(
+            "dev face simulator: http://{local}/dev/face (never trusted in production)"
+        ));
     }
-    eprintln!("staff console: http://{local}/staff/login");
+    say(format!("staff console: http://{local}/staff/login"));
     if portal_has_no_staff(store).await {
-        eprintln!(
+        say(
             "no staff account exists yet: create one with `fundpass staff add --role counter …` \
              (see `fundpass staff add --help`)"
+                .to_owned(),
         );
     }
 }
@@ -213,7 +243,18 @@ async fn listen(address: &str) -> anyhow::Result<tokio::net::TcpListener> {
         .with_context(|| format!("cannot listen on {address}"))
 }
 
-/// Serves `app` on `listener` until `shutdown`; either listener ending stops both.
+/// [`serve_until`] for a listener that may not be configured.
+async fn serve_maybe(
+    app: Option<(tokio::net::TcpListener, axum::Router)>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    match app {
+        Some((listener, app)) => serve_until(listener, app, shutdown).await,
+        None => Ok(()),
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown`; any listener ending stops them all.
 async fn serve_until(
     listener: tokio::net::TcpListener,
     app: axum::Router,
@@ -315,10 +356,10 @@ fn ensure_signing_key(config: &Config, keyring: &mut Keyring) -> anyhow::Result<
     }
     let id = keyring.rotate_signing_key(&OsSecrets);
     write_key_file(&path, keyring, false)?;
-    eprintln!(
+    crate::system::say(format!(
         "added receipt-signing key {id} to the key file {}",
         path.display()
-    );
+    ));
     Ok(())
 }
 
@@ -335,8 +376,8 @@ async fn offer_demo(config: &Config, store: &fundpass_store::Store) -> anyhow::R
     if store.member_count().await? == 0 {
         crate::demo::command(config).await?;
     } else {
-        eprintln!(
-            "members already exist; demo members not added (run `fundpass demo` to refresh them)"
+        crate::system::say(
+            "members already exist; demo members not added (run `fundpass demo` to refresh them)",
         );
     }
     Ok(())

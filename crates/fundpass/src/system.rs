@@ -31,8 +31,18 @@ pub fn china_time(at: time::OffsetDateTime) -> String {
     )
 }
 
-/// Logs to stderr; `RUST_LOG` refines the level.
+/// The log output, boxed so that `serve` can switch it to JSON once it has read the
+/// configuration.
+type Output = Box<dyn tracing_subscriber::Layer<tracing_subscriber::Registry> + Send + Sync>;
+
+static OUTPUT: std::sync::OnceLock<
+    tracing_subscriber::reload::Handle<Output, tracing_subscriber::Registry>,
+> = std::sync::OnceLock::new();
+
+/// Logs to stderr as text; `RUST_LOG` refines the level.
 pub fn init_tracing(verbose: u8) {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let default = match verbose {
         0 => "warn",
         1 => "info",
@@ -40,10 +50,54 @@ pub fn init_tracing(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+    let (output, handle) = tracing_subscriber::reload::Layer::new(text_output());
+    let _ = OUTPUT.set(handle);
+    tracing_subscriber::registry()
+        .with(output)
+        .with(filter)
         .init();
+}
+
+fn text_output() -> Output {
+    use tracing_subscriber::Layer as _;
+    tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .boxed()
+}
+
+/// Whether the log is JSON (then every line on stderr must be a JSON object).
+static JSON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A message for the operator on stderr: a plain line, or an info log line when the
+/// log is JSON, so that a log collector reads nothing but objects.
+pub fn say(line: impl std::fmt::Display) {
+    if JSON.load(std::sync::atomic::Ordering::Relaxed) {
+        tracing::info!("{line}");
+    } else {
+        eprintln!("{line}");
+    }
+}
+
+/// Switches the log to one JSON object a line: time, level, message and fields, with
+/// the request's span (method, path, request id) on each line written inside it.
+pub fn log_as_json() -> anyhow::Result<()> {
+    use tracing_subscriber::Layer as _;
+    let json: Output = tracing_subscriber::fmt::layer()
+        .json()
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_writer(std::io::stderr)
+        .boxed();
+    match OUTPUT.get() {
+        Some(handle) => {
+            handle
+                .reload(json)
+                .map_err(|e| anyhow::anyhow!("cannot switch the log to JSON: {e}"))?;
+            JSON.store(true, std::sync::atomic::Ordering::Relaxed);
+            Ok(())
+        }
+        None => Ok(()),
+    }
 }
 
 /// The operating-system user running a command, recorded as the actor of operator

@@ -284,6 +284,42 @@ fn http_get(port: u16, path: &str) -> Option<String> {
     Some(body)
 }
 
+/// The whole HTTP/1.1 response to `POST path` with a JSON body.
+fn http_post_json(port: u16, path: &str, body: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+/// Every metric name a dashboard's queries use.
+fn dashboard_metrics(dashboard: &serde_json::Value) -> Vec<String> {
+    let mut names = Vec::new();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap();
+            for (at, _) in expr.match_indices("fundpass_") {
+                let name: String = expr[at..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                    .collect();
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+        }
+    }
+    names
+}
+
 /// Starts `fundpass [global] serve [serve_args] --bind 127.0.0.1:port` and waits until
 /// it answers `/readyz`, which it returns.
 fn start_serve(
@@ -1592,4 +1628,84 @@ fn undelivered_events_of_a_business_system_are_queued_again_on_request() {
         "{}",
         stderr(&unknown)
     );
+}
+
+#[test]
+fn metrics_are_served_on_their_own_listener_with_every_dashboard_metric_and_logs_are_json() {
+    let fp = Fundpass::new();
+    let (port, metrics_port) = (free_port(), free_port());
+    let config = fp.write(
+        "fundpass.toml",
+        &format!("[server]\nmetrics_bind = \"127.0.0.1:{metrics_port}\"\nlog_format = \"json\"\n"),
+    );
+    let config = config.to_str().unwrap();
+    let (child, _) = start_serve(&fp, &["--config", config], &["--demo"], port);
+    let issued = http_post_json(port, "/api/v1/captcha", "");
+    assert!(issued.starts_with("HTTP/1.1 201"), "{issued}");
+    let login = r#"{"id_type":"resident_id","id_number":"110105199003071239","password":"x","captcha_id":"nope","captcha_answer":"x"}"#;
+    let refused = http_post_json(port, "/api/v1/login", login);
+    assert!(refused.starts_with("HTTP/1.1 400"), "{refused}");
+
+    let scraped = http_get(metrics_port, "/metrics").unwrap();
+    assert!(scraped.starts_with("HTTP/1.1 200"), "{scraped}");
+    assert!(scraped.contains("text/plain; version=0.0.4"), "{scraped}");
+    let public = http_get(port, "/metrics").unwrap();
+    assert!(
+        public.starts_with("HTTP/1.1 404"),
+        "not on the public listener"
+    );
+
+    let dashboard: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../deploy/grafana/fundpass-dashboard.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let names = dashboard_metrics(&dashboard);
+    assert!(names.len() >= 15, "{names:?}");
+    for name in &names {
+        let exported = scraped.lines().any(|line| {
+            line.starts_with(&format!("{name}{{")) || line.starts_with(&format!("{name} "))
+        });
+        assert!(
+            exported,
+            "{name} is on the dashboard but not exported:\n{scraped}"
+        );
+    }
+    assert!(scraped.contains(r#"route="/api/v1/captcha""#), "{scraped}");
+    assert!(
+        scraped.contains(r#"fundpass_captchas_issued_total 1"#),
+        "{scraped}"
+    );
+    assert!(
+        scraped.contains(r#"fundpass_captchas_failed_total{reason="expired"} 1"#),
+        "{scraped}"
+    );
+    // Labels are templates and kinds: the document typed never appears.
+    assert!(!scraped.contains("110105199003071239"), "{scraped}");
+
+    let out = stop_serve(child);
+    let log = stderr(&out);
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .collect();
+    let request = lines
+        .iter()
+        .find(|l| l["fields"]["route"] == "/api/v1/captcha")
+        .unwrap_or_else(|| panic!("no access line for the captcha:\n{log}"));
+    assert_eq!(request["level"], "INFO");
+    assert_eq!(request["fields"]["status"], 201);
+    assert!(request["fields"]["latency_ms"].is_number(), "{request}");
+    assert!(request["timestamp"].is_string(), "{request}");
+    assert!(
+        request["span"]["request_id"]
+            .as_str()
+            .is_some_and(|id| id.len() >= 32),
+        "{request}"
+    );
+    assert!(!log.contains("110105199003071239"), "{log}");
 }

@@ -51,7 +51,10 @@ impl Portal {
                 ..ChangeSet::default()
             };
             match self.store.apply(change).await {
-                Ok(()) => return Ok(lock),
+                Ok(()) => {
+                    crate::metrics::lock_placed("staff", &current.lock, &lock);
+                    return Ok(lock);
+                }
                 Err(StoreError::Conflict) => {
                     current = self
                         .store
@@ -94,7 +97,10 @@ impl Portal {
                 ..ChangeSet::default()
             };
             match self.store.apply(change).await {
-                Ok(()) => return Ok(next),
+                Ok(()) => {
+                    crate::metrics::lock_placed("staff", &lock, &next);
+                    return Ok(next);
+                }
                 Err(StoreError::Conflict) => lock = self.store.throttle(&key).await?,
                 Err(e) => return Err(e.into()),
             }

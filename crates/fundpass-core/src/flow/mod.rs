@@ -27,6 +27,14 @@ pub enum FlowKind {
 }
 
 impl FlowKind {
+    /// Every kind.
+    pub const ALL: [FlowKind; 4] = [
+        Self::Registration,
+        Self::ForgotLogin,
+        Self::ForgotTransaction,
+        Self::FaceLogin,
+    ];
+
     /// Stored code, also the purpose a one-time code is bound to.
     pub fn code(self) -> &'static str {
         match self {
@@ -327,7 +335,10 @@ impl FlowRecord {
     fn live(&self, now: OffsetDateTime) -> Result<(), FlowError> {
         match self.state {
             FlowState::Dead => Err(FlowError::Dead),
-            _ if now >= self.expires_at => Err(FlowError::Expired),
+            _ if now >= self.expires_at => {
+                crate::metrics::flow_expired(self.kind);
+                Err(FlowError::Expired)
+            }
             _ => Ok(()),
         }
     }

@@ -95,6 +95,11 @@ impl Portal {
             }
             match self.store.apply(change).await {
                 Ok(()) => {
+                    crate::metrics::lock_placed(
+                        "transaction_password",
+                        &member.transaction_lock,
+                        &lock,
+                    );
                     return Err(match (disabled, lock.locked_until) {
                         (true, _) => PayoutError::TransactionDisabled,
                         (false, Some(until)) => PayoutError::TransactionLocked { until },
@@ -219,13 +224,14 @@ impl Portal {
             .apply(ChangeSet {
                 throttles: vec![ThrottleWrite {
                     key,
-                    expected: state,
+                    expected: state.clone(),
                     next: next.clone(),
                 }],
                 audit: vec![event],
                 ..ChangeSet::default()
             })
             .await?;
+        crate::metrics::lock_placed("transaction_password", &state, &next);
         Ok(match (disabled, next.locked_until) {
             (true, _) => PayoutError::TransactionDisabled,
             (false, Some(until)) => PayoutError::TransactionLocked { until },

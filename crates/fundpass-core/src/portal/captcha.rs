@@ -59,6 +59,7 @@ impl Portal {
             dev_answer: self.policy.dev_mode.then_some(normalised),
         };
         self.store.insert_captcha(&record).await?;
+        crate::metrics::captcha_issued();
         Ok(IssuedCaptcha { id, expires_at })
     }
 
@@ -75,6 +76,16 @@ impl Portal {
         id: &str,
         answer: &str,
     ) -> Result<AnsweredCaptcha, CaptchaError> {
+        let answered = self.take_captcha(id, answer).await;
+        match &answered {
+            Err(CaptchaError::Wrong) => crate::metrics::captcha_failed("wrong"),
+            Err(CaptchaError::Expired) => crate::metrics::captcha_failed("expired"),
+            _ => {}
+        }
+        answered
+    }
+
+    async fn take_captcha(&self, id: &str, answer: &str) -> Result<AnsweredCaptcha, CaptchaError> {
         let Some(id) = OpaqueToken::parse(id.trim()) else {
             return Err(CaptchaError::Expired);
         };

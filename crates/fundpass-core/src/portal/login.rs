@@ -69,6 +69,25 @@ impl Portal {
         client: ClientKind,
         ctx: &RequestContext,
     ) -> Result<LoginSuccess, LoginError> {
+        let result = self.try_login(identifier, password, client, ctx).await;
+        crate::metrics::login(match &result {
+            Ok(_) => "ok",
+            Err(LoginError::InvalidCredentials) => "invalid",
+            Err(LoginError::Locked { .. }) => "locked",
+            Err(LoginError::RateLimited { .. }) => "rate_limited",
+            Err(LoginError::Busy(_)) => "busy",
+            Err(LoginError::Store(_)) => "error",
+        });
+        result
+    }
+
+    async fn try_login(
+        &self,
+        identifier: &LoginIdentifier,
+        password: &str,
+        client: ClientKind,
+        ctx: &RequestContext,
+    ) -> Result<LoginSuccess, LoginError> {
         let now = self.clock.now();
         let ip_key = format!("login:ip:{}", ctx.ip.as_deref().unwrap_or("unknown"));
         let window = self.policy.login_per_ip_window;
@@ -253,6 +272,7 @@ impl Portal {
             }
             match (self.store.apply(change).await, &subject) {
                 (Ok(()), _) => {
+                    crate::metrics::lock_placed("login_password", &lock, &next);
                     return match next.locked_until {
                         Some(until) => Err(LoginError::Locked { until }),
                         None => Err(LoginError::InvalidCredentials),

@@ -105,6 +105,7 @@ impl Portal {
                     ..ChangeSet::default()
                 })
                 .await?;
+            crate::metrics::lock_placed("transaction_password", &member.transaction_lock, &lock);
             return Err(match (disabled, lock.locked_until) {
                 (true, _) => PhoneChangeError::TransactionDisabled,
                 (false, Some(until)) => PhoneChangeError::TransactionLocked { until },

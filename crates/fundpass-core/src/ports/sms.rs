@@ -234,4 +234,10 @@ pub struct SmsAccepted {
 pub trait SmsSender: Send + Sync {
     /// Sends one message.
     async fn send(&self, request: &SmsRequest<'_>) -> Result<SmsAccepted, SmsError>;
+
+    /// A short name of the gateway for metrics (`dev`, `webhook`, `tencent`,
+    /// `alibaba`).
+    fn provider(&self) -> &'static str {
+        "other"
+    }
 }

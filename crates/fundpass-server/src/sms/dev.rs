@@ -11,6 +11,10 @@ pub struct DevSender;
 
 #[async_trait]
 impl SmsSender for DevSender {
+    fn provider(&self) -> &'static str {
+        "dev"
+    }
+
     async fn send(&self, request: &SmsRequest<'_>) -> Result<SmsAccepted, SmsError> {
         let masked = request.to.masked();
         tracing::info!(

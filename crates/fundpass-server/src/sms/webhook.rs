@@ -170,6 +170,10 @@ pub fn signature(secret: &SecretString, timestamp: i64, body: &[u8]) -> String {
 
 #[async_trait]
 impl SmsSender for WebhookSender {
+    fn provider(&self) -> &'static str {
+        "webhook"
+    }
+
     async fn send(&self, request: &SmsRequest<'_>) -> Result<SmsAccepted, SmsError> {
         let SmsRequest {
             idempotency_key,

@@ -125,6 +125,7 @@ impl OutboxWorker {
         clock: Arc<dyn Clock>,
         config: WorkerConfig,
     ) -> Self {
+        crate::metrics::initialise_deliveries("sms", sender.provider());
         Self {
             store,
             sender,
@@ -150,12 +151,26 @@ impl OutboxWorker {
                 report.deferred += 1;
                 continue;
             }
-            match self.deliver(msg).await? {
-                Outcome::Delivered => report.delivered += 1,
-                Outcome::Retried => report.retried += 1,
-                Outcome::Failed => report.failed += 1,
-                Outcome::Limited => report.limited += 1,
-            }
+            let outcome = self.deliver(msg).await?;
+            let label = match outcome {
+                Outcome::Delivered => {
+                    report.delivered += 1;
+                    "delivered"
+                }
+                Outcome::Retried => {
+                    report.retried += 1;
+                    "retried"
+                }
+                Outcome::Failed => {
+                    report.failed += 1;
+                    "given_up"
+                }
+                Outcome::Limited => {
+                    report.limited += 1;
+                    "limited"
+                }
+            };
+            crate::metrics::delivery("sms", self.sender.provider(), label);
         }
         Ok(report)
     }

@@ -14,7 +14,9 @@ mod sections;
 pub mod sms_providers;
 
 pub use business::{ClientsConfig, PayoutsConfig, WebhooksConfig};
-pub use sections::{FaceConfig, PortalConfig, ServerConfig, SmsConfig, SmsSenderKind, StaffConfig};
+pub use sections::{
+    FaceConfig, LogFormat, PortalConfig, ServerConfig, SmsConfig, SmsSenderKind, StaffConfig,
+};
 
 /// How fundpass runs: `dev` generates keys on first use; `production` refuses to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

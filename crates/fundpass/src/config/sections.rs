@@ -30,6 +30,22 @@ pub struct ServerConfig {
     pub hash_workers: usize,
     /// Hashes allowed to wait for a worker before requests get 503; 0 means 4 per worker.
     pub hash_queue: usize,
+    /// Address of a listener serving only Prometheus metrics at `/metrics` (never on
+    /// `bind`); empty: no metrics.
+    pub metrics_bind: String,
+    /// `text`, or `json` for one JSON object a line.
+    pub log_format: LogFormat,
+}
+
+/// How the log is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Lines for people.
+    #[default]
+    Text,
+    /// One JSON object a line, for a log collector.
+    Json,
 }
 
 impl Default for ServerConfig {
@@ -42,6 +58,8 @@ impl Default for ServerConfig {
             trust_forwarded_for: false,
             hash_workers: 0,
             hash_queue: 0,
+            metrics_bind: String::new(),
+            log_format: LogFormat::Text,
         }
     }
 }

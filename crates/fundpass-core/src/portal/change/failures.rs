@@ -84,6 +84,7 @@ impl Portal {
             }
             match self.store.apply(change).await {
                 Ok(()) => {
+                    crate::metrics::lock_placed("login_password", &member.login_lock, &next);
                     return Ok(match next.locked_until {
                         Some(until) => PasswordChangeError::LockedOut { until },
                         None => PasswordChangeError::WrongLoginPassword {
@@ -140,6 +141,11 @@ impl Portal {
             };
             match self.store.apply(change).await {
                 Ok(()) => {
+                    crate::metrics::lock_placed(
+                        "transaction_password",
+                        &member.transaction_lock,
+                        &next,
+                    );
                     return Ok(match (disabled, next.locked_until) {
                         (true, _) => PasswordChangeError::TransactionDisabled,
                         (false, Some(until)) => PasswordChangeError::TransactionLocked { until },

@@ -322,6 +322,7 @@ impl Portal {
         if let Err(e) = self.store.apply(change).await {
             return e.into();
         }
+        crate::metrics::lock_placed("face", counter, &counted);
         match (counted.locked_until, step, by_address, rejection) {
             (Some(until), _, _, _) => RecoveryError::FaceAttemptsExhausted { until: Some(until) },
             (_, Err(FlowError::Dead), _, _) => RecoveryError::FaceAttemptsExhausted { until: None },

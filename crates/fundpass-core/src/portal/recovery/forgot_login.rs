@@ -166,6 +166,7 @@ impl Portal {
             }
             match self.store.apply(change).await {
                 Ok(()) => {
+                    crate::metrics::lock_placed("transaction_password", &document, &document_next);
                     return match result {
                         Ok(()) => Ok(()),
                         Err(_) if document_next.failures >= policy.disable_after => {

@@ -182,6 +182,7 @@ impl Portal {
             .details(serde_json::json!({"phone_matched": matches, "phone": on_file.masked()})),
         );
         self.store.apply(change).await?;
+        crate::metrics::lock_placed("recovery_code", &counter, &counted);
         match (result, counted.locked_until) {
             (Ok(()), _) => {}
             (Err(crate::flow::FlowError::WrongProof { .. }), Some(until)) => {
@@ -314,6 +315,7 @@ impl Portal {
             });
         }
         self.store.apply(change).await?;
+        crate::metrics::lock_placed("recovery_code", &counter, &counted);
         match (result, counted.locked_until) {
             (Ok(()), _) => Ok(()),
             (Err(crate::flow::FlowError::WrongCode { .. }), Some(until)) => {

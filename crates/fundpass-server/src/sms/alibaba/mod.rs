@@ -183,6 +183,10 @@ impl AlibabaSender {
 
 #[async_trait]
 impl SmsSender for AlibabaSender {
+    fn provider(&self) -> &'static str {
+        "alibaba"
+    }
+
     async fn send(&self, request: &SmsRequest<'_>) -> Result<SmsAccepted, SmsError> {
         let masked = request.to.masked();
         let (template, values) = self

@@ -194,6 +194,10 @@ impl TencentSender {
 
 #[async_trait]
 impl SmsSender for TencentSender {
+    fn provider(&self) -> &'static str {
+        "tencent"
+    }
+
     async fn send(&self, request: &SmsRequest<'_>) -> Result<SmsAccepted, SmsError> {
         let masked = request.to.masked();
         let body = self.body(request)?;
