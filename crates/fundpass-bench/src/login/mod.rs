@@ -10,6 +10,7 @@
 
 mod api;
 mod report;
+mod scrape;
 mod server;
 mod window;
 
@@ -17,6 +18,8 @@ mod window;
 pub(crate) use server::locate;
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
@@ -179,7 +182,13 @@ async fn prepare_and_flood(
     );
     let plan = window::plan(concurrency, Duration::from_secs(args.seconds), pid);
     let load_at_flood = load_average();
+    let stop = Arc::new(AtomicBool::new(false));
+    let scraper = tokio::spawn(scrape::follow(server.metrics_url.clone(), stop.clone()));
     let measured = window::run(&api, &probe_api, pool, &plan).await;
+    stop.store(true, Ordering::Relaxed);
+    if let Ok(seen) = scraper.await {
+        eprint!("{}", seen.summary());
+    }
     server.check_alive()?;
     Ok(Prepared {
         rss,

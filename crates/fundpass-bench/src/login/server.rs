@@ -31,11 +31,12 @@ pub struct Settings {
 impl Settings {
     /// The configuration file: dev mode (for `/dev/` captcha answers and the outbox),
     /// the given Argon2 costs and pool, and limits no single benchmark run reaches.
-    fn toml(&self) -> String {
+    fn toml(&self, metrics_port: u16) -> String {
         format!(
             "mode = \"dev\"\n\n\
              [argon2]\nm_kib = {}\nt = {}\np = {}\n\n\
-             [server]\nhash_workers = {}\nhash_queue = {}\n\n\
+             [server]\nhash_workers = {}\nhash_queue = {}\n\
+             metrics_bind = \"127.0.0.1:{metrics_port}\"\n\n\
              [portal]\nlogin_per_ip_per_10_min = 1000000\nsms_ip_hourly = 1000\nsms_phone_daily = 1000\n",
             self.m_kib, self.t, self.p, self.hash_workers, self.hash_queue
         )
@@ -49,6 +50,8 @@ pub struct Server {
     child: Child,
     /// `http://127.0.0.1:PORT`, no trailing slash.
     pub base_url: String,
+    /// The server's Prometheus metrics.
+    pub metrics_url: String,
     log: PathBuf,
     /// Removed when the server is dropped, after the child has exited.
     _dir: TempDir,
@@ -88,7 +91,8 @@ impl Server {
             .prefix("fundpass-bench-")
             .tempdir()?;
         let config = dir.path().join("fundpass.toml");
-        std::fs::write(&config, settings.toml())?;
+        let metrics_port = free_port()?;
+        std::fs::write(&config, settings.toml(metrics_port))?;
         let data = dir.path().join("data");
         let log = dir.path().join("server.log");
         let out = File::create(&log)?;
@@ -104,6 +108,7 @@ impl Server {
         Ok(Self {
             child,
             base_url: format!("http://127.0.0.1:{port}"),
+            metrics_url: format!("http://127.0.0.1:{metrics_port}/metrics"),
             log,
             _dir: dir,
         })
@@ -182,7 +187,7 @@ mod tests {
             t: 2,
             p: 1,
         };
-        let text = settings.toml();
+        let text = settings.toml(9464);
         assert!(text.contains("login_per_ip_per_10_min = 1000000"));
         assert!(text.contains("m_kib = 19456\nt = 2\np = 1"));
         assert!(text.contains("mode = \"dev\""));
