@@ -146,6 +146,7 @@ impl Portal {
             return Err(RecoveryError::FaceReplayed);
         }
         if now >= record.expires_at {
+            crate::metrics::flow_expired(record.kind);
             return Err(RecoveryError::Flow(FlowError::Expired));
         }
         let Some(provider) = self
