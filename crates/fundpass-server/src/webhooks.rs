@@ -113,7 +113,7 @@ impl WebhookWorker {
                         .mark_webhook_delivered(&delivery.id, self.clock.now())
                         .await?;
                     report.delivered += 1;
-                    delivered_metric("delivered");
+                    crate::metrics::delivery("webhook", "webhook", "delivered");
                 }
                 Tried::Retry(error)
                     if delivery.attempts.saturating_add(1) < self.config.max_attempts =>
@@ -124,7 +124,7 @@ impl WebhookWorker {
                         .mark_webhook_failed(&delivery.id, &error, Some(retry_at))
                         .await?;
                     report.retried += 1;
-                    delivered_metric("retried");
+                    crate::metrics::delivery("webhook", "webhook", "retried");
                 }
                 Tried::Retry(error) | Tried::GiveUp(error) => {
                     tracing::warn!(id = %delivery.id, %error, "webhook given up");
@@ -132,7 +132,7 @@ impl WebhookWorker {
                         .mark_webhook_failed(&delivery.id, &error, None)
                         .await?;
                     report.failed += 1;
-                    delivered_metric("given_up");
+                    crate::metrics::delivery("webhook", "webhook", "given_up");
                 }
             }
         }
@@ -188,9 +188,4 @@ fn status_outcome(status: StatusCode) -> Tried {
     } else {
         Tried::GiveUp(message)
     }
-}
-
-/// Counts a webhook delivery attempt by its outcome.
-fn delivered_metric(outcome: &'static str) {
-    crate::metrics::delivery("webhook", "webhook", outcome);
 }

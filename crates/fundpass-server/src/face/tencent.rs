@@ -29,7 +29,7 @@ use serde::Deserialize;
 use super::{answer_body, transport, unreadable};
 use crate::sms::ProviderSetupError;
 use crate::sms::provider_http::{Endpoint, check_settings, short};
-use crate::sms::tencent::{Tc3Client, Tc3Error};
+use crate::sms::tencent::{CodeAndMessage, Tc3Client, Tc3Error};
 
 const PROVIDER: &str = "Tencent Cloud FaceID";
 /// The name kept with each handle and shown in the audit trail.
@@ -147,14 +147,6 @@ impl TencentFace {
 struct Envelope {
     #[serde(rename = "Response")]
     response: serde_json::Value,
-}
-
-#[derive(Deserialize)]
-struct CodeAndMessage {
-    #[serde(rename = "Code")]
-    code: String,
-    #[serde(rename = "Message", default)]
-    message: String,
 }
 
 /// The parts of `GetFaceIdResult`'s answer fundpass reads.

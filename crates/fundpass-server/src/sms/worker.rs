@@ -152,24 +152,13 @@ impl OutboxWorker {
                 continue;
             }
             let outcome = self.deliver(msg).await?;
-            let label = match outcome {
-                Outcome::Delivered => {
-                    report.delivered += 1;
-                    "delivered"
-                }
-                Outcome::Retried => {
-                    report.retried += 1;
-                    "retried"
-                }
-                Outcome::Failed => {
-                    report.failed += 1;
-                    "given_up"
-                }
-                Outcome::Limited => {
-                    report.limited += 1;
-                    "limited"
-                }
+            let (count, label) = match outcome {
+                Outcome::Delivered => (&mut report.delivered, "delivered"),
+                Outcome::Retried => (&mut report.retried, "retried"),
+                Outcome::Failed => (&mut report.failed, "given_up"),
+                Outcome::Limited => (&mut report.limited, "limited"),
             };
+            *count += 1;
             crate::metrics::delivery("sms", self.sender.provider(), label);
         }
         Ok(report)

@@ -232,12 +232,13 @@ struct Answer {
     statuses: Vec<SendStatus>,
 }
 
+/// A Tencent Cloud API 3.0 error (`Response.Error`), the same for every product.
 #[derive(Deserialize)]
-struct CodeAndMessage {
+pub(crate) struct CodeAndMessage {
     #[serde(rename = "Code")]
-    code: String,
+    pub code: String,
     #[serde(rename = "Message", default)]
-    message: String,
+    pub message: String,
 }
 
 #[derive(Deserialize)]
