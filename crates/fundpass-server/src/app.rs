@@ -91,13 +91,19 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The database answers.
+/// The database answers, and so do the captcha and rate-limit stores (Redis, when
+/// they live there).
 async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    match state.portal.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ready"),
-        Err(err) => {
+    let portal = &state.portal;
+    for (check, what) in [
+        (portal.store.ping().await, "database unavailable"),
+        (portal.captchas.ping().await, "captcha store unavailable"),
+        (portal.limiter.ping().await, "rate limiter unavailable"),
+    ] {
+        if let Err(err) = check {
             tracing::warn!(error = %err, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+            return (StatusCode::SERVICE_UNAVAILABLE, what);
         }
     }
+    (StatusCode::OK, "ready")
 }

@@ -1,6 +1,8 @@
 //! A login refused because the Argon2 pool is full (503 `busy`) leaves its captcha
 //! usable: the member's retry with the same picture is not refused for a refusal that
-//! was not theirs. A captcha still never serves two password attempts.
+//! was not theirs. A captcha still never serves two password attempts. With captchas
+//! and rate limits in Redis, a Redis that does not answer makes requests `busy` too:
+//! no limit is skipped.
 
 // The whole file is test code, helpers included: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -15,6 +17,7 @@ use api_common::{Api, LOGIN_PASSWORD, WANG, seed};
 use async_trait::async_trait;
 use fundpass_core::ports::{CpuPool, PoolBusy};
 use fundpass_server::hash_pool::HashPool;
+use fundpass_store::{RedisState, RedisTimeouts};
 use serde_json::json;
 use support::{TestApp, TestOptions};
 
@@ -109,4 +112,79 @@ async fn a_captcha_that_served_a_wrong_password_is_not_given_back() {
         .post("/api/v1/login", login(&fresh, LOGIN_PASSWORD))
         .await;
     assert!(after.code().starts_with("captcha"), "{}", after.text);
+}
+
+/// The tables a refused request must leave alone.
+const WRITTEN: [&str; 5] = [
+    "audit_events",
+    "captchas",
+    "rate_limits",
+    "sessions",
+    "login_throttles",
+];
+
+async fn rows(app: &TestApp) -> Vec<i64> {
+    let mut counts = Vec::new();
+    for table in WRITTEN {
+        counts.push(app.count_rows(table).await);
+    }
+    counts
+}
+
+#[tokio::test]
+async fn with_redis_down_captchas_and_logins_are_busy_and_nothing_is_written() {
+    // Nothing listens on port 1.
+    let redis = RedisState::open(
+        "redis://127.0.0.1:1/0",
+        "fundpass",
+        RedisTimeouts::default(),
+    )
+    .unwrap();
+    let app = TestApp::spawn_with_redis(redis).await;
+    seed(&app, &WANG).await;
+    let before = rows(&app).await;
+    let api = Api::new(&app);
+
+    let captcha = api
+        .send(app.client().post(app.url("/api/v1/captcha")))
+        .await;
+    captcha.assert_error(503, "busy");
+    assert_eq!(captcha.header("retry-after"), Some("2"));
+    let made_up = ("A".repeat(43), "abcd".to_owned());
+    let login = api
+        .post("/api/v1/login", login(&made_up, LOGIN_PASSWORD))
+        .await;
+    login.assert_error(503, "busy");
+    assert_eq!(login.header("retry-after"), Some("2"));
+    assert_eq!(rows(&app).await, before);
+
+    let ready = app.client().get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+}
+
+#[tokio::test]
+async fn with_captchas_and_limits_in_redis_a_member_registers_and_logs_in() {
+    let Ok(url) = std::env::var("FUNDPASS_TEST_REDIS_URL") else {
+        return;
+    };
+    let prefix = format!("fundpass-test-{}", uuid_like());
+    let redis = RedisState::open(&url, &prefix, RedisTimeouts::default()).unwrap();
+    let app = TestApp::spawn_with_redis(redis).await;
+    seed(&app, &WANG).await;
+    let api = Api::new(&app);
+    api.register(&WANG).await;
+    app.clock.advance(time::Duration::seconds(61));
+    let logged_in = api.login_by_account(WANG.account, LOGIN_PASSWORD).await;
+    assert_eq!(logged_in.status, 200, "{}", logged_in.text);
+    assert_eq!(app.count_rows("captchas").await, 0);
+    assert_eq!(app.count_rows("rate_limits").await, 0);
+    let ready = app.client().get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+}
+
+/// A key prefix no other run uses.
+fn uuid_like() -> String {
+    let mut bytes = [0u8; 8];
+    fundpass_core::ports::SecretGenerator::fill(&fundpass_server::system::OsSecrets, &mut bytes);
+    format!("{}-{}", std::process::id(), hex::encode(bytes))
 }

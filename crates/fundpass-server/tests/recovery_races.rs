@@ -63,6 +63,7 @@ async fn portal_on(url: &str) -> (Portal, Arc<FixedClock>, Store, Arc<Keyring>) 
     let clock = Arc::new(FixedClock::at(datetime!(2026-11-23 02:00 UTC)));
     let portal = Portal {
         store: Arc::new(store.clone()),
+        captchas: Arc::new(store.clone()),
         limiter: Arc::new(store.clone()),
         pool: Arc::new(HashPool::new(2, 256)),
         keyring: keyring.clone(),

@@ -13,7 +13,12 @@ use crate::members::column;
 
 #[async_trait]
 impl CaptchaStore for Store {
-    async fn insert_captcha(&self, record: &CaptchaRecord) -> Result<(), StoreError> {
+    /// The row keeps its `expires_at`; [`Store::purge_expired`] removes it after.
+    async fn insert_captcha(
+        &self,
+        record: &CaptchaRecord,
+        _now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO captchas (id_digest, answer_mac, expires_at, dev_answer) \
              VALUES ($1, $2, $3, $4)",

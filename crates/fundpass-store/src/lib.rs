@@ -27,6 +27,7 @@ mod outbox;
 mod questions;
 mod rate_limits;
 mod record;
+mod redis_store;
 mod sessions;
 mod staff;
 mod staff_sessions;
@@ -37,6 +38,7 @@ mod webhooks;
 pub use backlog::{Backlog, Connections};
 pub use connect::{Backend, Store};
 pub use outbox::OUTBOX_GIVEN_UP;
+pub use redis_store::{KEY_PREFIX as REDIS_KEY_PREFIX, RedisState, RedisTimeouts};
 
 // `Store` serves every port the portal needs: this fails to compile if one is missing.
 const _: fn(Store) -> std::sync::Arc<dyn fundpass_core::ports::PortalStore> =
@@ -49,3 +51,7 @@ const _: fn(Store) -> std::sync::Arc<dyn fundpass_core::ports::StaffSessionStore
     |store| std::sync::Arc::new(store);
 const _: fn(Store) -> std::sync::Arc<dyn fundpass_core::ports::CaseStore> =
     |store| std::sync::Arc::new(store);
+const _: fn(RedisState) -> std::sync::Arc<dyn fundpass_core::ports::CaptchaStore> =
+    |state| std::sync::Arc::new(state);
+const _: fn(RedisState) -> std::sync::Arc<dyn fundpass_core::ports::RateLimiter> =
+    |state| std::sync::Arc::new(state);

@@ -22,12 +22,7 @@ impl RateLimiter for Store {
         limit: u32,
         now: OffsetDateTime,
     ) -> Result<RateDecision, StoreError> {
-        let width = i64::try_from(window.whole_microseconds())
-            .ok()
-            .filter(|w| *w > 0)
-            .ok_or_else(|| StoreError::Backend("a rate-limit window must be positive".into()))?;
-        let start = micros(now).div_euclid(width).saturating_mul(width);
-        let end = start.saturating_add(width);
+        let (start, end) = fixed_window(window, now)?;
         if limit == 0 {
             return Ok(RateDecision::Limited {
                 retry_after: from_micros(end)?,
@@ -54,4 +49,19 @@ impl RateLimiter for Store {
             },
         })
     }
+}
+
+/// The fixed window of width `window` containing `now`, as `[start, end)` in
+/// microseconds since the Unix epoch: every limiter backend counts in the same windows
+/// and refuses until the same instant.
+pub(crate) fn fixed_window(
+    window: Duration,
+    now: OffsetDateTime,
+) -> Result<(i64, i64), StoreError> {
+    let width = i64::try_from(window.whole_microseconds())
+        .ok()
+        .filter(|w| *w > 0)
+        .ok_or_else(|| StoreError::Backend("a rate-limit window must be positive".into()))?;
+    let start = micros(now).div_euclid(width).saturating_mul(width);
+    Ok((start, start.saturating_add(width)))
 }

@@ -107,6 +107,7 @@ pub async fn run(config: &Config, args: &ServeArgs) -> anyhow::Result<ExitCode> 
         dev.then(|| fundpass_server::state::dev_face_simulator(&mut policy, &OsSecrets));
     let mut portal = portal(config, &store, keyring.clone(), clock.clone(), policy)?;
     portal.face_provider = face_provider;
+    use_redis(config, &mut portal).await?;
     let state = AppState {
         portal,
         settings: Arc::new(settings),
@@ -321,6 +322,7 @@ pub(crate) fn portal(
     }
     Ok(Portal {
         store: Arc::new(store.clone()),
+        captchas: Arc::new(store.clone()),
         limiter: Arc::new(store.clone()),
         pool: Arc::new(HashPool::new(workers, queue)),
         keyring,
@@ -360,6 +362,22 @@ fn ensure_signing_key(config: &Config, keyring: &mut Keyring) -> anyhow::Result<
         "added receipt-signing key {id} to the key file {}",
         path.display()
     ));
+    Ok(())
+}
+
+/// Moves captchas and rate-limit windows to Redis when `[redis] url` is set; refuses
+/// to start if Redis does not answer.
+async fn use_redis(config: &Config, portal: &mut Portal) -> anyhow::Result<()> {
+    let url = config.redis.url.trim();
+    if url.is_empty() {
+        return Ok(());
+    }
+    let redis = fundpass_store::RedisState::connect(url, fundpass_store::RedisTimeouts::default())
+        .await
+        .with_context(|| format!("cannot reach Redis at {}", redact_url(url)))?;
+    tracing::info!(redis = %redact_url(url), "captchas and rate limits are kept in Redis");
+    portal.captchas = Arc::new(redis.clone());
+    portal.limiter = Arc::new(redis);
     Ok(())
 }
 

@@ -62,6 +62,7 @@ impl Backend {
     pub fn portal(&self, policy: PortalPolicy, workers: usize, queue: usize) -> Portal {
         Portal {
             store: Arc::new(self.store.clone()),
+            captchas: Arc::new(self.store.clone()),
             limiter: Arc::new(self.store.clone()),
             pool: Arc::new(HashPool::new(workers, queue)),
             keyring: self.keyring.clone(),

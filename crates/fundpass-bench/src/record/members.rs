@@ -33,6 +33,7 @@ fn row(index: u64) -> ImportRow {
 pub fn portal(store: &Store) -> anyhow::Result<Portal> {
     Ok(Portal {
         store: Arc::new(store.clone()),
+        captchas: Arc::new(store.clone()),
         limiter: Arc::new(store.clone()),
         pool: Arc::new(HashPool::new(1, 4)),
         keyring: Arc::new(Keyring::generate(CipherSuite::Aes256Gcm, &OsSecrets)),

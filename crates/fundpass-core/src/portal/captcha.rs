@@ -50,7 +50,8 @@ impl Portal {
     /// Stores a challenge whose correct answer is `answer` (drawn by the caller).
     pub async fn issue_captcha(&self, answer: &str) -> Result<IssuedCaptcha, StoreError> {
         let id = OpaqueToken::generate(self.rng.as_ref());
-        let expires_at = self.clock.now() + CAPTCHA_TTL;
+        let now = self.clock.now();
+        let expires_at = now + CAPTCHA_TTL;
         let normalised = normalise(answer);
         let record = CaptchaRecord {
             id: id.digest(),
@@ -58,7 +59,7 @@ impl Portal {
             expires_at,
             dev_answer: self.policy.dev_mode.then_some(normalised),
         };
-        self.store.insert_captcha(&record).await?;
+        self.captchas.insert_captcha(&record, now).await?;
         crate::metrics::captcha_issued();
         Ok(IssuedCaptcha { id, expires_at })
     }
@@ -89,7 +90,7 @@ impl Portal {
         let Some(id) = OpaqueToken::parse(id.trim()) else {
             return Err(CaptchaError::Expired);
         };
-        let Some(record) = self.store.take_captcha(&id.digest()).await? else {
+        let Some(record) = self.captchas.take_captcha(&id.digest()).await? else {
             return Err(CaptchaError::Expired);
         };
         if self.clock.now() >= record.expires_at {
@@ -108,10 +109,11 @@ impl Portal {
     /// so the member's retry is not refused for a busy service. It was taken, so two
     /// requests never hold it at once: it still guards one attempt at a time.
     pub async fn give_back_captcha(&self, captcha: AnsweredCaptcha) -> Result<(), StoreError> {
-        if self.clock.now() >= captcha.0.expires_at {
+        let now = self.clock.now();
+        if now >= captcha.0.expires_at {
             return Ok(());
         }
-        self.store.insert_captcha(&captcha.0).await
+        self.captchas.insert_captcha(&captcha.0, now).await
     }
 
     /// The answer of a live challenge, in dev mode only (for automated tests).
@@ -120,7 +122,7 @@ impl Portal {
             return Ok(None);
         }
         match OpaqueToken::parse(id.trim()) {
-            Some(id) => self.store.dev_captcha_answer(&id.digest()).await,
+            Some(id) => self.captchas.dev_captcha_answer(&id.digest()).await,
             None => Ok(None),
         }
     }

@@ -53,7 +53,8 @@ use crate::flow::FlowPolicy;
 use crate::lockout::{LoginLockPolicy, TransactionLockPolicy};
 use crate::member::HoldPolicy;
 use crate::ports::{
-    Clock, CpuPool, FaceProvider, PortalStore, RateLimiter, SecretGenerator, StoreError,
+    CaptchaStore, Clock, CpuPool, FaceProvider, PortalStore, RateLimiter, SecretGenerator,
+    StoreError,
 };
 use crate::session::SessionPolicy;
 
@@ -165,6 +166,9 @@ impl RequestContext {
 #[derive(Clone)]
 pub struct Portal {
     pub store: Arc<dyn PortalStore>,
+    /// Captcha challenges: the database store, or Redis when `[redis]` is set.
+    pub captchas: Arc<dyn CaptchaStore>,
+    /// Rate-limit windows: the database store, or Redis when `[redis]` is set.
     pub limiter: Arc<dyn RateLimiter>,
     pub pool: Arc<dyn CpuPool>,
     pub keyring: Arc<Keyring>,

@@ -51,11 +51,18 @@ pub struct CaptchaRecord {
     pub dev_answer: Option<String>,
 }
 
-/// Single-use captcha challenges.
+/// Single-use captcha challenges, kept in the database or in Redis (`[redis]`): a
+/// store of its own so that hot, short-lived state can live apart from durable rows.
+/// [`Health`] because a portal cannot serve logins while its captchas are unreachable.
 #[async_trait]
-pub trait CaptchaStore: Send + Sync {
-    /// Stores a new challenge.
-    async fn insert_captcha(&self, record: &CaptchaRecord) -> Result<(), StoreError>;
+pub trait CaptchaStore: Health {
+    /// Stores a new challenge at `now` (a store that expires entries itself keeps it
+    /// until `record.expires_at`, reckoned from `now`).
+    async fn insert_captcha(
+        &self,
+        record: &CaptchaRecord,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
     /// Removes and returns the challenge: whatever the answer, it cannot be tried twice.
     async fn take_captcha(&self, id: &TokenDigest) -> Result<Option<CaptchaRecord>, StoreError>;
     /// The stored answer of a live challenge (dev mode only stores one).
@@ -122,8 +129,9 @@ pub enum RateDecision {
 }
 
 /// Fixed-window counters shared by every instance (kept in the database or Redis).
+/// [`Health`] because a limit that cannot be checked refuses the request.
 #[async_trait]
-pub trait RateLimiter: Send + Sync {
+pub trait RateLimiter: Health {
     /// Counts one hit on `key` in the window containing `now` and says whether it is
     /// within `limit`. A refused hit is not counted.
     async fn hit(
@@ -290,7 +298,6 @@ pub trait PortalStore:
     + super::OutboxStore
     + SessionStore
     + FlowStore
-    + CaptchaStore
     + ThrottleStore
     + HoldStore
     + SecurityQuestionStore
@@ -312,7 +319,6 @@ impl<T> PortalStore for T where
         + super::OutboxStore
         + SessionStore
         + FlowStore
-        + CaptchaStore
         + ThrottleStore
         + HoldStore
         + SecurityQuestionStore

@@ -13,7 +13,7 @@ use fundpass_core::credentials::{HashParams, PasswordHasher};
 use fundpass_core::crypto::{CipherSuite, Field, Keyring};
 use fundpass_core::member::{ImportRow, MemberId};
 use fundpass_core::portal::{Portal, PortalPolicy, SmsTemplates};
-use fundpass_core::ports::{MemberStore, OutboxStore};
+use fundpass_core::ports::{CaptchaStore, MemberStore, OutboxStore, RateLimiter};
 use fundpass_core::testing::FixedClock;
 use fundpass_server::hash_pool::HashPool;
 use fundpass_server::state::{AppState, Mode, ServerSettings};
@@ -136,7 +136,15 @@ impl TestApp {
         routes: impl FnOnce(&Store, Arc<FixedClock>) -> axum::Router<AppState>,
     ) -> Self {
         let pool = Arc::new(HashPool::new(2, 64));
-        Self::spawn_on_with(TestDatabase::sqlite(), options, pool, routes).await
+        Self::spawn_on_with(TestDatabase::sqlite(), options, pool, routes, None).await
+    }
+
+    /// Dev mode, default rules, SQLite, with captchas and rate limits kept in `redis`.
+    pub async fn spawn_with_redis(redis: fundpass_store::RedisState) -> Self {
+        let pool = Arc::new(HashPool::new(2, 64));
+        let db = TestDatabase::sqlite();
+        let none = |_: &Store, _| axum::Router::new();
+        Self::spawn_on_with(db, TestOptions::default(), pool, none, Some(redis)).await
     }
 
     /// Like [`Self::spawn_with`], on a new PostgreSQL database; `None` when
@@ -159,7 +167,7 @@ impl TestApp {
         options: TestOptions,
         pool: Arc<dyn fundpass_core::ports::CpuPool>,
     ) -> Self {
-        Self::spawn_on_with(db, options, pool, |_, _| axum::Router::new()).await
+        Self::spawn_on_with(db, options, pool, |_, _| axum::Router::new(), None).await
     }
 
     async fn spawn_on_with(
@@ -167,6 +175,7 @@ impl TestApp {
         options: TestOptions,
         pool: Arc<dyn fundpass_core::ports::CpuPool>,
         routes: impl FnOnce(&Store, Arc<FixedClock>) -> axum::Router<AppState>,
+        redis: Option<fundpass_store::RedisState>,
     ) -> Self {
         let store = Store::connect(&db.url).await.unwrap();
         store.migrate().await.unwrap();
@@ -184,9 +193,14 @@ impl TestApp {
         let mut policy = options.policy;
         let face_simulator = (options.mode == Mode::Dev)
             .then(|| fundpass_server::state::dev_face_simulator(&mut policy, &OsSecrets));
+        let (captchas, limiter): (Arc<dyn CaptchaStore>, Arc<dyn RateLimiter>) = match redis {
+            Some(redis) => (Arc::new(redis.clone()), Arc::new(redis)),
+            None => (Arc::new(store.clone()), Arc::new(store.clone())),
+        };
         let portal = Portal {
             store: Arc::new(store.clone()),
-            limiter: Arc::new(store.clone()),
+            captchas,
+            limiter,
             pool,
             keyring: keyring.clone(),
             hasher,

@@ -1,19 +1,23 @@
 //! Fresh databases per test, synthetic members, and the raw readers the secrecy tests
 //! look for plaintext with.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use fundpass_core::crypto::{BlindIndex, Sealed};
 use fundpass_core::identity::IdType;
 use fundpass_core::member::{AccountNumber, ImportOutcome, NewMember};
-use fundpass_core::ports::MemberStore;
-use fundpass_store::{Backend, Store};
+use fundpass_core::ports::{CaptchaStore, MemberStore, RateLimiter};
+use fundpass_store::{Backend, RedisState, RedisTimeouts, Store};
 use sqlx::{AnyConnection, Connection, Row};
 use tempfile::TempDir;
 use time::OffsetDateTime;
 
 /// The variable naming a PostgreSQL database to create test databases through.
 pub const POSTGRES_URL_VAR: &str = "FUNDPASS_TEST_POSTGRES_URL";
+
+/// The variable naming a Redis server to run the captcha and limiter tests against.
+pub const REDIS_URL_VAR: &str = "FUNDPASS_TEST_REDIS_URL";
 
 /// A migrated store on a database of its own, removed when dropped.
 pub struct TestDb {
@@ -119,6 +123,50 @@ pub async fn backends() -> Vec<TestDb> {
     let mut dbs = vec![sqlite().await];
     dbs.extend(postgres().await);
     dbs
+}
+
+/// A captcha store and rate limiter under test, with what keeps its data alive.
+pub struct Ephemeral {
+    pub name: &'static str,
+    pub captchas: Arc<dyn CaptchaStore>,
+    pub limiter: Arc<dyn RateLimiter>,
+    _db: Option<TestDb>,
+}
+
+/// Every captcha store and rate limiter available: each database backend, and Redis
+/// when [`REDIS_URL_VAR`] is set (under a key prefix of its own, so parallel tests and
+/// runs never share a key; the keys expire with their captchas and windows).
+pub async fn ephemeral_backends() -> Vec<Ephemeral> {
+    let mut all: Vec<_> = backends()
+        .await
+        .into_iter()
+        .map(|db| Ephemeral {
+            name: match db.store.backend() {
+                Backend::Sqlite => "sqlite",
+                Backend::Postgres => "postgres",
+            },
+            captchas: Arc::new(db.store.clone()),
+            limiter: Arc::new(db.store.clone()),
+            _db: Some(db),
+        })
+        .collect();
+    if let Ok(url) = std::env::var(REDIS_URL_VAR) {
+        // A randomly keyed hasher (std seeds each one from the OS) makes the prefix
+        // unique across runs.
+        let salt = std::hash::BuildHasher::hash_one(
+            &std::collections::hash_map::RandomState::new(),
+            std::process::id(),
+        );
+        let prefix = format!("{}_{salt:x}", unique_name("fundpass-test"));
+        let redis = RedisState::open(&url, &prefix, RedisTimeouts::default()).unwrap();
+        all.push(Ephemeral {
+            name: "redis",
+            captchas: Arc::new(redis.clone()),
+            limiter: Arc::new(redis),
+            _db: None,
+        });
+    }
+    all
 }
 
 /// A migrated store on a new SQLite file.

@@ -35,6 +35,7 @@ pub struct Config {
     /// Folder for the SQLite file and the key file.
     pub data_dir: PathBuf,
     pub database: DatabaseConfig,
+    pub redis: RedisConfig,
     pub keys: KeysConfig,
     pub argon2: Argon2Config,
     pub server: ServerConfig,
@@ -52,6 +53,15 @@ pub struct Config {
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseConfig {
     /// `sqlite://PATH` or `postgres://USER@HOST/DB`; empty means `DATA_DIR/fundpass.db`.
+    pub url: String,
+}
+
+/// Where captchas and rate-limit windows live: Redis when a URL is set, so a login
+/// writes no database row for them; otherwise the database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedisConfig {
+    /// `redis://[:PASSWORD@]HOST:PORT/DB`; empty means the database keeps them.
     pub url: String,
 }
 
@@ -103,6 +113,7 @@ impl Default for Config {
             mode: Mode::Dev,
             data_dir: PathBuf::from("fundpass-data"),
             database: DatabaseConfig::default(),
+            redis: RedisConfig::default(),
             keys: KeysConfig::default(),
             argon2: Argon2Config::default(),
             server: ServerConfig::default(),
@@ -154,6 +165,9 @@ impl Config {
         }
         if let Some(url) = get("FUNDPASS_DATABASE_URL") {
             self.database.url = url;
+        }
+        if let Some(url) = get("FUNDPASS_REDIS_URL") {
+            self.redis.url = url;
         }
         if let Some(file) = get("FUNDPASS_KEY_FILE") {
             self.keys.file = PathBuf::from(file);

@@ -5,13 +5,13 @@ use std::collections::HashSet;
 
 use fundpass_core::flow::FlowRecord;
 use fundpass_core::ports::{
-    AuditStore, CaptchaRecord, CaptchaStore, ChangeSet, FlowStore, FlowWrite, OutboxStore,
-    RateDecision, RateLimiter, SessionWrite, StoreError, UnitOfWork,
+    AuditStore, CaptchaRecord, ChangeSet, FlowStore, FlowWrite, OutboxStore, RateDecision,
+    SessionWrite, StoreError, UnitOfWork,
 };
 use time::Duration;
 
 use super::{digest, event, flow, keyring, members, message, session, verified_chain_length};
-use crate::support::{at, backends};
+use crate::support::{at, backends, ephemeral_backends};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn of_fifty_parallel_submissions_of_one_flow_step_exactly_one_lands() {
@@ -102,17 +102,21 @@ async fn concurrent_changes_and_appends_build_one_verified_chain() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn of_twenty_concurrent_takers_exactly_one_gets_the_captcha() {
-    for db in backends().await {
+    for backend in ephemeral_backends().await {
         let captcha = CaptchaRecord {
             id: digest(1),
             answer_mac: vec![1; 32],
             expires_at: at(300),
             dev_answer: None,
         };
-        db.store.insert_captcha(&captcha).await.unwrap();
+        backend
+            .captchas
+            .insert_captcha(&captcha, at(0))
+            .await
+            .unwrap();
         let tasks: Vec<_> = (0..20)
             .map(|_| {
-                let store = db.store.clone();
+                let store = backend.captchas.clone();
                 tokio::spawn(async move { store.take_captcha(&digest(1)).await })
             })
             .collect();
@@ -120,16 +124,16 @@ async fn of_twenty_concurrent_takers_exactly_one_gets_the_captcha() {
         for task in tasks {
             taken.extend(task.await.unwrap().unwrap());
         }
-        assert_eq!(taken, [captcha]);
+        assert_eq!(taken, [captcha], "{}", backend.name);
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn thirty_concurrent_hits_on_a_limit_of_ten_allow_exactly_ten() {
-    for db in backends().await {
+    for backend in ephemeral_backends().await {
         let tasks: Vec<_> = (0..30)
             .map(|_| {
-                let store = db.store.clone();
+                let store = backend.limiter.clone();
                 tokio::spawn(async move {
                     store
                         .hit("sms:phone:abc", Duration::minutes(1), 10, at(5))
@@ -143,7 +147,7 @@ async fn thirty_concurrent_hits_on_a_limit_of_ten_allow_exactly_ten() {
                 allowed += 1;
             }
         }
-        assert_eq!(allowed, 10);
+        assert_eq!(allowed, 10, "{}", backend.name);
     }
 }
 

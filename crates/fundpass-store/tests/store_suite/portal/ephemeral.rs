@@ -7,7 +7,7 @@ use fundpass_core::ports::{
 use time::Duration;
 
 use super::{digest, flow};
-use crate::support::{at, backends};
+use crate::support::{at, backends, ephemeral_backends};
 
 /// Seconds after `at(0)` at which a minute starts, so fixed windows are easy to read.
 const MINUTE_START: i64 = 20;
@@ -30,11 +30,14 @@ fn captcha(n: u64, expires_secs: i64, dev_answer: Option<&str>) -> CaptchaRecord
 
 #[tokio::test]
 async fn a_captcha_can_be_taken_only_once() {
-    for db in backends().await {
-        let store = &db.store;
+    for backend in ephemeral_backends().await {
+        let store = &backend.captchas;
         let dev = captcha(1, 300, Some("7kq2"));
-        store.insert_captcha(&dev).await.unwrap();
-        store.insert_captcha(&captcha(2, 300, None)).await.unwrap();
+        store.insert_captcha(&dev, at(0)).await.unwrap();
+        store
+            .insert_captcha(&captcha(2, 300, None), at(0))
+            .await
+            .unwrap();
         assert_eq!(
             store.dev_captcha_answer(&dev.id).await.unwrap().as_deref(),
             Some("7kq2")
@@ -56,8 +59,8 @@ async fn a_captcha_can_be_taken_only_once() {
 
 #[tokio::test]
 async fn the_rate_limiter_allows_exactly_the_limit_in_each_window() {
-    for db in backends().await {
-        let store = &db.store;
+    for backend in ephemeral_backends().await {
+        let store = &backend.limiter;
         let minute = Duration::minutes(1);
         // on(0) is a whole minute: the window is [on(0), on(60)).
         for second in [0, 10, 59] {
@@ -78,7 +81,8 @@ async fn the_rate_limiter_allows_exactly_the_limit_in_each_window() {
                 RateDecision::Limited {
                     retry_after: on(60)
                 },
-                "the fourth hit waits for the next window, and refused hits do not count"
+                "{}: the fourth hit waits for the next window, and refused hits do not count",
+                backend.name
             );
         }
         assert_eq!(
@@ -121,8 +125,14 @@ async fn the_rate_limiter_allows_exactly_the_limit_in_each_window() {
 async fn purging_removes_expired_captchas_windows_and_day_old_flows_only() {
     for db in backends().await {
         let store = &db.store;
-        store.insert_captcha(&captcha(1, 100, None)).await.unwrap();
-        store.insert_captcha(&captcha(2, 300, None)).await.unwrap();
+        store
+            .insert_captcha(&captcha(1, 100, None), at(0))
+            .await
+            .unwrap();
+        store
+            .insert_captcha(&captcha(2, 300, None), at(0))
+            .await
+            .unwrap();
         let minute = Duration::minutes(1);
         store.hit("a", minute, 1, on(10)).await.unwrap();
         store.hit("a", minute, 1, on(190)).await.unwrap();
@@ -169,4 +179,33 @@ async fn purging_removes_expired_captchas_windows_and_day_old_flows_only() {
         assert_eq!(store.flow(&old.id).await.unwrap(), None);
         assert!(store.flow(&long.id).await.unwrap().is_some());
     }
+}
+
+#[tokio::test]
+async fn redis_that_does_not_answer_refuses_every_call_as_unavailable() {
+    use fundpass_core::ports::{Health, StoreError};
+    use fundpass_store::{RedisState, RedisTimeouts};
+    // Nothing listens on port 1: every call fails, none is let through.
+    let redis = RedisState::open(
+        "redis://127.0.0.1:1/0",
+        "fundpass-test",
+        RedisTimeouts::default(),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let unavailable = |r: Result<(), StoreError>| matches!(r, Err(StoreError::Unavailable(_)));
+    assert!(unavailable(redis.ping().await));
+    assert!(unavailable(
+        redis.insert_captcha(&captcha(1, 300, None), at(0)).await
+    ));
+    assert!(unavailable(redis.take_captcha(&digest(1)).await.map(drop)));
+    assert!(unavailable(
+        redis
+            .hit("login:ip:1", Duration::minutes(1), 3, on(0))
+            .await
+            .map(drop)
+    ));
+    // A guard against hanging on a dead server (each call gives up within a second),
+    // not a performance target.
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }

@@ -61,7 +61,7 @@ async fn the_application_role_can_run_the_portal_but_not_erase_sessions_or_messa
         expires_at: at(300),
         dev_answer: None,
     };
-    app.insert_captcha(&captcha).await.unwrap();
+    app.insert_captcha(&captcha, at(0)).await.unwrap();
     assert!(app.take_captcha(&digest(2)).await.unwrap().is_some());
     app.hit("k", Duration::minutes(1), 5, at(0)).await.unwrap();
     let claimed = app.claim_due(at(0), at(30), 10).await.unwrap();

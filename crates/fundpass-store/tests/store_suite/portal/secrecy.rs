@@ -54,7 +54,7 @@ async fn no_stored_row_holds_a_plaintext_code_phone_answer_or_token() {
             expires_at: at(300),
             dev_answer: None,
         };
-        store.insert_captcha(&captcha).await.unwrap();
+        store.insert_captcha(&captcha, at(0)).await.unwrap();
         store
             .mark_failed("msg-0001", "HTTP 503", Some(at(60)))
             .await
