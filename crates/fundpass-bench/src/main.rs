@@ -7,16 +7,20 @@
 //! `cargo run --release -p fundpass-bench -- identify`, and the fault harnesses
 //! `cargo run --release -p fundpass-bench -- crash --kills 50 --database-url postgres://…`
 //! and `cargo run --release -p fundpass-bench -- outage --sms-down-seconds 600`
-//! (docs/faults.md).
+//! (docs/faults.md), and `cargo run --release -p fundpass-bench -- cluster` (as root:
+//! deploy/cluster).
 
 mod argon2_rate;
 mod authorize;
+mod cluster;
 mod crash;
 mod harness;
 mod identify;
 mod login;
+mod lookup;
 mod outage;
 mod record;
+mod writes;
 
 use clap::{Parser, Subcommand};
 
@@ -53,12 +57,22 @@ enum Command {
     /// registrations and counter tickets; checks every change complete or absent, every
     /// confirmed change kept, every notice delivered once, the audit chain intact.
     Crash(crash::Args),
+    /// The cluster of deploy/cluster (three instances, HAProxy, a Patroni pair, Redis):
+    /// global limits, the outbox with an instance killed, the PostgreSQL leader killed
+    /// under load.
+    Cluster(cluster::Args),
     /// Outages: the SMS gateway down while notices queue, and the database stopped and
     /// started under load.
     Outage(outage::Args),
     /// Whether the anonymous identify steps (registration, forgotten login password,
     /// face login start) take as long for nobody's details as for a member's.
     Identify(identify::Args),
+    /// Database rows written per login on PostgreSQL, with captchas and rate limits in
+    /// the database and in Redis.
+    Writes(writes::Args),
+    /// Member lookups (by document, account, phone) on a database filled by
+    /// `fundpass import`: p50, p99, p99.9.
+    Lookup(lookup::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -75,7 +89,10 @@ fn main() -> anyhow::Result<()> {
         Command::Record(args) => record::run(&args)?,
         Command::Crash(args) => crash::run(&args)?,
         Command::Outage(args) => outage::run(&args)?,
+        Command::Cluster(args) => cluster::run(&args)?,
         Command::Identify(args) => identify::run(&args)?,
+        Command::Writes(args) => writes::run(&args)?,
+        Command::Lookup(args) => lookup::run(&args)?,
     }
     Ok(())
 }

@@ -41,8 +41,10 @@ const UNIQUE_CONSTRAINTS: &[(&str, &str)] = &[
 ];
 
 /// SQLSTATEs of a PostgreSQL server that cannot take work now: connection exceptions
-/// (class 08), shutting down or starting up (57P01–57P03), too many connections.
-const POSTGRES_UNAVAILABLE: &[&str] = &["57P01", "57P02", "57P03", "53300"];
+/// (class 08), shutting down or starting up (57P01–57P03), too many connections, and
+/// a server that turned read-only under an open connection (25006: the leader was
+/// demoted in a switchover; the proxy sends new connections to the new leader).
+const POSTGRES_UNAVAILABLE: &[&str] = &["57P01", "57P02", "57P03", "53300", "25006"];
 /// SQLite's "busy" and "locked" result codes, extended ones included: another
 /// connection or process held the file past the busy timeout.
 const SQLITE_BUSY: &[&str] = &["5", "6", "261", "262", "517", "773"];
@@ -149,7 +151,9 @@ mod tests {
 
     #[test]
     fn shutdown_connection_and_busy_codes_are_unavailable() {
-        for code in ["57P01", "57P03", "08006", "08001", "53300", "5", "517"] {
+        for code in [
+            "57P01", "57P03", "08006", "08001", "53300", "25006", "5", "517",
+        ] {
             assert!(unavailable_code(Some(code)), "{code}");
         }
         for code in ["23505", "23503", "42P01", "19", "2067"] {

@@ -12,7 +12,7 @@ use super::members::{Person, TRANSACTION_PASSWORD};
 const REDEEMED: &str = "新密码已设置，凭证已失效。";
 
 /// A solved captcha.
-async fn captcha(http: &Http) -> Result<(String, String), Fail> {
+pub async fn captcha(http: &Http) -> Result<(String, String), Fail> {
     let issued = http
         .post_json("captcha", "/api/v1/captcha", &json!({}))
         .await?
@@ -29,7 +29,7 @@ async fn captcha(http: &Http) -> Result<(String, String), Fail> {
 /// `POST path` with `body` and a new solved captcha, again with another captcha after
 /// the wait the server asks for while it refuses for now (a refusal may have used
 /// the captcha up), up to the client's patience.
-async fn with_captcha(
+pub async fn with_captcha(
     http: &Http,
     label: &'static str,
     path: &str,
@@ -53,15 +53,20 @@ async fn with_captcha(
 
 /// A login by document number: the app token on 200, `None` on 401.
 pub async fn login(http: &Http, who: &Person, password: &str) -> Result<Option<String>, Fail> {
-    let body = json!({
-        "id_type": "resident_id", "id_number": who.id_number, "password": password,
-    });
-    let answer = with_captcha(http, "login", "/api/v1/login", body).await?;
+    let answer = login_answer(http, who, password).await?;
     match answer.status.as_u16() {
         200 => answer.json_str("token").map(Some),
         401 => Ok(None),
         _ => Err(answer.refused()),
     }
+}
+
+/// A login by document number with a solved captcha, answered as it came.
+pub async fn login_answer(http: &Http, who: &Person, password: &str) -> Result<Answer, Fail> {
+    let body = json!({
+        "id_type": "resident_id", "id_number": who.id_number, "password": password,
+    });
+    with_captcha(http, "login", "/api/v1/login", body).await
 }
 
 /// Whether an app token still opens `GET /api/v1/me` (200) or is refused (401).
@@ -76,14 +81,20 @@ pub async fn token_works(http: &Http, token: &str) -> Result<bool, Fail> {
 
 /// `POST /api/v1/registration`: the flow id.
 pub async fn registration_start(http: &Http, who: &Person) -> Result<String, Fail> {
+    registration_answer(http, who)
+        .await?
+        .expect(202)?
+        .json_str("flow_id")
+}
+
+/// `POST /api/v1/registration` with a solved captcha, answered as it came (202 and a
+/// code sent, or refused: 429 with `Retry-After` when the phone's limits say no).
+pub async fn registration_answer(http: &Http, who: &Person) -> Result<Answer, Fail> {
     let body = json!({
         "name": who.name, "id_type": "resident_id", "id_number": who.id_number,
         "phone": who.phone,
     });
-    with_captcha(http, "registration start", "/api/v1/registration", body)
-        .await?
-        .expect(202)?
-        .json_str("flow_id")
+    with_captcha(http, "registration start", "/api/v1/registration", body).await
 }
 
 /// `POST /api/v1/registration/code`.

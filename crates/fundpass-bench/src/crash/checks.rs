@@ -307,7 +307,32 @@ async fn read_in(conn: &mut AnyConnection) -> anyhow::Result<Snapshot> {
     Ok(Snapshot { members, outbox })
 }
 
+/// Reads snapshots with `read` until the outbox has nothing waiting or `within` has
+/// passed; the last one read.
+pub async fn drained<F, Fut>(read: F, within: std::time::Duration) -> anyhow::Result<Snapshot>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Snapshot>>,
+{
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let snapshot = read().await?;
+        if snapshot.waiting() == 0 || std::time::Instant::now() >= deadline {
+            return Ok(snapshot);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
+
 impl Snapshot {
+    /// Outbox messages neither delivered nor given up.
+    pub fn waiting(&self) -> usize {
+        self.outbox
+            .iter()
+            .filter(|m| !m.delivered && !m.given_up)
+            .count()
+    }
+
     /// Every change found in part.
     pub fn broken(&self) -> Vec<String> {
         let mut all: Vec<String> = self.members.values().flat_map(Facts::broken).collect();

@@ -82,10 +82,7 @@ const DRAIN_WITHIN: Duration = Duration::from_secs(100);
 /// Runs on each backend and prints a report for each; fails if any check failed.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let bin = crate::login::locate(args.bin.clone())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+    let runtime = crate::harness::process::runtime()?;
     runtime.block_on(async {
         let mut failed = Vec::new();
         let mut backends = Vec::new();
@@ -138,7 +135,7 @@ async fn kill_and_check(rig: &mut Rig, args: &Args) -> anyhow::Result<Run> {
     let workload = Arc::new(rig.workload(&http, 0, &Kind::ALL)?);
     let stop = Arc::new(AtomicBool::new(false));
     let clients: Vec<_> = (0..args.clients)
-        .map(|_| tokio::spawn(client(workload.clone(), stop.clone())))
+        .map(|_| tokio::spawn(keep_running(workload.clone(), stop.clone())))
         .collect();
     let (low, high) = (args.min_up_ms, args.max_up_ms.max(args.min_up_ms));
     for kill in 1..=args.kills {
@@ -174,7 +171,7 @@ async fn kill_and_check(rig: &mut Rig, args: &Args) -> anyhow::Result<Run> {
 }
 
 /// Runs operations until told to stop (idling while every pool is empty).
-async fn client(workload: Arc<Workload>, stop: Arc<AtomicBool>) {
+pub async fn keep_running(workload: Arc<Workload>, stop: Arc<AtomicBool>) {
     while !stop.load(Ordering::Relaxed) {
         if workload.next().await.is_none() {
             tokio::time::sleep(Duration::from_millis(100)).await;

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use fundpass_core::ports::SecretGenerator as _;
@@ -43,6 +43,17 @@ impl Rig {
     /// Starts the gateway, creates the installation on `database` with `members`
     /// imported and the clerks, and starts the server.
     pub async fn start(bin: &Path, database: Database, members: usize) -> anyhow::Result<Self> {
+        Self::start_with(bin, database, members, None).await
+    }
+
+    /// [`Rig::start`], with captchas and rate limits in the Redis at `redis_url` when
+    /// given.
+    pub async fn start_with(
+        bin: &Path,
+        database: Database,
+        members: usize,
+        redis_url: Option<String>,
+    ) -> anyhow::Result<Self> {
         let mut secret = [0u8; 16];
         OsSecrets.fill(&mut secret);
         let secret = hex(&secret);
@@ -51,6 +62,7 @@ impl Rig {
             database_url: database.server_url(),
             webhook_url: receiver.url(),
             webhook_secret: secret,
+            redis_url,
         };
         let mut instance = Instance::create(bin, &settings)?;
         let people: Vec<Arc<Person>> = people(members)?.into_iter().map(Arc::new).collect();
@@ -112,19 +124,7 @@ impl Rig {
     /// Waits up to `within` until every outbox message is delivered or given up; the
     /// last snapshot read.
     pub async fn drain(&self, within: Duration) -> anyhow::Result<Snapshot> {
-        let deadline = Instant::now() + within;
-        loop {
-            let snapshot = self.snapshot().await?;
-            let waiting = snapshot
-                .outbox
-                .iter()
-                .filter(|m| !m.delivered && !m.given_up)
-                .count();
-            if waiting == 0 || Instant::now() >= deadline {
-                return Ok(snapshot);
-            }
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
+        checks::drained(|| self.snapshot(), within).await
     }
 
     /// Stops the server, the gateway and removes the database (the folder goes when
@@ -137,6 +137,7 @@ impl Rig {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex digits of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

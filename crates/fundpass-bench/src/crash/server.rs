@@ -28,6 +28,8 @@ pub struct Settings {
     pub webhook_url: String,
     /// Its shared HMAC key.
     pub webhook_secret: String,
+    /// `[redis] url`; `None`: captchas and rate limits in the database.
+    pub redis_url: Option<String>,
 }
 
 impl Settings {
@@ -41,8 +43,13 @@ impl Settings {
             .as_ref()
             .map(|url| format!("[database]\nurl = \"{url}\"\n\n"))
             .unwrap_or_default();
+        let redis = self
+            .redis_url
+            .as_ref()
+            .map(|url| format!("[redis]\nurl = \"{url}\"\n\n"))
+            .unwrap_or_default();
         format!(
-            "mode = \"dev\"\n\n{database}\
+            "mode = \"dev\"\n\n{database}{redis}\
              [sms]\nsender = \"webhook\"\nwebhook_url = \"{}\"\nwebhook_secret = \"{}\"\n\
              webhook_timeout_ms = 2000\n\n\
              [server]\ntrust_forwarded_for = true\n\n\
@@ -272,12 +279,14 @@ mod tests {
             database_url: None,
             webhook_url: "http://127.0.0.1:9/sms".into(),
             webhook_secret: "k".into(),
+            redis_url: None,
         };
         let text = settings.toml();
         assert!(text.contains("sender = \"webhook\""));
         assert!(text.contains("webhook_url = \"http://127.0.0.1:9/sms\""));
         assert!(text.contains("code_resend_seconds = 1"));
         assert!(!text.contains("[database]"));
+        assert!(!text.contains("[redis]"));
         let pg = Settings {
             database_url: Some("postgres://postgres@127.0.0.1:5432/x".into()),
             ..settings

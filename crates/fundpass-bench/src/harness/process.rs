@@ -9,6 +9,15 @@ use std::process::Command;
 
 use anyhow::Context as _;
 
+/// The runtime a harness runs its clients (and gateway) on: two worker threads, as
+/// many as the machine's cores.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+}
+
 /// A loopback port nobody listens on right now.
 pub fn free_port() -> anyhow::Result<u16> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("no free loopback port")?;

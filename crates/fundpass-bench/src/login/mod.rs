@@ -88,10 +88,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     };
     eprintln!("starting {}", bin.display());
     let mut server = Server::start(&bin, &settings)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+    let runtime = crate::harness::process::runtime()?;
     let prepared = runtime.block_on(prepare_and_flood(&mut server, args, captchas));
     let peak_kib = server.peak_rss_kib();
     let log_tail = server.log_tail();

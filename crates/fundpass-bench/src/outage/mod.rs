@@ -66,10 +66,7 @@ pub struct Args {
 /// Runs the outages asked for and prints a report of each; fails if any check failed.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let bin = crate::login::locate(args.bin.clone())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+    let runtime = crate::harness::process::runtime()?;
     runtime.block_on(async {
         let mut failed = Vec::new();
         if !args.skip_sms {
