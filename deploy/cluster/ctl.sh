@@ -4,6 +4,7 @@
 #
 #   ctl.sh status             the PostgreSQL leader and which instances are ready
 #   ctl.sh leader             the name of the PostgreSQL leader node (pg1 or pg2)
+#   ctl.sh sync-standby       the name of the synchronous standby (empty if none)
 #   ctl.sh kill-instance N    SIGKILL fundpass instance N (1..3)
 #   ctl.sh start-instance N   start fundpass instance N and wait until it is ready
 #   ctl.sh kill-leader        SIGKILL the leader node: its Patroni and its PostgreSQL
@@ -30,6 +31,11 @@ case "${1:-}" in
     leader="$(pg_leader)" && [[ -n "$leader" ]] || { echo "no leader" >&2; exit 1; }
     echo "$leader"
     ;;
+  sync-standby)
+    standby="$(curl -fsS --max-time 1 "http://127.0.0.1:$PATRONI_PORT_1/cluster" 2>/dev/null ||
+      curl -fsS --max-time 1 "http://127.0.0.1:$PATRONI_PORT_2/cluster")" || { echo "no Patroni answers" >&2; exit 1; }
+    python3 -c 'import json,sys; m=[x["name"] for x in json.load(sys.stdin)["members"] if x["role"]=="sync_standby" and x["state"] in ("streaming","running")]; print(m[0] if m else "")' <<<"$standby"
+    ;;
   kill-instance)
     n="$(instance_number "${2:-}")"
     signal_pidfile "$DIR/fundpass$n/serve.pid" KILL
@@ -48,8 +54,8 @@ case "${1:-}" in
     leader="$(pg_leader)" && [[ -n "$leader" ]] || { echo "no leader" >&2; exit 1; }
     # The whole node at once: Patroni, the postmaster and every PostgreSQL process
     # under it (a postmaster killed alone leaves its backends running for a while).
-    postmaster="$(head -n1 "$DIR/$leader/data/postmaster.pid" 2>/dev/null | tr -dc 0-9)"
-    patroni="$(head -n1 "$DIR/$leader/patroni.pid" 2>/dev/null | tr -dc 0-9)"
+    postmaster="$(pid_of "$DIR/$leader/data/postmaster.pid" || true)"
+    patroni="$(pid_of "$DIR/$leader/patroni.pid" || true)"
     children=()
     [[ -n "$postmaster" ]] && mapfile -t children < <(pgrep -P "$postmaster" || true)
     kill -KILL ${patroni:+"$patroni"} ${postmaster:+"$postmaster"} "${children[@]}" 2>/dev/null || true
@@ -62,7 +68,7 @@ case "${1:-}" in
     start_patroni "${node#pg}"
     ;;
   *)
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -18,26 +18,42 @@ set -euo pipefail
 CLUSTER_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$CLUSTER_SCRIPTS/../.." && pwd)"
 
-PG_BIN="${FUNDPASS_CLUSTER_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)}"
+PG_BIN="${FUNDPASS_CLUSTER_PG_BIN:-$( (ls -d /usr/lib/postgresql/*/bin 2>/dev/null || true) | sort -V | tail -n1)}"
 
-# The folder of a running cluster: given, or the one up.sh made last.
+# Where up.sh notes the folder it made: under /run, which only root writes.
+CLUSTER_POINTER=/run/fundpass-cluster.last
+
+# The folder of a running cluster: given, or the one up.sh made last. Only a folder
+# up.sh could have made is accepted (the scripts run as root and act on what is in
+# it): /tmp/fundpass-cluster.*, a real folder owned by root, not writable by others.
 cluster_dir() {
+  local dir
   if [[ -n "${FUNDPASS_CLUSTER_DIR:-}" ]]; then
-    printf '%s\n' "$FUNDPASS_CLUSTER_DIR"
-  elif [[ -f /tmp/fundpass-cluster.last ]]; then
-    cat /tmp/fundpass-cluster.last
+    dir="$FUNDPASS_CLUSTER_DIR"
+  elif [[ -f "$CLUSTER_POINTER" ]]; then
+    dir="$(cat "$CLUSTER_POINTER")"
   else
     echo "no cluster: set FUNDPASS_CLUSTER_DIR or run up.sh" >&2
     return 1
   fi
+  if [[ "$dir" != /tmp/fundpass-cluster.* || -L "$dir" || ! -d "$dir" ]] ||
+    [[ "$(stat -c %u "$dir")" != 0 || -n "$(find "$dir" -maxdepth 0 -perm /022)" ]]; then
+    echo "$dir is not a cluster folder up.sh made" >&2
+    return 1
+  fi
+  printf '%s\n' "$dir"
 }
 
-# Reads the ports and secrets up.sh wrote.
+# Reads the ports and secrets up.sh wrote (a root-owned file of the checked folder).
 load_cluster() {
   DIR="$(cluster_dir)"
-  [[ -f "$DIR/cluster.env" ]] || { echo "$DIR is not a fundpass cluster folder" >&2; return 1; }
-  # shellcheck disable=SC1091
-  source "$DIR/cluster.env"
+  local env="$DIR/cluster.env"
+  if [[ ! -f "$env" || -L "$env" || "$(stat -c %u "$env")" != 0 || -n "$(find "$env" -perm /077)" ]]; then
+    echo "$DIR is not a fundpass cluster folder" >&2
+    return 1
+  fi
+  # shellcheck disable=SC1090
+  source "$env"
 }
 
 say() { printf '[cluster %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
@@ -54,20 +70,29 @@ wait_for() {
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# Sends signal $2 to the process whose id is in file $1, if it runs.
-signal_pidfile() {
-  local file="$1" sig="$2" pid
-  [[ -f "$file" ]] || return 0
+# The process id in pid file $1 if that process runs and is ours: its command line
+# names $2 (default: the cluster folder). A stale file naming a process id that has
+# since gone to another program yields nothing.
+pid_of() {
+  local file="$1" marker="${2:-$DIR}" pid
+  [[ -f "$file" ]] || return 1
   pid="$(head -n1 "$file" 2>/dev/null | tr -dc 0-9)"
-  [[ -n "$pid" ]] && kill "-$sig" "$pid" 2>/dev/null || true
+  [[ -n "$pid" ]] || return 1
+  [[ -r "/proc/$pid/cmdline" ]] || return 1
+  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "$marker" || return 1
+  printf '%s\n' "$pid"
 }
 
-# Whether the process in pid file $1 is alive.
-pidfile_alive() {
+# Sends signal $2 to the process in pid file $1 (see pid_of for $3), if it runs.
+signal_pidfile() {
   local pid
-  [[ -f "$1" ]] || return 1
-  pid="$(head -n1 "$1" 2>/dev/null | tr -dc 0-9)"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null
+  pid="$(pid_of "$1" "${3:-}")" || return 0
+  kill "-$2" "$pid" 2>/dev/null || true
+}
+
+# Whether the process in pid file $1 (see pid_of for $2) is alive.
+pidfile_alive() {
+  pid_of "$1" "${2:-}" >/dev/null
 }
 
 # The Patroni node (pg1 or pg2) that holds the leader key, from either REST API.

@@ -60,7 +60,7 @@ done
 DIR="$(mktemp -d /tmp/fundpass-cluster.XXXXXX)"
 chmod 755 "$DIR"
 export FUNDPASS_CLUSTER_DIR="$DIR"
-echo "$DIR" >/tmp/fundpass-cluster.last
+echo "$DIR" >"$CLUSTER_POINTER"
 
 # Anything failing from here on takes down what was started.
 trap 'status=$?; if ((status)); then say "failed; the logs are in $DIR, stopping"; tail -n 20 "$DIR"/*/*.log 2>/dev/null >&2 || true; FUNDPASS_CLUSTER_KEEP="${FUNDPASS_CLUSTER_KEEP:-}" "$CLUSTER_SCRIPTS/down.sh" >&2 || true; fi' EXIT
@@ -86,14 +86,18 @@ METRICS_PORT_2=$((BASE + 72))
 METRICS_PORT_3=$((BASE + 73))
 SUPERUSER_PASSWORD=$(secret)
 REPLICATION_PASSWORD=$(secret)
-FUNDPASS_DB_PASSWORD=$(secret)
+OWNER_DB_PASSWORD=$(secret)
+APP_DB_PASSWORD=$(secret)
 REDIS_PASSWORD=$(secret)
 EOF
 chmod 600 "$DIR/cluster.env"
 load_cluster
-DATABASE_URL="postgres://fundpass:$FUNDPASS_DB_PASSWORD@127.0.0.1:$LEADER_PORT/fundpass"
+# The instances log in as fundpass_app (the grants of postgres-app-role.sql: no DDL,
+# audit events append-only); the owner role only migrates and imports.
+DATABASE_URL="postgres://fundpass_app:$APP_DB_PASSWORD@127.0.0.1:$LEADER_PORT/fundpass"
+OWNER_URL="postgres://fundpass:$OWNER_DB_PASSWORD@127.0.0.1:$LEADER_PORT/fundpass"
 REDIS_URL="redis://:$REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/0"
-printf "DATABASE_URL='%s'\nREDIS_URL='%s'\n" "$DATABASE_URL" "$REDIS_URL" >>"$DIR/cluster.env"
+printf "DATABASE_URL='%s'\nOWNER_URL='%s'\nREDIS_URL='%s'\n" "$DATABASE_URL" "$OWNER_URL" "$REDIS_URL" >>"$DIR/cluster.env"
 
 # --- etcd: the store Patroni keeps the leader key in -------------------------------
 say "starting etcd on $ETCD_PORT"
@@ -196,10 +200,26 @@ wait_for sync_ready 120 || { echo "pg2 did not become the synchronous standby" >
 # --- Redis -------------------------------------------------------------------------
 say "starting Redis on $REDIS_PORT"
 mkdir -p "$DIR/redis"
-redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --daemonize yes --dir "$DIR/redis" \
-  --pidfile "$DIR/redis/redis.pid" --logfile "$DIR/redis/redis.log" \
-  --save "" --appendonly no --requirepass "$REDIS_PASSWORD"
-wait_for "redis-cli -p $REDIS_PORT -a $REDIS_PASSWORD --no-auth-warning ping | grep -q PONG" 20 ||
+# The password in a file of its own (not on a command line); every key kept until it
+# expires (no eviction: a limit evicted would be a limit skipped) and written to the
+# append-only file, so that a restart keeps the day's counts.
+cat >"$DIR/redis/redis.conf" <<EOF
+bind 127.0.0.1
+port $REDIS_PORT
+daemonize yes
+dir $DIR/redis
+pidfile $DIR/redis/redis.pid
+logfile $DIR/redis/redis.log
+save ""
+appendonly yes
+appendfsync everysec
+maxmemory-policy noeviction
+requirepass $REDIS_PASSWORD
+EOF
+chmod 600 "$DIR/redis/redis.conf"
+redis-server "$DIR/redis/redis.conf"
+export REDISCLI_AUTH="$REDIS_PASSWORD"
+wait_for "redis-cli -p $REDIS_PORT ping | grep -q PONG" 20 ||
   { echo "Redis did not start" >&2; exit 1; }
 
 # --- HAProxy -----------------------------------------------------------------------
@@ -207,9 +227,13 @@ say "starting HAProxy: PostgreSQL leader on $LEADER_PORT, fundpass on $HTTP_PORT
 mkdir -p "$DIR/haproxy"
 # While no instance is ready (the database is switching over, say), HAProxy answers
 # as fundpass itself does when it is busy: 503, Retry-After, the API's error body.
+# An instance lost under a request (502) or too slow (504) gets the same body, with its
+# own status: the request may or may not have been done.
 busy='{"error":{"code":"busy","message":"The service is busy. Try again in a moment."}}'
-printf 'HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 2\r\nCache-Control: no-store\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' \
-  "${#busy}" "$busy" >"$DIR/haproxy/503.http"
+for answer in "502 Bad Gateway" "503 Service Unavailable" "504 Gateway Timeout"; do
+  printf 'HTTP/1.1 %s\r\nContent-Type: application/json\r\nRetry-After: 2\r\nCache-Control: no-store\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' \
+    "$answer" "${#busy}" "$busy" >"$DIR/haproxy/${answer%% *}.http"
+done
 cat >"$DIR/haproxy/haproxy.cfg" <<EOF
 global
   maxconn 2000
@@ -239,7 +263,9 @@ listen fundpass
   bind 127.0.0.1:$HTTP_PORT
   mode http
   balance roundrobin
-  option forwardfor
+  # The client's address as HAProxy saw it, replacing any X-Forwarded-For the
+  # client sent (fundpass trusts this header: a member must not choose their address).
+  http-request set-header X-Forwarded-For %[src]
   option httpchk GET /readyz
   http-check expect status 200
   timeout client 35s
@@ -248,7 +274,9 @@ listen fundpass
   retries 2
   retry-on conn-failure
   option redispatch
+  errorfile 502 $DIR/haproxy/502.http
   errorfile 503 $DIR/haproxy/503.http
+  errorfile 504 $DIR/haproxy/504.http
   default-server inter 1s fall 2 rise 1
   server fundpass1 127.0.0.1:$FUNDPASS_PORT_1 check
   server fundpass2 127.0.0.1:$FUNDPASS_PORT_2 check
@@ -274,28 +302,40 @@ leader_only() {
 wait_for leader_only 30 || { echo "HAProxy does not reach the PostgreSQL leader" >&2; exit 1; }
 
 # --- the fundpass database: its own role, not a superuser ---------------------------
-PGPASSWORD="$SUPERUSER_PASSWORD" psql -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$LEADER_PORT" -U postgres -d postgres -q \
-  -c "CREATE ROLE fundpass LOGIN PASSWORD '$FUNDPASS_DB_PASSWORD'" \
-  -c "CREATE DATABASE fundpass OWNER fundpass"
+# The passwords go through standard input, never a command line.
+PGPASSWORD="$SUPERUSER_PASSWORD" psql -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$LEADER_PORT" -U postgres -d postgres -q <<EOF
+CREATE ROLE fundpass LOGIN PASSWORD '$OWNER_DB_PASSWORD';
+CREATE ROLE fundpass_app LOGIN PASSWORD '$APP_DB_PASSWORD';
+CREATE DATABASE fundpass OWNER fundpass;
+GRANT CONNECT ON DATABASE fundpass TO fundpass_app;
+EOF
 
 # --- three fundpass instances --------------------------------------------------------
-for n in 1 2 3; do
-  home="$DIR/fundpass$n" metrics="METRICS_PORT_$n"
-  mkdir -p "$home/data"
+# write_config FILE DATABASE_URL [METRICS_PORT]
+write_config() {
   {
     if [[ -n "${FUNDPASS_CLUSTER_CONFIG:-}" ]]; then
       cat "$FUNDPASS_CLUSTER_CONFIG"
     else
       printf 'mode = "dev"\n'
     fi
-    printf '\n[database]\nurl = "%s"\n\n[redis]\nurl = "%s"\n\n' "$DATABASE_URL" "$REDIS_URL"
-    printf '[server]\nmetrics_bind = "127.0.0.1:%s"\n' "${!metrics}"
-    printf '# HAProxy adds X-Forwarded-For; the instances listen on 127.0.0.1 only.\n'
+    printf '\n[database]\nurl = "%s"\n\n[redis]\nurl = "%s"\n\n' "$2" "$REDIS_URL"
+    printf '[server]\n'
+    [[ -n "${3:-}" ]] && printf 'metrics_bind = "127.0.0.1:%s"\n' "$3"
+    printf '# HAProxy sets X-Forwarded-For; the instances listen on 127.0.0.1 only.\n'
     printf 'trust_forwarded_for = true\n'
-  } >"$home/fundpass.toml"
-  chmod 600 "$home/fundpass.toml"
+  } >"$1"
+  chmod 600 "$1"
+}
+for n in 1 2 3; do
+  metrics="METRICS_PORT_$n"
+  mkdir -p "$DIR/fundpass$n/data"
+  write_config "$DIR/fundpass$n/fundpass.toml" "$DATABASE_URL" "${!metrics}"
 done
-fundpass1() { "$FUNDPASS_BIN" --data-dir "$DIR/fundpass1/data" --config "$DIR/fundpass1/fundpass.toml" "$@"; }
+# The owner's configuration, for the schema and the import only.
+mkdir -p "$DIR/owner"
+write_config "$DIR/owner/fundpass.toml" "$OWNER_URL"
+as_owner() { "$FUNDPASS_BIN" --data-dir "$DIR/fundpass1/data" --config "$DIR/owner/fundpass.toml" "$@"; }
 # One key file for all three, receipt-signing key included (so that every instance
 # signs with the same key): FUNDPASS_CLUSTER_KEY_FILE (production: the key
 # custodian's), or a new one.
@@ -304,15 +344,17 @@ if [[ -n "${FUNDPASS_CLUSTER_KEY_FILE:-}" ]]; then
   install -m 600 "$FUNDPASS_CLUSTER_KEY_FILE" "$key_file"
 else
   say "creating the key file"
-  fundpass1 keys init >>"$DIR/fundpass1/serve.log" 2>&1
-  fundpass1 keys rotate-signing >>"$DIR/fundpass1/serve.log" 2>&1
+  as_owner keys init >>"$DIR/owner/commands.log" 2>&1
+  as_owner keys rotate-signing >>"$DIR/owner/commands.log" 2>&1
 fi
 for n in 2 3; do install -m 600 "$key_file" "$DIR/fundpass$n/data/keys.json"; done
-say "creating the schema"
-fundpass1 migrate >>"$DIR/fundpass1/serve.log" 2>&1
+say "creating the schema and the application role's grants"
+as_owner migrate >>"$DIR/owner/commands.log" 2>&1
+PGPASSWORD="$OWNER_DB_PASSWORD" psql -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$LEADER_PORT" -U fundpass -d fundpass -q \
+  -f "$REPO_ROOT/crates/fundpass-store/sql/postgres-app-role.sql" >>"$DIR/owner/commands.log" 2>&1
 if [[ -n "${FUNDPASS_CLUSTER_IMPORT:-}" ]]; then
   say "importing $FUNDPASS_CLUSTER_IMPORT"
-  fundpass1 import "$FUNDPASS_CLUSTER_IMPORT" --quiet >>"$DIR/fundpass1/serve.log" 2>&1
+  as_owner import "$FUNDPASS_CLUSTER_IMPORT" --quiet >>"$DIR/owner/commands.log" 2>&1
 fi
 for n in 1 2 3; do
   start_instance "$n"

@@ -35,6 +35,10 @@ REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM fundpass_app;
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 GRANT USAGE ON SCHEMA public TO fundpass_app;
 
+-- The record of applied migrations: read, so that a dev-mode start can tell the
+-- schema is current without trying to create anything.
+GRANT SELECT ON _sqlx_migrations TO fundpass_app;
+
 -- Members: imported (INSERT, UPDATE on re-import), read, credentials and counters
 -- updated. Never deleted by the application.
 GRANT SELECT, INSERT, UPDATE ON members TO fundpass_app;

@@ -77,18 +77,50 @@ impl Store {
         Ok(Store { pool, backend })
     }
 
-    /// Applies the embedded migrations of this backend that have not run yet.
-    pub async fn migrate(&self) -> Result<(), StoreError> {
-        let migrator = match self.backend {
+    fn migrator(&self) -> &'static Migrator {
+        match self.backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        migrator.run(&self.pool).await.map_err(migrate_error)
+        }
+    }
+
+    /// Applies the embedded migrations of this backend that have not run yet.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        self.migrator().run(&self.pool).await.map_err(migrate_error)
+    }
+
+    /// Whether every embedded migration has been applied, read without writing (so
+    /// that a role without DDL rights can tell). `false` when the schema has never
+    /// been made, or its record cannot be read.
+    pub async fn schema_is_current(&self) -> bool {
+        let applied: Vec<i64> =
+            match sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&self.pool)
+                .await
+            {
+                Ok(applied) => applied,
+                Err(_) => return false,
+            };
+        self.migrator().iter().all(|m| applied.contains(&m.version))
     }
 
     /// Which database this store talks to.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Recomputes the planner's statistics of the members table (PostgreSQL;
+    /// SQLite plans these lookups by their unique and plain indexes alone). A role
+    /// that does not own the table gets a warning from PostgreSQL, not an error, and
+    /// autovacuum does it later.
+    pub async fn refresh_member_statistics(&self) -> Result<(), StoreError> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("ANALYZE members")
+                .execute(&self.pool)
+                .await
+                .map_err(db_error)?;
+        }
+        Ok(())
     }
 
     /// Checks that the database answers, for readiness probes.
@@ -172,6 +204,22 @@ fn with_default_mode(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_schema_is_current_only_once_every_migration_ran() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("fp.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        assert!(!store.schema_is_current().await);
+        store.migrate().await.unwrap();
+        assert!(store.schema_is_current().await);
+        sqlx::query("DELETE FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        assert!(!store.schema_is_current().await);
+        store.close().await;
+    }
 
     #[test]
     fn the_backend_follows_the_url_scheme() {

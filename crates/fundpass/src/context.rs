@@ -26,7 +26,10 @@ impl Context {
     /// keyring (creating a key file in dev when there is none).
     pub async fn open(config: &Config) -> anyhow::Result<Self> {
         let store = open_store(config).await?;
-        if config.mode == Mode::Dev {
+        // Dev mode makes or upgrades the schema when it is behind; an installation
+        // whose serving role has no DDL rights (postgres-app-role.sql) is left alone
+        // once its owner has migrated it.
+        if config.mode == Mode::Dev && !store.schema_is_current().await {
             store
                 .migrate()
                 .await

@@ -16,6 +16,9 @@ use crate::crash::database::reader;
 use crate::crash::rig::REQUEST_TIMEOUT;
 use crate::harness::process::fundpass_command;
 
+/// Where up.sh notes the folder it made.
+const CLUSTER_POINTER: &str = "/run/fundpass-cluster.last";
+
 /// A running cluster.
 #[derive(Debug)]
 pub struct Cluster {
@@ -47,7 +50,7 @@ impl Cluster {
             bail!("up.sh failed ({status})");
         }
         let dir = PathBuf::from(
-            std::fs::read_to_string("/tmp/fundpass-cluster.last")
+            std::fs::read_to_string(CLUSTER_POINTER)
                 .context("up.sh did not say where the cluster is")?
                 .trim(),
         );
@@ -86,14 +89,17 @@ impl Cluster {
         Http::new(&self.instance_url(n)?, REQUEST_TIMEOUT, patience, None)
     }
 
-    /// Runs `ctl.sh ARGS`; what it printed.
+    /// Runs `ctl.sh ARGS`; what it printed. The wait moves this worker's other tasks
+    /// (the gateway among them) to another thread.
     pub fn ctl(&self, args: &[&str]) -> anyhow::Result<String> {
-        let output = Command::new(self.scripts.join("ctl.sh"))
-            .args(args)
-            .env("FUNDPASS_CLUSTER_DIR", &self.dir)
-            .stdin(Stdio::null())
-            .output()
-            .context("cannot run ctl.sh")?;
+        let output = tokio::task::block_in_place(|| {
+            Command::new(self.scripts.join("ctl.sh"))
+                .args(args)
+                .env("FUNDPASS_CLUSTER_DIR", &self.dir)
+                .stdin(Stdio::null())
+                .output()
+        })
+        .context("cannot run ctl.sh")?;
         if !output.status.success() {
             bail!(
                 "ctl.sh {} failed: {}",

@@ -65,11 +65,13 @@ pub async fn leader_killed(
     let start = Instant::now();
     tokio::time::sleep(BEFORE).await;
     let before = cluster.ctl(&["leader"])?;
+    let standby = cluster.ctl(&["sync-standby"])?;
     let killed_at = Instant::now();
     let killed = cluster.ctl(&["kill-leader"])?;
-    // Until Patroni names another leader, then more load.
-    let mut after = before.clone();
-    while after == before && killed_at.elapsed() < RECOVER_WITHIN {
+    // Until Patroni names another leader (no leader at all for a while first), then
+    // more load.
+    let mut after = String::new();
+    while (after.is_empty() || after == before) && killed_at.elapsed() < RECOVER_WITHIN {
         tokio::time::sleep(Duration::from_millis(200)).await;
         after = cluster.ctl(&["leader"]).unwrap_or_default();
     }
@@ -111,7 +113,7 @@ pub async fn leader_killed(
     let audit = cluster.audit_verify()?;
 
     report.line(format!(
-        "failover: leader {before} killed (SIGKILL: Patroni, the postmaster and its processes) {:.1} s into the load; Patroni named {after} leader {:.1} s later",
+        "failover: leader {before} (synchronous standby {standby}) killed (SIGKILL: Patroni, the postmaster and its processes) {:.1} s into the load; Patroni named {after} leader {:.1} s later",
         (killed_at - start).as_secs_f64(),
         promoted.as_secs_f64()
     ));
@@ -144,7 +146,11 @@ pub async fn leader_killed(
         report.line(format!("  {problem}"));
     }
     report.check(killed == before, "the killed node was the leader");
-    report.check(after != before, "Patroni promoted the standby");
+    report.check(
+        !standby.is_empty() && standby != before,
+        "the standby was synchronous (streaming) when the leader was killed",
+    );
+    report.check(after == standby, "Patroni promoted the synchronous standby");
     report.check(
         outage.recovered.is_some(),
         "writes work again after the leader is lost",

@@ -86,9 +86,20 @@ pub async fn lockout(
 pub async fn sms_limits(
     cluster: &Cluster,
     who: &Person,
-    daily_cap: u32,
+    (cooldown, daily_cap): (Duration, u32),
     report: &mut Report,
 ) -> anyhow::Result<()> {
+    // The cooldown is counted in fixed windows of `cooldown` from the epoch: start
+    // just inside one, so that a request and the one right after it share a window.
+    let now = fundpass_core::ports::Clock::now(&fundpass_server::system::SystemClock);
+    let into = Duration::from_nanos(
+        u64::try_from(
+            now.unix_timestamp_nanos()
+                .rem_euclid(cooldown.as_nanos() as i128),
+        )
+        .unwrap_or(0),
+    );
+    tokio::time::sleep(cooldown.saturating_sub(into) + Duration::from_millis(100)).await;
     let mut sent = 0u32;
     let mut cooldown_refusals = 0u32;
     let mut day_refusal = None;

@@ -51,8 +51,10 @@ pub struct Args {
     pub keep: bool,
 }
 
-/// One phone's code requests allowed in a day, in this run's configuration.
+/// One phone's code requests allowed in a day, and the wait between two, in this
+/// run's configuration.
 const PHONE_DAILY: u32 = 4;
+const PHONE_COOLDOWN_SECONDS: u64 = 2;
 /// Members the failover load may register.
 const FAILOVER_MEMBERS: usize = 600;
 
@@ -99,7 +101,8 @@ fn settings(gateway: &str, secret: &str) -> String {
          [sms]\nsender = \"webhook\"\nwebhook_url = \"{gateway}\"\nwebhook_secret = \"{secret}\"\n\
          webhook_timeout_ms = 2000\n\n\
          [portal]\nlogin_per_ip_per_10_min = 1000000\nsms_ip_hourly = 1000000\n\
-         sms_phone_daily = {PHONE_DAILY}\nsms_global_hourly = 1000000\ncode_resend_seconds = 2\n"
+         sms_phone_daily = {PHONE_DAILY}\nsms_global_hourly = 1000000\n\
+         code_resend_seconds = {PHONE_COOLDOWN_SECONDS}\n"
     )
 }
 
@@ -181,7 +184,8 @@ async fn checks(
     limits::lockout(cluster, &inbox, &few[0], &passwords.fresh(), report)
         .await
         .context("lockout")?;
-    limits::sms_limits(cluster, &few[1], PHONE_DAILY, report)
+    let cooldown = std::time::Duration::from_secs(PHONE_COOLDOWN_SECONDS);
+    limits::sms_limits(cluster, &few[1], (cooldown, PHONE_DAILY), report)
         .await
         .context("SMS limits")?;
     limits::one_code_once(cluster, &inbox, &few[2], report)

@@ -209,6 +209,19 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The configuration as `fundpass config` prints it: passwords in the database and
+    /// Redis URLs and the SMS webhook's key hidden.
+    fn shown(mut self) -> Self {
+        self.database.url = crate::context::redact_url(&self.database.url);
+        self.redis.url = crate::context::redact_url(&self.redis.url);
+        if !self.sms.webhook_secret.is_empty() {
+            self.sms.webhook_secret = "(hidden)".into();
+        }
+        self
+    }
+}
+
 /// `fundpass config`: prints the default file, or the effective configuration.
 pub fn command(
     args: &crate::cli::ConfigArgs,
@@ -218,7 +231,7 @@ pub fn command(
     let text = if args.print_default {
         DEFAULT_TOML.to_owned()
     } else {
-        toml::to_string_pretty(&Config::load(file, data_dir)?)?
+        toml::to_string_pretty(&Config::load(file, data_dir)?.shown())?
     };
     #[allow(clippy::print_stdout)]
     {
@@ -230,6 +243,18 @@ pub fn command(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_printed_configuration_hides_passwords_and_keys() {
+        let mut c = Config::default();
+        c.database.url = "postgres://app:db-s3cret@db:5432/fp".into();
+        c.redis.url = "redis://:redis-s3cret@127.0.0.1:6379/0".into();
+        c.sms.webhook_secret = "hook-s3cret".into();
+        let text = toml::to_string_pretty(&c.shown()).unwrap();
+        assert!(!text.contains("s3cret"), "{text}");
+        assert!(text.contains("postgres://app:***@db:5432/fp"), "{text}");
+        assert!(text.contains("redis://:***@127.0.0.1:6379/0"), "{text}");
+    }
 
     #[test]
     fn the_printed_default_file_is_the_default_configuration() {

@@ -69,6 +69,12 @@ pub async fn command(config: &Config, args: &ImportArgs) -> anyhow::Result<ExitC
     if report.committed {
         ctx.audit_operator("member.import", Outcome::Success, details)
             .await?;
+        // The planner's statistics, so that the first lookups after a large import
+        // use the indexes as they will later (without them, a phone lookup on 10^7
+        // fresh rows was planned for tens of thousands of matches: 35 ms, not 0.2).
+        if report.outcome.inserted > 0 {
+            ctx.store.refresh_member_statistics().await?;
+        }
         eprintln!(
             "imported {file_name}: {} rows read, {} inserted, {} updated, {} rejected, in {:.1} s ({rate:.0} rows/s)",
             report.rows,

@@ -289,15 +289,6 @@ impl Portal {
         } else {
             counter.clone()
         };
-        let ip_key = format!("face-fail:ip:{}", ctx.ip.as_deref().unwrap_or("unknown"));
-        let by_address = match self
-            .limiter
-            .hit(&ip_key, Duration::hours(1), FACE_FAILURES_PER_IP_HOUR, now)
-            .await
-        {
-            Ok(decision) => decision,
-            Err(e) => return e.into(),
-        };
         let reason = rejection.map_or("not_eligible", FaceRejection::code);
         let mut change = ChangeSet {
             audit: vec![
@@ -323,6 +314,17 @@ impl Portal {
             return e.into();
         }
         crate::metrics::lock_placed("face", counter, &counted);
+        // Counted per address after the failure is recorded: a limiter that cannot be
+        // reached (503) never leaves a failure uncounted against the document.
+        let ip_key = format!("face-fail:ip:{}", ctx.ip.as_deref().unwrap_or("unknown"));
+        let by_address = match self
+            .limiter
+            .hit(&ip_key, Duration::hours(1), FACE_FAILURES_PER_IP_HOUR, now)
+            .await
+        {
+            Ok(decision) => decision,
+            Err(e) => return e.into(),
+        };
         match (counted.locked_until, step, by_address, rejection) {
             (Some(until), _, _, _) => RecoveryError::FaceAttemptsExhausted { until: Some(until) },
             (_, Err(FlowError::Dead), _, _) => RecoveryError::FaceAttemptsExhausted { until: None },
