@@ -320,10 +320,12 @@ pub(crate) fn portal(
     if !params.meets_owasp_minimum() {
         tracing::warn!(?params, "Argon2 costs are below OWASP's minimum");
     }
+    // One store behind the three handles (`/readyz` pings it once).
+    let store = Arc::new(store.clone());
     Ok(Portal {
-        store: Arc::new(store.clone()),
-        captchas: Arc::new(store.clone()),
-        limiter: Arc::new(store.clone()),
+        store: store.clone(),
+        captchas: store.clone(),
+        limiter: store,
         pool: Arc::new(HashPool::new(workers, queue)),
         keyring,
         hasher: Arc::new(PasswordHasher::new(params).context("invalid Argon2 settings")?),
@@ -376,8 +378,9 @@ async fn use_redis(config: &Config, portal: &mut Portal) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot reach Redis at {}", redact_url(url)))?;
     tracing::info!(redis = %redact_url(url), "captchas and rate limits are kept in Redis");
-    portal.captchas = Arc::new(redis.clone());
-    portal.limiter = Arc::new(redis);
+    let redis = Arc::new(redis);
+    portal.captchas = redis.clone();
+    portal.limiter = redis;
     Ok(())
 }
 

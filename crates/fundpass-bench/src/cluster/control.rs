@@ -12,7 +12,6 @@ use anyhow::{Context as _, bail};
 
 use crate::crash::checks::{self, Snapshot};
 use crate::crash::client::Http;
-use crate::crash::database::reader;
 use crate::crash::rig::REQUEST_TIMEOUT;
 use crate::harness::process::fundpass_command;
 
@@ -122,11 +121,7 @@ impl Cluster {
 
     /// The database as it is now, read through HAProxy (from the leader).
     pub async fn snapshot(&self) -> anyhow::Result<Snapshot> {
-        let url = self.var("DATABASE_URL")?.to_owned();
-        let mut conn = reader(None, Some(&url)).await?;
-        let snapshot = checks::read(&mut conn, true).await;
-        let _ = sqlx::Connection::close(conn).await;
-        snapshot
+        checks::snapshot(None, Some(self.var("DATABASE_URL")?)).await
     }
 
     /// Waits up to `within` until every outbox message is delivered or given up; the

@@ -307,6 +307,18 @@ async fn read_in(conn: &mut AnyConnection) -> anyhow::Result<Snapshot> {
     Ok(Snapshot { members, outbox })
 }
 
+/// The database as it is now, read in one snapshot through a connection of the
+/// harness's own (the SQLite file, or the PostgreSQL URL when given).
+pub async fn snapshot(
+    sqlite_path: Option<&std::path::Path>,
+    postgres_url: Option<&str>,
+) -> anyhow::Result<Snapshot> {
+    let mut conn = super::database::reader(sqlite_path, postgres_url).await?;
+    let snapshot = read(&mut conn, postgres_url.is_some()).await;
+    let _ = sqlx::Connection::close(conn).await;
+    snapshot
+}
+
 /// Reads snapshots with `read` until the outbox has nothing waiting or `within` has
 /// passed; the last one read.
 pub async fn drained<F, Fut>(read: F, within: std::time::Duration) -> anyhow::Result<Snapshot>

@@ -14,7 +14,7 @@ use fundpass_server::system::OsSecrets;
 use super::checks::{self, Snapshot};
 use super::client::{Http, Recorder};
 use super::console::{Console, add_clerks};
-use super::database::{Database, reader};
+use super::database::Database;
 use super::members::{Person, csv, people};
 use super::ops::Workload;
 use super::receiver::Receiver;
@@ -115,10 +115,7 @@ impl Rig {
     /// The database as it is now, read in one snapshot.
     pub async fn snapshot(&self) -> anyhow::Result<Snapshot> {
         let postgres = self.database.server_url();
-        let mut conn = reader(self.instance.sqlite_path.as_deref(), postgres.as_deref()).await?;
-        let snapshot = checks::read(&mut conn, postgres.is_some()).await;
-        let _ = sqlx::Connection::close(conn).await;
-        snapshot
+        checks::snapshot(self.instance.sqlite_path.as_deref(), postgres.as_deref()).await
     }
 
     /// Waits up to `within` until every outbox message is delivered or given up; the

@@ -193,12 +193,16 @@ impl TestApp {
         let mut policy = options.policy;
         let face_simulator = (options.mode == Mode::Dev)
             .then(|| fundpass_server::state::dev_face_simulator(&mut policy, &OsSecrets));
+        let shared = Arc::new(store.clone());
         let (captchas, limiter): (Arc<dyn CaptchaStore>, Arc<dyn RateLimiter>) = match redis {
-            Some(redis) => (Arc::new(redis.clone()), Arc::new(redis)),
-            None => (Arc::new(store.clone()), Arc::new(store.clone())),
+            Some(redis) => {
+                let redis = Arc::new(redis);
+                (redis.clone(), redis)
+            }
+            None => (shared.clone(), shared.clone()),
         };
         let portal = Portal {
-            store: Arc::new(store.clone()),
+            store: shared,
             captchas,
             limiter,
             pool,
