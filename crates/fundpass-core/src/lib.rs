@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod payout;
 pub mod portal;
 pub mod ports;
+pub mod qualification;
 pub mod record;
 pub mod session;
 pub mod staff;

@@ -129,6 +129,7 @@ pub fn kind_key(kind: RecordKind) -> &'static str {
         RecordKind::Session => "record.kind_session",
         RecordKind::DataCopy => "record.kind_data_copy",
         RecordKind::NotMe => "record.kind_not_me",
+        RecordKind::Qualification => "record.kind_qualification",
     }
 }
 

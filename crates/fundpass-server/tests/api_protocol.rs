@@ -173,6 +173,12 @@ async fn the_openapi_document_is_generated_and_lists_every_endpoint() {
         ("/api/v1/authorizations/pending", "get"),
         ("/api/v1/authorizations/{id}/confirm", "post"),
         ("/api/v1/authorizations/{id}/decline", "post"),
+        ("/api/v1/qualification", "get"),
+        ("/api/v1/qualification/checks", "post"),
+        ("/api/v1/qualification/checks/complete", "post"),
+        ("/api/v1/qualification/relatives", "post"),
+        ("/api/v1/qualification/relatives", "get"),
+        ("/api/v1/qualification/relatives/confirm", "post"),
     ];
     let mut operation_ids = std::collections::BTreeSet::new();
     for (path, method) in operations {

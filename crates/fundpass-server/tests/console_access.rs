@@ -291,3 +291,100 @@ async fn the_auditors_anomaly_report_names_an_address_that_reset_three_members()
         "the desk reset nobody"
     );
 }
+
+#[tokio::test]
+async fn the_anomaly_report_names_qualification_checks_that_look_forged() {
+    use fundpass_core::audit::{Actor, ActorKind, AuditEvent, Channel, Outcome};
+    use fundpass_core::member::MemberId;
+    use fundpass_core::ports::{ChangeSet, UnitOfWork as _};
+    use fundpass_core::qualification::{CheckChannel, CheckRecord, QualificationWrite};
+
+    let app = TestApp::spawn().await;
+    let auditor = add_staff(&app, "zhou.audit", StaffRole::Auditor).await;
+    // Seeded trail: five members passed from one address, three relatives checked by
+    // member 77, and four members from another address (under the threshold).
+    let passed = |member: i64, ip: &str, by: Option<i64>| {
+        let mut e = AuditEvent::new(
+            app.clock_now(),
+            Actor {
+                kind: ActorKind::Member,
+                id: Some(by.unwrap_or(member).to_string()),
+            },
+            "qualification.result",
+            Channel::App,
+            Outcome::Success,
+        )
+        .member(MemberId(member))
+        .details(serde_json::json!({ "channel": "app_face", "by_member": by }));
+        e.ip = Some(ip.to_owned());
+        e
+    };
+    let mut audit: Vec<AuditEvent> = (1..=5).map(|m| passed(m, "198.51.100.7", None)).collect();
+    audit.extend((6..=9).map(|m| passed(m, "198.51.100.8", None)));
+    audit.extend((20..=22).map(|m| passed(m, "203.0.113.5", Some(77))));
+    app.store
+        .apply(ChangeSet {
+            audit,
+            ..ChangeSet::default()
+        })
+        .await
+        .unwrap();
+    // ZHANG was reported dead two days ago, and a check passed for them yesterday.
+    registered(&app, &ZHANG).await;
+    let today = app.china_today();
+    let died = today - time::Duration::days(2);
+    let zhang = app
+        .entitle(&ZHANG, today + time::Duration::days(30), Some(died))
+        .await;
+    let check = CheckRecord {
+        member_id: zhang,
+        checked_at: app.clock_now() - time::Duration::days(1),
+        checked_on: today - time::Duration::days(1),
+        channel: CheckChannel::AppFace,
+        provider: "tencent".into(),
+        by_member: None,
+        similarity: Some(91.0),
+        due_before: today,
+        due_after: today + time::Duration::days(365),
+        gap_months: 0,
+        ip: Some("198.51.100.9".into()),
+    };
+    let before_death = CheckRecord {
+        checked_at: app.clock_now() - time::Duration::days(200),
+        checked_on: today - time::Duration::days(200),
+        ..check.clone()
+    };
+    app.store
+        .apply(ChangeSet {
+            qualification: vec![
+                QualificationWrite::Check(before_death),
+                QualificationWrite::Check(check),
+            ],
+            ..ChangeSet::default()
+        })
+        .await
+        .unwrap();
+
+    let reader = Browser::from_ip(&app, "10.1.2.9");
+    reader.staff_login(&auditor).await;
+    let report = reader.get("/staff/anomalies").await;
+    assert_eq!(report.status, 200, "{}", report.html);
+    let html = &report.html;
+    assert!(
+        html.contains("<tr><td>198.51.100.7</td><td>5</td></tr>"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("<td>198.51.100.8</td>"),
+        "four members are not many"
+    );
+    assert!(html.contains("<tr><td>77</td><td>3</td></tr>"), "{html}");
+    let died_text = died.to_string();
+    let row = format!("<tr><td>{}</td><td>{died_text}</td>", zhang.0);
+    assert_eq!(
+        html.matches(&row).count(),
+        1,
+        "only the check after death: {html}"
+    );
+    assert!(!html.contains(ZHANG.id_number), "no full document number");
+}

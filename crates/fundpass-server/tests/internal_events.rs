@@ -14,43 +14,9 @@ use fundpass_core::member::{AccountNumber, HoldReason, MemberStatus};
 use fundpass_core::portal::{FreezeError, RequestContext};
 use fundpass_core::ports::{ChangeSet, MemberStore, UnitOfWork};
 use internal_common::{
-    AMOUNT_FEN, Internal, KeyKind, Receiver, TestClient, payment, webhook_worker,
+    AMOUNT_FEN, Internal, KeyKind, Receiver, TestClient, drain, last_of, payment, types,
 };
-use serde_json::Value;
-use support::TestApp;
 use time::Duration;
-
-/// Runs webhook passes until nothing is left to deliver (each pass an hour after the
-/// last, past any backoff); the events every receiver got, by type.
-async fn drain(app: &TestApp) {
-    let worker = webhook_worker(app);
-    for _ in 0..5 {
-        let report = worker.run_once().await.unwrap();
-        if report.claimed() == 0 {
-            return;
-        }
-        app.clock.advance(Duration::hours(1));
-    }
-}
-
-fn types(receiver: &Receiver) -> Vec<String> {
-    receiver
-        .received()
-        .iter()
-        .filter(|r| r.answered == 200)
-        .map(|r| r.json()["type"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-fn last_of(receiver: &Receiver, kind: &str) -> Value {
-    receiver
-        .received()
-        .iter()
-        .rev()
-        .map(|r| r.json())
-        .find(|e| e["type"] == kind)
-        .unwrap_or_else(|| panic!("no {kind} event"))
-}
 
 #[tokio::test]
 async fn a_holds_end_is_announced_once_when_its_time_has_passed() {

@@ -11,7 +11,7 @@ use internal_common::Internal;
 use serde_json::{Value, json};
 use support::TestApp;
 
-const INTERNAL_PATHS: [&str; 9] = [
+const INTERNAL_PATHS: [&str; 10] = [
     "/internal/oauth/token",
     "/internal/v1/authorizations",
     "/internal/v1/authorizations/{id}",
@@ -19,6 +19,7 @@ const INTERNAL_PATHS: [&str; 9] = [
     "/internal/v1/transaction-password/verify",
     "/internal/v1/members/{account_no}",
     "/internal/v1/members/{account_no}/holds",
+    "/internal/v1/members/{account_no}/qualification",
     "/internal/v1/introspect",
     "/internal/v1/jwks.json",
 ];
@@ -62,6 +63,7 @@ async fn the_internal_document_lists_every_path_with_the_client_credentials_sche
             "holds:read",
             "members:read",
             "payments:authorize",
+            "qualification:read",
             "tokens:introspect"
         ]
     );

@@ -63,7 +63,7 @@ fn field(doc: &Value, schema: &str, name: &str) -> Value {
 }
 
 /// Operations a face-login token is refused by (403 `recovery_session_only`).
-const FULL_LOGIN_ONLY: [&str; 16] = [
+const FULL_LOGIN_ONLY: [&str; 22] = [
     "logout",
     "logout_all",
     "get_profile",
@@ -80,6 +80,12 @@ const FULL_LOGIN_ONLY: [&str; 16] = [
     "pending_authorizations",
     "confirm_authorization",
     "decline_authorization",
+    "get_qualification",
+    "start_qualification_check",
+    "complete_qualification_check",
+    "start_relative",
+    "confirm_relative",
+    "list_relatives",
 ];
 
 /// Operations that take a full or a face-login token.
@@ -93,7 +99,7 @@ const ANY_MEMBER_TOKEN: [&str; 6] = [
 ];
 
 /// Operations that count requests per address, phone or flow and answer 429.
-const RATE_LIMITED: [&str; 9] = [
+const RATE_LIMITED: [&str; 11] = [
     "login",
     "start_registration",
     "resend_registration_code",
@@ -103,6 +109,8 @@ const RATE_LIMITED: [&str; 9] = [
     "resend_forgot_transaction_code",
     "start_face_login",
     "complete_face_login",
+    "start_qualification_check",
+    "start_relative",
 ];
 
 #[test]

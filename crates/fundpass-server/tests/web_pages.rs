@@ -365,3 +365,40 @@ async fn the_dev_captcha_helper_gives_the_answer_of_a_live_captcha_only() {
     assert!(page.html.contains("autocomplete=\"off\""));
     assert_eq!(browser.get("/dev/captcha/unknown").await.status, 404);
 }
+
+#[tokio::test]
+async fn the_qualification_page_shows_the_due_date_and_says_where_to_check() {
+    let app = TestApp::spawn().await;
+    let browser = Browser::new(&app);
+    browser.registered_and_logged_in(&ZHANG).await;
+    let page = browser.get("/qualification").await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(page.html.contains("id=\"not-entitled\""), "{}", page.html);
+    let home = browser.get("/home").await;
+    assert!(
+        home.html.contains("href=\"/qualification\""),
+        "{}",
+        home.html
+    );
+
+    let due = app.china_today() + time::Duration::days(20);
+    app.entitle(&ZHANG, due, None).await;
+    let page = browser.get("/qualification").await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(
+        page.html
+            .contains(&format!("<dd id=\"own-due\">{due}</dd>")),
+        "{}",
+        page.html
+    );
+    assert!(page.html.contains("已认证"), "{}", page.html);
+    assert!(page.html.contains("手机APP"), "{}", page.html);
+    assert!(!page.html.contains(ZHANG.id_number), "{}", page.html);
+
+    // Logged out, the page sends the member to the login.
+    let stranger = Browser::new(&app);
+    stranger
+        .get("/qualification")
+        .await
+        .assert_redirect("/login");
+}

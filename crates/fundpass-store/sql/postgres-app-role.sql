@@ -110,3 +110,11 @@ GRANT SELECT, INSERT, DELETE ON client_assertions TO fundpass_app;
 GRANT SELECT, INSERT, UPDATE ON payment_authorizations TO fundpass_app;
 -- Webhook deliveries: queued, leased and marked by the worker.
 GRANT SELECT, INSERT, UPDATE ON webhook_outbox TO fundpass_app;
+-- The qualification check: benefits come from the import and are moved on by checks
+-- and the lapse sweep; face check attempts are purged when expired; passed checks
+-- and reminders are written once.
+GRANT SELECT, INSERT, UPDATE ON benefits TO fundpass_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON qualification_attempts TO fundpass_app;
+GRANT SELECT, INSERT ON qualification_checks TO fundpass_app;
+GRANT SELECT, INSERT ON qualification_reminders TO fundpass_app;
+GRANT SELECT, INSERT ON qualification_relatives TO fundpass_app;

@@ -24,6 +24,7 @@ mod import;
 mod import_claims;
 mod members;
 mod outbox;
+mod qualification;
 mod questions;
 mod rate_limits;
 mod record;

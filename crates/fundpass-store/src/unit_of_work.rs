@@ -24,6 +24,7 @@ use crate::holds::{insert_hold, mark_announced};
 use crate::hotline_checks::write_check;
 use crate::members::{write_credentials, write_pii};
 use crate::outbox::insert_message;
+use crate::qualification::write_qualification;
 use crate::questions::{clear_questions, insert_answer};
 use crate::sessions::write_session;
 use crate::staff::write_staff;
@@ -83,6 +84,7 @@ impl UnitOfWork for Store {
             authorizations,
             announced_holds,
             events,
+            mut qualification,
             mut audit,
         } = change;
         // Each text queued for a member leaves its own audit row (purpose only).
@@ -96,6 +98,7 @@ impl UnitOfWork for Store {
         checks.sort_by(|a, b| check_key(a).cmp(check_key(b)));
         throttles.sort_by(|a, b| a.key.cmp(&b.key));
         security_answers.sort_by_key(|a| (a.member_id.0, a.slot));
+        qualification.sort_by_key(qualification_key);
         let mut cleared: Vec<i64> = cleared
             .iter()
             .chain(security_answers.iter().map(|a| &a.member_id))
@@ -168,6 +171,9 @@ impl UnitOfWork for Store {
         for mark in &announced_holds {
             mark_announced(&mut tx, mark).await?;
         }
+        for write in &qualification {
+            write_qualification(&mut tx, write).await?;
+        }
         for e in &events {
             fan_out(&mut tx, e).await?;
         }
@@ -210,6 +216,10 @@ impl Store {
             ("DELETE FROM client_tokens WHERE expires_at < $1", at),
             ("DELETE FROM client_assertions WHERE expires_at < $1", at),
             (
+                "DELETE FROM qualification_attempts WHERE expires_at < $1",
+                micros(now - FLOW_RETENTION),
+            ),
+            (
                 "DELETE FROM flows WHERE expires_at < $1",
                 micros(now - FLOW_RETENTION),
             ),
@@ -229,6 +239,20 @@ impl Store {
 fn flow_key(write: &FlowWrite) -> TokenDigest {
     match write {
         FlowWrite::Insert(f) | FlowWrite::Update { record: f, .. } => f.id,
+    }
+}
+
+/// The order qualification writes land in: benefits by member first (the rows two
+/// changes may both update), then attempts, checks and reminders, each in the order
+/// given.
+fn qualification_key(write: &fundpass_core::qualification::QualificationWrite) -> (u8, i64) {
+    use fundpass_core::qualification::QualificationWrite as W;
+    match write {
+        W::Benefit { record, .. } => (0, record.member_id.0),
+        W::NewAttempt(_) | W::Attempt { .. } => (1, 0),
+        W::Check(_) => (2, 0),
+        W::Reminder(_) => (3, 0),
+        W::Relative(_) => (4, 0),
     }
 }
 

@@ -56,8 +56,30 @@ pub enum Command {
     /// Check a member's security-record download.
     #[command(subcommand)]
     Record(RecordCommand),
+    /// Benefit entitlements for the yearly qualification check (待遇资格认证).
+    #[command(subcommand)]
+    Benefits(BenefitsCommand),
     /// Show the configuration.
     Config(ConfigArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenefitsCommand {
+    /// Import who is entitled to a benefit from the benefit system (CSV, header
+    /// account_no,kind,start_date[,cycle_months][,deceased_on]); all or nothing.
+    Import(BenefitImportArgs),
+}
+
+/// Options of `fundpass benefits import`.
+#[derive(Debug, Args)]
+pub struct BenefitImportArgs {
+    /// The CSV file. `kind` is pension, work_injury, unemployment, survivor or
+    /// disability; dates are YYYY-MM-DD; `cycle_months` (1-24) defaults to 12; a
+    /// `deceased_on` date ends the benefit.
+    pub file: PathBuf,
+    /// No progress bar (it is also hidden when stderr is not a terminal).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Options of `fundpass import`.
@@ -310,6 +332,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Serve(args) => crate::serve::run(&config, &args).await,
             Command::Migrate => crate::context::migrate(&config).await,
             Command::Import(args) => crate::import::command(&config, &args).await,
+            Command::Benefits(BenefitsCommand::Import(args)) => {
+                crate::benefits_cmd::import(&config, &args).await
+            }
             Command::Demo => crate::demo::command(&config).await,
             Command::Member(cmd) => crate::member_cmd::command(&config, &cmd).await,
             Command::Outbox(args) => crate::outbox_cmd::command(&config, &args).await,

@@ -72,6 +72,50 @@ fn demo_jsonl() -> anyhow::Result<String> {
     Ok(out)
 }
 
+/// The demo members who receive a pension, their check due in 30 days.
+const DEMO_PENSIONERS: [&str; 2] = ["100000000004", "100000000005"];
+
+/// Gives the demo pensioners a yearly pension that began eleven months ago, so that
+/// its first check is due in about a month (its window open); returns the due date.
+async fn entitle_demo_pensioners(ctx: &Context) -> anyhow::Result<time::Date> {
+    use fundpass_core::ports::QualificationStore as _;
+    use fundpass_core::qualification::BenefitRow;
+    let today = crate::system::today(&ctx.clock);
+    let start = today - time::Duration::days(335);
+    let mut rows = Vec::new();
+    for (line, account_no) in (2u64..).zip(DEMO_PENSIONERS) {
+        let row = BenefitRow {
+            account_no: account_no.to_owned(),
+            kind: "pension".into(),
+            start_date: start.to_string(),
+            cycle_months: String::new(),
+            deceased_on: String::new(),
+        };
+        let valid = row
+            .validate(today)
+            .map_err(|p| anyhow::anyhow!("demo benefit: {p:?}"))?;
+        rows.push((line, valid));
+    }
+    let mut tx = ctx.store.begin_benefit_import().await?;
+    let mut rejected = Vec::new();
+    let bar = progress_bar(0, true);
+    crate::benefits_cmd::write(tx.as_mut(), &rows, today, &mut rejected, &bar).await?;
+    if !rejected.is_empty() {
+        anyhow::bail!("the demo benefits could not be imported");
+    }
+    tx.commit().await?;
+    // A re-run keeps the due date on file: read it back.
+    use fundpass_core::ports::MemberStore as _;
+    let account = fundpass_core::member::AccountNumber::parse(DEMO_PENSIONERS[0])?;
+    let member = ctx.store.member_by_account(&account).await?;
+    let due = match member {
+        Some(m) => ctx.store.benefit(m.id).await?.map(|b| b.due_date),
+        None => None,
+    };
+    let due = due.ok_or_else(|| anyhow::anyhow!("the demo benefit was not written"))?;
+    Ok(due)
+}
+
 /// Imports the demo members and prints how to use them.
 pub async fn command(config: &Config) -> anyhow::Result<ExitCode> {
     let ctx = Context::open(config).await?;
@@ -87,6 +131,7 @@ pub async fn command(config: &Config) -> anyhow::Result<ExitCode> {
         }
         anyhow::bail!("the demo members could not be imported");
     }
+    let due = entitle_demo_pensioners(&ctx).await?;
     ctx.audit_operator(
         "member.demo",
         Outcome::Success,
@@ -110,6 +155,10 @@ pub async fn command(config: &Config) -> anyhow::Result<ExitCode> {
          online services): registering in the portal sends a code to the phone shown, and\n\
          the development SMS outbox shows it instead of sending it.\n",
     );
+    text.push_str(&format!(
+        "\n赵六 and 陈小红 receive a pension: their yearly qualification check is due on {due}\n\
+         (GET /api/v1/qualification once registered; the face check runs through /dev/face).\n"
+    ));
     #[allow(clippy::print_stdout)]
     {
         print!("{text}");

@@ -1,6 +1,7 @@
 //! The `fundpass` command: parses the command line and hands over to one subcommand.
 
 mod audit_cmd;
+mod benefits_cmd;
 mod cli;
 mod clients_cmd;
 mod config;

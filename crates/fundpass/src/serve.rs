@@ -67,6 +67,7 @@ pub async fn run(config: &Config, args: &ServeArgs) -> anyhow::Result<ExitCode> 
     policy.face = config.face.policy()?;
     config.staff.apply(&mut policy)?;
     policy.payout = config.payouts.policy()?;
+    policy.qualification = config.qualification.policy()?;
     config.webhooks.timeout()?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let face_provider = crate::serve_face::face_provider(config, clock.clone())?;
@@ -116,6 +117,10 @@ pub async fn run(config: &Config, args: &ServeArgs) -> anyhow::Result<ExitCode> 
     let shutdown = CancellationToken::new();
     let mut tasks = spawn_workers(config, &store, &keyring, &clock, &shutdown)?;
     tasks.push(tokio::spawn(announce_ended_holds(
+        state.portal.clone(),
+        shutdown.clone(),
+    )));
+    tasks.push(tokio::spawn(qualification_sweep(
         state.portal.clone(),
         shutdown.clone(),
     )));
@@ -415,6 +420,26 @@ async fn announce_ended_holds(portal: Portal, shutdown: CancellationToken) {
         tokio::select! {
             () = shutdown.cancelled() => return,
             () = tokio::time::sleep(std::time::Duration::from_secs(15)) => {}
+        }
+    }
+}
+
+/// Suspends members whose qualification check is overdue and queues reminder texts,
+/// every minute.
+async fn qualification_sweep(portal: Portal, shutdown: CancellationToken) {
+    loop {
+        match portal.qualification_sweep(500).await {
+            Ok(done) if done.suspended > 0 || done.reminded > 0 => tracing::info!(
+                suspended = done.suspended,
+                reminded = done.reminded,
+                "qualification sweep"
+            ),
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "qualification sweep failed"),
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
         }
     }
 }

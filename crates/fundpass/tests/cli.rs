@@ -118,6 +118,76 @@ fn an_import_with_bad_rows_reports_each_one_and_imports_nothing() {
 }
 
 #[test]
+fn a_benefit_import_is_all_or_nothing_and_a_reimport_ends_a_benefit() {
+    let fp = Fundpass::new();
+    let out = fp.import(&format!("{HEADER}{GOOD_1}{GOOD_2}"), &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let header = "account_no,kind,start_date,cycle_months,deceased_on\n";
+    let benefits = |name: &str, rows: &str| {
+        let path = fp.write(name, &format!("{header}{rows}"));
+        fp.run(&["benefits", "import", path.to_str().unwrap(), "--quiet"])
+    };
+    let count = || query_sqlite(&fp.db_path(), "SELECT CAST(COUNT(*) AS TEXT) FROM benefits");
+
+    let out = benefits(
+        "bad.csv",
+        "200000000001,pension,2019-03-15,,\n\
+         200000000002,lottery,2019-03-15,12,\n\
+         299999999999,pension,2019-03-15,,\n\
+         200000000001,survivor,2020-01-01,6,\n\
+         200000000002,pension,2019/03/15,0,\n",
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("line 3: kind: unknown benefit"), "{err}");
+    assert!(
+        err.contains("line 4: account_no: no member has this account number"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 5: account_no: the account appears on an earlier line"),
+        "{err}"
+    );
+    assert!(err.contains("line 6: start_date:"), "{err}");
+    assert!(err.contains("line 6: cycle_months:"), "{err}");
+    assert!(err.contains("nothing imported"), "{err}");
+    assert_eq!(count(), ["0"]);
+
+    let out = benefits(
+        "good.csv",
+        "200000000001,pension,2019-03-15,,\n200000000002,work_injury,2020-07-01,6,\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("2 new benefits"), "{}", stderr(&out));
+    let rows = query_sqlite(
+        &fp.db_path(),
+        "SELECT kind || ' ' || cycle_months || ' ' || status FROM benefits ORDER BY member_id",
+    );
+    assert_eq!(rows, ["pension 12 qualified", "work_injury 6 qualified"]);
+
+    // A date of death ends the benefit and keeps the due date.
+    let due = || {
+        query_sqlite(
+            &fp.db_path(),
+            "SELECT due_date FROM benefits ORDER BY member_id",
+        )
+    };
+    let before = due();
+    let out = benefits(
+        "death.csv",
+        "200000000002,work_injury,2020-07-01,6,2026-01-05\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("1 ended"), "{}", stderr(&out));
+    assert_eq!(due(), before);
+    let status = query_sqlite(
+        &fp.db_path(),
+        "SELECT status || ' ' || deceased_on FROM benefits WHERE deceased_on IS NOT NULL",
+    );
+    assert_eq!(status, ["ended 2026-01-05"]);
+}
+
+#[test]
 fn skip_invalid_imports_exactly_the_valid_rows() {
     let fp = Fundpass::new();
     let out = fp.import(

@@ -40,6 +40,13 @@ pub enum EventKind {
     AccountFrozen,
     /// The fund lifted the freeze.
     AccountUnfrozen,
+    /// A benefit recipient passed the qualification check on time: the due date moved.
+    QualificationChecked,
+    /// A benefit recipient's due date passed without a check: suspend payment.
+    QualificationSuspended,
+    /// A suspended recipient passed a late check: resume payment and pay back the
+    /// months between (`gap_months`).
+    QualificationRestored,
 }
 
 impl EventKind {
@@ -54,6 +61,9 @@ impl EventKind {
             Self::HoldEnded => "hold.ended",
             Self::AccountFrozen => "account.frozen",
             Self::AccountUnfrozen => "account.unfrozen",
+            Self::QualificationChecked => "qualification.checked",
+            Self::QualificationSuspended => "qualification.suspended",
+            Self::QualificationRestored => "qualification.restored",
         }
     }
 }

@@ -30,15 +30,18 @@ pub enum Scope {
     MembersRead,
     /// Introspect members' app tokens (RFC 7662).
     TokensIntrospect,
+    /// Read a member's benefit qualification status.
+    QualificationRead,
 }
 
 impl Scope {
     /// Every scope, in a stable order.
-    pub const ALL: [Scope; 4] = [
+    pub const ALL: [Scope; 5] = [
         Self::PaymentsAuthorize,
         Self::HoldsRead,
         Self::MembersRead,
         Self::TokensIntrospect,
+        Self::QualificationRead,
     ];
 
     /// The scope's name, as OAuth writes it.
@@ -48,6 +51,7 @@ impl Scope {
             Self::HoldsRead => "holds:read",
             Self::MembersRead => "members:read",
             Self::TokensIntrospect => "tokens:introspect",
+            Self::QualificationRead => "qualification:read",
         }
     }
 

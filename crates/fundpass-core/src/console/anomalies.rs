@@ -21,6 +21,9 @@ const RESETS: &[&str] = &[
     "recovery.ticket.redeem",
 ];
 
+/// Checks after a date of death listed at most (newest first).
+const DECEASED_CHECKS_LISTED: u32 = 200;
+
 /// How far back a report looks, and what counts as many.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AnomalyRules {
@@ -33,6 +36,8 @@ pub struct AnomalyRules {
     pub reset_then_phone: Duration,
     /// The newest events read (the trail is read backwards from its head).
     pub max_events: u32,
+    /// The qualification check's thresholds.
+    pub qualification: crate::qualification::QualificationRules,
 }
 
 impl Default for AnomalyRules {
@@ -43,6 +48,7 @@ impl Default for AnomalyRules {
             resets_per_staff: 20,
             reset_then_phone: Duration::hours(72),
             max_events: 20_000,
+            qualification: crate::qualification::QualificationRules::default(),
         }
     }
 }
@@ -62,6 +68,11 @@ pub struct AnomalyReport {
     /// Members who reported an event on their record as not theirs: the member, the
     /// kind of event reported (its record code), when it happened, when they reported.
     pub reported: Vec<NotMeRow>,
+    /// The qualification check's signals: addresses and relatives passing checks for
+    /// many members.
+    pub qualification: crate::qualification::QualificationSignals,
+    /// Checks passed on or after a date of death the benefit import reported.
+    pub deceased_checks: Vec<crate::qualification::DeceasedCheck>,
     /// How many events were read, and whether the window reached past them.
     pub events_read: usize,
     pub truncated: bool,
@@ -184,7 +195,10 @@ pub fn analyse(events: &[AuditEvent], rules: &AnomalyRules, now: OffsetDateTime)
         out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         out
     };
+    let qualification = crate::qualification::signals(&recent, &rules.qualification);
     AnomalyReport {
+        qualification,
+        deceased_checks: Vec::new(),
         busy_addresses: over(by_address, rules.resets_per_address),
         busy_staff: over(by_staff, rules.resets_per_staff),
         reset_then_phone,
@@ -222,6 +236,10 @@ impl Portal {
             }
         }
         let mut report = analyse(&events, &rules, now);
+        report.deceased_checks = self
+            .store
+            .checks_after_death(DECEASED_CHECKS_LISTED)
+            .await?;
         report.truncated = first > 0 && events.first().is_some_and(|e| now - e.at <= rules.window);
         let event = self.staff_event(
             auth,

@@ -24,15 +24,19 @@ pub enum FlowKind {
     ForgotTransaction,
     /// Face verification login in the app, which opens a recovery-only session.
     FaceLogin,
+    /// A member adds a relative for the qualification check; the relative confirms
+    /// with a code sent to their phone.
+    RelativeLink,
 }
 
 impl FlowKind {
     /// Every kind.
-    pub const ALL: [FlowKind; 4] = [
+    pub const ALL: [FlowKind; 5] = [
         Self::Registration,
         Self::ForgotLogin,
         Self::ForgotTransaction,
         Self::FaceLogin,
+        Self::RelativeLink,
     ];
 
     /// Stored code, also the purpose a one-time code is bound to.
@@ -42,6 +46,7 @@ impl FlowKind {
             Self::ForgotLogin => "forgot_login",
             Self::ForgotTransaction => "forgot_transaction",
             Self::FaceLogin => "face_login",
+            Self::RelativeLink => "relative_link",
         }
     }
 
@@ -52,6 +57,7 @@ impl FlowKind {
             "forgot_login" => Some(Self::ForgotLogin),
             "forgot_transaction" => Some(Self::ForgotTransaction),
             "face_login" => Some(Self::FaceLogin),
+            "relative_link" => Some(Self::RelativeLink),
             _ => None,
         }
     }

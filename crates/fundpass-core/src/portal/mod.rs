@@ -35,6 +35,7 @@ pub use login::{LoginError, LoginIdentifier, LoginSuccess};
 pub use notify::{SmsLimits, SmsTemplates, placeholders};
 pub(crate) use notify::{china_time, china_today, fill};
 pub use phone::PhoneChangeError;
+pub(crate) use recovery::{BadMetaInfo, clean_meta_info};
 pub use recovery::{
     FaceChallenge, FaceStartInput, MemberFacts, NewSecret, RecoveryError, RecoveryIdentify,
     RecoveryStarted, TicketChecked, TicketError, TransactionRecoveryStarted,
@@ -104,6 +105,8 @@ pub struct PortalPolicy {
     /// details matched anyone: what a matching member sets in motion (a text queued,
     /// its audit row) then takes no time a caller could see. Zero turns it off.
     pub identify_floor: Duration,
+    /// The benefit qualification check: reminder offsets, window, face refusals.
+    pub qualification: crate::qualification::QualificationPolicy,
 }
 
 impl Default for PortalPolicy {
@@ -136,6 +139,7 @@ impl Default for PortalPolicy {
             payout: crate::payout::PayoutPolicy::default(),
             password_reminder: Duration::days(365),
             identify_floor: Duration::milliseconds(DEFAULT_IDENTIFY_FLOOR_MS),
+            qualification: crate::qualification::QualificationPolicy::default(),
         }
     }
 }

@@ -7,6 +7,7 @@ mod business;
 mod face;
 mod members;
 mod portal;
+mod qualification;
 mod record;
 mod sms;
 mod sms_purpose;
@@ -25,6 +26,7 @@ pub use portal::{
     SecretHistoryEntry, SecurityQuestionStore, SessionStore, SessionWrite, ThrottleStore,
     ThrottleWrite, UnitOfWork, run_on_pool,
 };
+pub use qualification::{BenefitImport, QualificationStore};
 pub use record::{MemberEventStore, MemberEventsQuery};
 pub use sms::{
     DeliveryState, IncomingReceipt, OutboxMessage, OutboxStore, Receipt, ReceiptState, SmsAccepted,

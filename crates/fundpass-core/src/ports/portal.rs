@@ -236,6 +236,8 @@ pub struct ChangeSet {
     /// Events for business systems, fanned out to each subscribed client (or the one
     /// an event names) in the same transaction.
     pub events: Vec<crate::clients::BusinessEvent>,
+    /// Benefits, qualification checks, attempts and reminders.
+    pub qualification: Vec<crate::qualification::QualificationWrite>,
     pub audit: Vec<AuditEvent>,
 }
 
@@ -308,6 +310,7 @@ pub trait PortalStore:
     + super::AuthorizationStore
     + super::WebhookStore
     + super::MemberEventStore
+    + super::QualificationStore
     + UnitOfWork
 {
 }
@@ -329,6 +332,7 @@ impl<T> PortalStore for T where
         + super::AuthorizationStore
         + super::WebhookStore
         + super::MemberEventStore
+        + super::QualificationStore
         + UnitOfWork
 {
 }

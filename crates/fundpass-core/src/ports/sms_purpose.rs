@@ -41,11 +41,17 @@ pub enum SmsPurpose {
     TransactionDisabled,
     /// The member changed a password they knew.
     PasswordChanged,
+    /// The benefit qualification check is due soon.
+    QualificationReminder,
+    /// The qualification check was missed and payment is suspended.
+    QualificationLapsed,
+    /// The code confirming that a relative may run the member's qualification check.
+    RelativeCode,
 }
 
 impl SmsPurpose {
     /// Every purpose, in the order the configuration lists them.
-    pub const ALL: [SmsPurpose; 14] = [
+    pub const ALL: [SmsPurpose; 17] = [
         Self::RegistrationCode,
         Self::RegistrationAttempt,
         Self::RegistrationDone,
@@ -60,6 +66,9 @@ impl SmsPurpose {
         Self::TransactionLocked,
         Self::TransactionDisabled,
         Self::PasswordChanged,
+        Self::QualificationReminder,
+        Self::QualificationLapsed,
+        Self::RelativeCode,
     ];
 
     /// The stored code.
@@ -79,6 +88,9 @@ impl SmsPurpose {
             Self::TransactionLocked => "transaction_locked",
             Self::TransactionDisabled => "transaction_disabled",
             Self::PasswordChanged => "password_changed",
+            Self::QualificationReminder => "qualification_reminder",
+            Self::QualificationLapsed => "qualification_lapsed",
+            Self::RelativeCode => "relative_code",
         }
     }
 
@@ -91,7 +103,9 @@ impl SmsPurpose {
     /// parameters a provider template for it may take, in any order and any subset.
     pub fn params(self) -> &'static [&'static str] {
         match self {
-            Self::RegistrationCode | Self::RecoveryCode => &["code", "minutes", "hotline"],
+            Self::RegistrationCode | Self::RecoveryCode | Self::RelativeCode => {
+                &["code", "minutes", "hotline"]
+            }
             Self::RegistrationAttempt
             | Self::RegistrationDone
             | Self::QuestionsNotice
@@ -103,6 +117,8 @@ impl SmsPurpose {
             Self::ResetTicket => &["ticket", "secrets", "hours", "channel", "hotline"],
             Self::TransactionLocked => &["time", "until", "hotline"],
             Self::PasswordChanged => &["secret", "time", "channel", "hotline"],
+            Self::QualificationReminder => &["due", "days", "hotline"],
+            Self::QualificationLapsed => &["due", "hotline"],
         }
     }
 }

@@ -37,11 +37,14 @@ pub enum RecordKind {
     DataCopy,
     /// The member reported an event as not theirs ("this was not me").
     NotMe,
+    /// The benefit qualification check: started, passed or refused, suspended,
+    /// reminded.
+    Qualification,
 }
 
 impl RecordKind {
     /// Every kind, in the order the filter lists them.
-    pub const ALL: [RecordKind; 16] = [
+    pub const ALL: [RecordKind; 17] = [
         Self::Login,
         Self::LoginFailed,
         Self::Lock,
@@ -58,6 +61,7 @@ impl RecordKind {
         Self::Session,
         Self::DataCopy,
         Self::NotMe,
+        Self::Qualification,
     ];
 
     /// The code used in URLs and JSON.
@@ -79,6 +83,7 @@ impl RecordKind {
             Self::Session => "session",
             Self::DataCopy => "data_copy",
             Self::NotMe => "not_me",
+            Self::Qualification => "qualification",
         }
     }
 
@@ -115,7 +120,8 @@ impl RecordKind {
             | Self::PayoutAuthorization
             | Self::Session
             | Self::DataCopy
-            | Self::NotMe => None,
+            | Self::NotMe
+            | Self::Qualification => None,
         }
     }
 }
@@ -152,6 +158,7 @@ impl Mapping {
                 RecordKind::Session => &[RecordKind::Session],
                 RecordKind::DataCopy => &[RecordKind::DataCopy],
                 RecordKind::NotMe => &[RecordKind::NotMe],
+                RecordKind::Qualification => &[RecordKind::Qualification],
             },
             Self::LoginByOutcome => &[RecordKind::Login, RecordKind::LoginFailed, RecordKind::Lock],
             Self::NotMemberFacing => &[],
@@ -211,6 +218,13 @@ pub const ACTIONS: &[(&str, Mapping)] = &[
     ("member.data_copy", Kind(K::DataCopy)),
     ("member.record_export", Kind(K::DataCopy)),
     ("member.not_me", Kind(K::NotMe)),
+    ("qualification.start", Kind(K::Qualification)),
+    ("qualification.result", Kind(K::Qualification)),
+    ("qualification.suspend", Kind(K::Qualification)),
+    ("qualification.remind", Kind(K::Qualification)),
+    ("qualification.relative_start", Kind(K::Qualification)),
+    ("qualification.relative_confirm", Kind(K::Qualification)),
+    ("benefit.import", NotMemberFacing),
     // About staff accounts, business systems or bulk operations, not one member.
     ("staff.login", NotMemberFacing),
     ("staff.logout", NotMemberFacing),

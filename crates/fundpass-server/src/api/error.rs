@@ -144,6 +144,21 @@ pub enum ErrorCode {
     /// 400: the provider needs `meta_info` from its SDK on the phone (or it is longer
     /// than 4 KiB).
     FaceMetaInfoRequired,
+    /// 404: no benefit entitlement is on file for the member; the benefit
+    /// qualification check does not apply.
+    NotEntitled,
+    /// 409: the benefit has ended (the member was reported deceased).
+    BenefitEnded,
+    /// 409: the qualification check is not due yet; `details.opens_on` says when it
+    /// opens.
+    CheckNotDue,
+    /// 404: no such qualification check was started by this member.
+    UnknownCheck,
+    /// 410: the qualification check ran out of time; start another.
+    CheckExpired,
+    /// 404: the account named is not a relative the member has added and the relative
+    /// confirmed.
+    NotRelative,
 }
 
 impl ErrorCode {
@@ -177,9 +192,14 @@ impl ErrorCode {
             | Self::SamePhone
             | Self::WrongTransactionPassword
             | Self::WrongLoginPassword => StatusCode::BAD_REQUEST,
-            Self::AuthorizationNotFound | Self::SessionNotFound | Self::EventNotFound => {
-                StatusCode::NOT_FOUND
-            }
+            Self::AuthorizationNotFound
+            | Self::SessionNotFound
+            | Self::EventNotFound
+            | Self::NotEntitled
+            | Self::UnknownCheck
+            | Self::NotRelative => StatusCode::NOT_FOUND,
+            Self::BenefitEnded | Self::CheckNotDue => StatusCode::CONFLICT,
+            Self::CheckExpired => StatusCode::GONE,
             Self::AuthorizationExpired => StatusCode::GONE,
             Self::AuthorizationDecided | Self::MemberOnHold | Self::NotReportable => {
                 StatusCode::CONFLICT
@@ -293,6 +313,18 @@ impl ErrorCode {
             }
             Self::FaceMetaInfoRequired => {
                 "The app must send the face verification SDK's meta_info."
+            }
+            Self::NotEntitled => {
+                "No benefit entitlement is on file for you, so there is no qualification check to pass."
+            }
+            Self::BenefitEnded => "This benefit has ended. Contact the benefit office.",
+            Self::CheckNotDue => {
+                "The qualification check is not due yet. Try again on the date given."
+            }
+            Self::UnknownCheck => "There is no such qualification check. Start again.",
+            Self::CheckExpired => "This qualification check has expired. Start again.",
+            Self::NotRelative => {
+                "This person is not among your confirmed relatives. Add them first; they confirm with the code sent to their phone."
             }
         }
     }

@@ -11,6 +11,7 @@ use fundpass_core::portal::{
     RegistrationError, SessionError,
 };
 use fundpass_core::ports::{PoolBusy, StoreError};
+use fundpass_core::qualification::{QualificationError, RelativeError};
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -173,6 +174,58 @@ fn face(rejection: FaceRejection) -> ApiError {
     ApiError::new(ErrorCode::FaceRejected)
         .message(sentence(&rejection.to_string()))
         .details(json!({ "reason": rejection.code() }))
+}
+
+/// A refused qualification check step.
+pub fn qualification(error: QualificationError, now: OffsetDateTime) -> ApiError {
+    match error {
+        QualificationError::NotEntitled => ApiError::new(ErrorCode::NotEntitled),
+        QualificationError::Ended => ApiError::new(ErrorCode::BenefitEnded),
+        QualificationError::NotDue { opens_on } => ApiError::new(ErrorCode::CheckNotDue)
+            .message(format!(
+                "The qualification check is not due yet. It opens on {opens_on}."
+            ))
+            .details(json!({ "opens_on": opens_on.to_string() })),
+        QualificationError::FaceClosed => ApiError::new(ErrorCode::FaceAttemptsExhausted),
+        QualificationError::UnknownAttempt => ApiError::new(ErrorCode::UnknownCheck),
+        QualificationError::NotRelative => ApiError::new(ErrorCode::NotRelative),
+        QualificationError::AttemptExpired => ApiError::new(ErrorCode::CheckExpired),
+        QualificationError::Replayed => ApiError::new(ErrorCode::FaceReplayed),
+        QualificationError::Unfinished => ApiError::new(ErrorCode::FaceUnfinished),
+        QualificationError::Refused(rejection) => face(rejection),
+        QualificationError::MetaInfoRequired => ApiError::new(ErrorCode::FaceMetaInfoRequired),
+        QualificationError::DocumentUnsupported => {
+            ApiError::new(ErrorCode::FaceDocumentUnsupported)
+        }
+        QualificationError::ProviderUnavailable(reason) => {
+            tracing::warn!(%reason, "qualification check refused: provider unavailable");
+            ApiError::new(ErrorCode::FaceProviderUnavailable)
+                .retry_after_secs(FACE_PROVIDER_RETRY_AFTER_SECS)
+        }
+        QualificationError::RateLimited { retry_after } => {
+            ApiError::new(ErrorCode::RateLimited).retry_at(retry_after, now)
+        }
+        QualificationError::Conflict => ApiError::new(ErrorCode::Conflict),
+        QualificationError::Internal(e) => store(e.0),
+        e @ QualificationError::Client(_) => ApiError::internal(&e),
+    }
+}
+
+/// A refused step of adding a relative.
+pub fn relative(error: RelativeError, now: OffsetDateTime) -> ApiError {
+    match error {
+        RelativeError::BadName => ApiError::new(ErrorCode::BadName),
+        RelativeError::BadIdNumber(e) => ApiError::new(ErrorCode::BadIdNumber)
+            .message(format!("The document number is not valid: {e}."))
+            .details(json!({ "reason": e.code() })),
+        RelativeError::RateLimited { retry_after } => {
+            ApiError::new(ErrorCode::RateLimited).retry_at(retry_after, now)
+        }
+        RelativeError::UnknownFlow => ApiError::new(ErrorCode::UnknownFlow)
+            .message("There is no such request to add a relative. Start again."),
+        RelativeError::Flow(e) => flow(e, now),
+        RelativeError::Qualification(e) => qualification(e, now),
+    }
 }
 
 /// A refused phone change.

@@ -22,10 +22,12 @@ mod openapi;
 mod password;
 mod path;
 mod phone;
+pub(crate) mod qualification;
 mod record;
 pub(crate) mod record_actions;
 mod recovery;
 mod registration;
+mod relatives;
 mod security;
 pub(crate) mod sessions;
 mod types;
@@ -111,6 +113,11 @@ fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(authorizations::pending))
         .routes(routes!(authorizations::confirm))
         .routes(routes!(authorizations::decline))
+        .routes(routes!(qualification::status))
+        .routes(routes!(qualification::start))
+        .routes(routes!(qualification::complete))
+        .routes(routes!(relatives::start, relatives::list))
+        .routes(routes!(relatives::confirm))
         .split_for_parts();
     openapi::add_common_responses(&mut document, "ErrorBody");
     openapi::add_field_rules(&mut document);

@@ -39,6 +39,7 @@ use super::error::{ApiError, ErrorBody, ErrorCode, ErrorObject};
         (name = "face", description = "Face verification login: a recovery-only token"),
         (name = "security", description = "The member's security questions"),
         (name = "payments", description = "Payments the fund's business systems ask the member to approve"),
+        (name = "qualification", description = "The yearly benefit qualification check (待遇资格认证) by face"),
     )
 )]
 pub struct ApiDoc;

@@ -47,6 +47,8 @@ pub enum RecordKindName {
     DataCopy,
     /// The member reported an event as not theirs.
     NotMe,
+    /// The benefit qualification check.
+    Qualification,
 }
 
 impl From<RecordKind> for RecordKindName {
@@ -68,6 +70,7 @@ impl From<RecordKind> for RecordKindName {
             RecordKind::Session => Self::Session,
             RecordKind::DataCopy => Self::DataCopy,
             RecordKind::NotMe => Self::NotMe,
+            RecordKind::Qualification => Self::Qualification,
         }
     }
 }
@@ -91,6 +94,7 @@ impl From<RecordKindName> for RecordKind {
             RecordKindName::Session => Self::Session,
             RecordKindName::DataCopy => Self::DataCopy,
             RecordKindName::NotMe => Self::NotMe,
+            RecordKindName::Qualification => Self::Qualification,
         }
     }
 }

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use fundpass_core::clients::ClientError;
 use fundpass_core::payout::PayoutError;
 use fundpass_core::ports::{DatabaseUnavailable, StoreError};
+use fundpass_core::qualification::QualificationError;
 use serde::Serialize;
 use serde_json::json;
 use time::OffsetDateTime;
@@ -76,6 +77,8 @@ pub enum InternalCode {
     PayloadTooLarge,
     /// 405: the endpoint does not take this method.
     MethodNotAllowed,
+    /// 404: the member has no benefit entitlement on file.
+    NotEntitled,
     /// 503: the server is saturated; see `Retry-After`.
     Busy,
     /// 500: something failed on the server.
@@ -93,7 +96,7 @@ impl InternalCode {
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::BadPayment | Self::BadIdempotencyKey | Self::BadJson => StatusCode::BAD_REQUEST,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::UnknownMember | Self::NotFound => StatusCode::NOT_FOUND,
+            Self::UnknownMember | Self::NotFound | Self::NotEntitled => StatusCode::NOT_FOUND,
             Self::MemberNotRegistered
             | Self::MemberFrozen
             | Self::MemberOnHold
@@ -123,6 +126,7 @@ impl InternalCode {
             }
             Self::IdempotencyKeyReused => "This Idempotency-Key was used for a different request.",
             Self::UnknownMember => "No member has this account number.",
+            Self::NotEntitled => "The member has no benefit entitlement on file.",
             Self::MemberNotRegistered => "The member has not registered for online services.",
             Self::MemberFrozen => "The member's account is frozen.",
             Self::MemberOnHold => "A hold on the member refuses payouts until the time given.",
@@ -332,6 +336,29 @@ pub fn payout(error: PayoutError, now: OffsetDateTime) -> InternalError {
         }
         PayoutError::Client(e) => client(e, now),
         PayoutError::Store(e) => store(&e),
+    }
+}
+
+/// A refused read of a member's qualification.
+pub fn qualification(error: QualificationError, now: OffsetDateTime) -> InternalError {
+    match error {
+        QualificationError::NotEntitled => InternalError::new(InternalCode::NotEntitled),
+        QualificationError::Client(e) => payout(e, now),
+        QualificationError::Conflict => InternalError::new(InternalCode::Conflict),
+        QualificationError::Internal(e) => store(&e.0),
+        e @ (QualificationError::Ended
+        | QualificationError::NotDue { .. }
+        | QualificationError::FaceClosed
+        | QualificationError::UnknownAttempt
+        | QualificationError::NotRelative
+        | QualificationError::AttemptExpired
+        | QualificationError::Replayed
+        | QualificationError::Unfinished
+        | QualificationError::Refused(_)
+        | QualificationError::MetaInfoRequired
+        | QualificationError::DocumentUnsupported
+        | QualificationError::ProviderUnavailable(_)
+        | QualificationError::RateLimited { .. }) => InternalError::internal(&e),
     }
 }
 

@@ -11,6 +11,7 @@ mod auth;
 mod error;
 mod members;
 mod payments;
+mod qualification;
 
 use std::sync::Arc;
 
@@ -44,7 +45,7 @@ use crate::state::AppState;
         title = "fundpass internal API",
         description = "For the fund's business systems (withdrawals, loans, benefit payments): payment \
             authorisations bound to amount and payee and approved with the member's transaction password, \
-            members' holds and standing, app-token introspection. Authenticate with OAuth 2.0 client \
+            members' holds and standing, benefit qualification status, app-token introspection. Authenticate with OAuth 2.0 client \
             credentials and a signed client assertion (RFC 7523 private_key_jwt) at /internal/oauth/token; \
             send the access token as `Authorization: Bearer`. Every error but the token endpoint's has the \
             body `{\"error\": {\"code\", \"message\", \"details\"}}` (schema `InternalErrorBody`); the token \
@@ -76,6 +77,7 @@ impl Modify for ClientCredentialsScheme {
                 Scope::HoldsRead => "read members' holds",
                 Scope::MembersRead => "read members' standing",
                 Scope::TokensIntrospect => "introspect members' app tokens",
+                Scope::QualificationRead => "read members' benefit qualification status",
             };
             (s.code(), what)
         }));
@@ -123,6 +125,7 @@ fn documented() -> (Router<AppState>, Document) {
         .routes(routes!(payments::verify))
         .routes(routes!(members::member))
         .routes(routes!(members::holds))
+        .routes(routes!(qualification::qualification))
         .routes(routes!(members::introspect))
         .routes(routes!(members::jwks))
         .split_for_parts();

@@ -29,6 +29,7 @@ mod login;
 mod record;
 pub(crate) use record::attachment as record_attachment;
 mod not_me;
+mod qualification;
 mod recovery;
 mod register;
 mod security;
@@ -124,6 +125,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/home", get(home::page))
         .route("/sessions", get(sessions::page))
+        .route("/qualification", get(qualification::page))
         .route("/sessions/{id}/end", post(sessions::end))
         .route("/confirm/{id}", get(confirm::page).post(confirm::decide))
         .route("/logout", post(home::logout))

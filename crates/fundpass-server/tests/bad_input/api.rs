@@ -387,6 +387,57 @@ pub const ROWS: &[Row] = &[
             ),
         ],
     ),
+    row("GET", "/api/v1/qualification", Body::None, &[TOKEN]),
+    row(
+        "POST",
+        "/api/v1/qualification/checks",
+        Body::Json,
+        &[
+            TOKEN,
+            body("/meta_info", Text, BAD_META),
+            body("/relative_account_no", Digits, codes(&["not_relative"])),
+        ],
+    ),
+    row(
+        "POST",
+        "/api/v1/qualification/checks/complete",
+        Body::Json,
+        &[
+            TOKEN,
+            body("/attempt", Token, codes(&["unknown_check"])),
+            // A refused result ends the attempt, on the audit trail.
+            body("/result", Token, codes(&["face_rejected"]))
+                .writing(&["qualification_attempts", "audit_events"]),
+        ],
+    ),
+    row(
+        "GET",
+        "/api/v1/qualification/relatives",
+        Body::None,
+        &[TOKEN],
+    ),
+    row(
+        "POST",
+        "/api/v1/qualification/relatives",
+        Body::Json,
+        &[
+            TOKEN,
+            body("/id_type", Choice, BAD_JSON),
+            body("/id_number", Document, BAD_ID),
+            body("/name", Text, BAD_NAME),
+        ],
+    ),
+    row(
+        "POST",
+        "/api/v1/qualification/relatives/confirm",
+        Body::Json,
+        &[
+            TOKEN,
+            body("/flow", Token, UNKNOWN_FLOW),
+            body("/code", Digits, codes(&["wrong_code", "flow_dead"]))
+                .writing(&["flows", "audit_events"]),
+        ],
+    ),
 ];
 
 /// The dev face simulator (`/dev/face`, dev mode only): JSON in the API's envelope.

@@ -28,6 +28,11 @@ pub struct ApiState {
     recovery_code: Option<(String, String)>,
     recovery_token: Option<String>,
     authorization: Option<String>,
+    /// LI's request to be WANG's relative, and the code LI received.
+    relative_link: Option<(String, String)>,
+    /// Face checks started, each from an address of its own (starts are limited per
+    /// address).
+    checks_started: u32,
 }
 
 impl Table for ApiTable {
@@ -51,6 +56,9 @@ impl Table for ApiTable {
             .unwrap()
             .to_owned();
         drop(other);
+        let due = app.china_today() + time::Duration::days(10);
+        app.entitle(&WANG, due, None).await;
+        app.entitle(&LI, due, None).await;
         ApiState {
             token,
             other_session,
@@ -60,6 +68,8 @@ impl Table for ApiTable {
             recovery_code: None,
             recovery_token: None,
             authorization: None,
+            relative_link: None,
+            checks_started: 0,
         }
     }
 
@@ -212,6 +222,32 @@ impl Table for ApiTable {
                 let id = authorization(app, state).await;
                 member.path("id", &id)
             }
+            ("GET", "/api/v1/qualification" | "/api/v1/qualification/relatives") => member,
+            ("POST", "/api/v1/qualification/checks") => {
+                open_check(app).await;
+                member.json(json!({ "meta_info": "{\"zimVer\":\"3.0.0\"}" }))
+            }
+            ("POST", "/api/v1/qualification/checks/complete") => {
+                open_check(app).await;
+                state.checks_started += 1;
+                let ip = format!("192.0.2.{}", state.checks_started % 250 + 1);
+                let starter = Api::from_ip(app, &ip);
+                let started = starter
+                    .post_json_as(&token, "/api/v1/qualification/checks", json!({}))
+                    .await;
+                assert_eq!(started.status, 201, "{}", started.text);
+                let attempt = started.json()["attempt"].as_str().unwrap().to_owned();
+                let nonce = started.json()["nonce"].as_str().unwrap().to_owned();
+                let result = api.dev_face_result(&nonce, WANG.id_number, json!({})).await;
+                member.json(json!({ "attempt": attempt, "result": result }))
+            }
+            ("POST", "/api/v1/qualification/relatives") => member.json(json!({
+                "id_type": "resident_id", "id_number": LI.id_number, "name": LI.name,
+            })),
+            ("POST", "/api/v1/qualification/relatives/confirm") => {
+                let (flow, code) = relative_link(&api, state).await;
+                member.json(json!({ "flow": flow, "code": code }))
+            }
             ("POST", "/dev/face") => {
                 let (_, nonce) = api.face_challenge(WANG.id_number).await;
                 base.json(json!({
@@ -221,6 +257,44 @@ impl Table for ApiTable {
             (method, path) => panic!("no good request for {method} {path}"),
         }
     }
+}
+
+/// WANG's check open again: due in ten days, no refusals counted.
+async fn open_check(app: &TestApp) {
+    use fundpass_core::ports::{QualificationStore as _, UnitOfWork as _};
+    use fundpass_core::qualification::{Benefit, QualificationStatus, QualificationWrite};
+    let id = crate::support::member_id(app, &WANG).await;
+    let benefit = app.store.benefit(id).await.unwrap().unwrap();
+    let open = Benefit {
+        due_date: app.china_today() + time::Duration::days(10),
+        status: QualificationStatus::Qualified,
+        suspended_since: None,
+        failed_attempts: 0,
+        ..benefit.clone()
+    };
+    let change = fundpass_core::ports::ChangeSet {
+        qualification: vec![QualificationWrite::Benefit {
+            record: open,
+            expected_version: benefit.version,
+        }],
+        ..Default::default()
+    };
+    app.store.apply(change).await.unwrap();
+}
+
+/// WANG's request to add LI as a relative, and the code texted to LI.
+async fn relative_link(api: &Api<'_>, state: &mut ApiState) -> (String, String) {
+    if state.relative_link.is_none() {
+        let body = json!({ "id_type": "resident_id", "id_number": LI.id_number, "name": LI.name });
+        let started = api
+            .post_json_as(&state.token, "/api/v1/qualification/relatives", body)
+            .await;
+        assert_eq!(started.status, 202, "{}", started.text);
+        let flow = started.json()["flow"].as_str().unwrap().to_owned();
+        let code = api.app.last_code_to(LI.phone).await;
+        state.relative_link = Some((flow, code));
+    }
+    state.relative_link.clone().unwrap()
 }
 
 /// LI's registration flow at its code step, and the code texted.

@@ -125,6 +125,20 @@ pub const ROWS: &[Row] = &[
     ),
     row(
         "GET",
+        "/internal/v1/members/{account_no}/qualification",
+        Body::None,
+        &[
+            TOKEN,
+            at(
+                Path,
+                "account_no",
+                Digits,
+                codes(&["unknown_member", "not_found"]),
+            ),
+        ],
+    ),
+    row(
+        "GET",
         "/internal/v1/members/{account_no}/holds",
         Body::None,
         &[
@@ -172,6 +186,8 @@ impl Table for InternalTable {
         api.register(&WANG).await;
         app.clock.advance(time::Duration::seconds(61));
         let member_token = api.token_for(&WANG).await;
+        let due = app.china_today() + time::Duration::days(10);
+        app.entitle(&WANG, due, None).await;
         let client = TestClient::register(app, "withdrawals", &Scope::ALL).await;
         let token = Internal::new(app).token(&client).await;
         InternalState {
@@ -224,7 +240,9 @@ impl Table for InternalTable {
             }
             (
                 "GET",
-                "/internal/v1/members/{account_no}" | "/internal/v1/members/{account_no}/holds",
+                "/internal/v1/members/{account_no}"
+                | "/internal/v1/members/{account_no}/holds"
+                | "/internal/v1/members/{account_no}/qualification",
             ) => caller.path("account_no", WANG.account),
             ("POST", "/internal/v1/introspect") => {
                 caller.form(&[("token", state.member_token.as_str())])

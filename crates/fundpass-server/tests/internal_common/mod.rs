@@ -570,6 +570,38 @@ pub fn webhook_worker(app: &TestApp) -> WebhookWorker {
     .unwrap()
 }
 
+/// Runs webhook passes until nothing is left to deliver (each pass an hour after the
+/// last, past any backoff); the events every receiver got, by type.
+pub async fn drain(app: &TestApp) {
+    let worker = webhook_worker(app);
+    for _ in 0..5 {
+        let report = worker.run_once().await.unwrap();
+        if report.claimed() == 0 {
+            return;
+        }
+        app.clock.advance(time::Duration::hours(1));
+    }
+}
+
+pub fn types(receiver: &Receiver) -> Vec<String> {
+    receiver
+        .received()
+        .iter()
+        .filter(|r| r.answered == 200)
+        .map(|r| r.json()["type"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+pub fn last_of(receiver: &Receiver, kind: &str) -> Value {
+    receiver
+        .received()
+        .iter()
+        .rev()
+        .map(|r| r.json())
+        .find(|e| e["type"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} event"))
+}
+
 /// The member's side in the app: payments waiting, confirm, decline.
 pub struct MemberApp<'a> {
     pub api: &'a Api<'a>,

@@ -370,6 +370,63 @@ impl TestApp {
     }
 }
 
+/// The id of the member `person` (seeded already).
+pub async fn member_id(app: &TestApp, person: &Person) -> fundpass_core::member::MemberId {
+    use fundpass_core::ports::MemberStore as _;
+    let account = fundpass_core::member::AccountNumber::parse(person.account).unwrap();
+    app.store
+        .member_by_account(&account)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+/// The benefit qualification check's data, as the benefit import writes it.
+impl TestApp {
+    /// China's date on the test clock.
+    pub fn china_today(&self) -> time::Date {
+        self.clock_now()
+            .to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap())
+            .date()
+    }
+
+    /// Gives the member `person` (seeded already) a yearly pension due on `due`, or
+    /// ended by a reported date of death; returns the member's id.
+    pub async fn entitle(
+        &self,
+        person: &Person,
+        due: time::Date,
+        deceased_on: Option<time::Date>,
+    ) -> fundpass_core::member::MemberId {
+        use fundpass_core::ports::QualificationStore as _;
+        use fundpass_core::qualification::{Benefit, BenefitKind, QualificationStatus};
+        let id = member_id(self, person).await;
+        let benefit = Benefit {
+            member_id: id,
+            kind: BenefitKind::Pension,
+            start_date: time::Date::from_calendar_date(2018, time::Month::March, 15).unwrap(),
+            cycle_months: 12,
+            due_date: due,
+            status: if deceased_on.is_some() {
+                QualificationStatus::Ended
+            } else {
+                QualificationStatus::Qualified
+            },
+            suspended_since: None,
+            last_check_at: None,
+            last_check_channel: None,
+            failed_attempts: 0,
+            deceased_on,
+            version: 0,
+        };
+        let mut tx = self.store.begin_benefit_import().await.unwrap();
+        tx.upsert(&[benefit]).await.unwrap();
+        tx.commit().await.unwrap();
+        id
+    }
+}
+
 /// Reading back what a test did: the audit trail and the rows of a table.
 impl TestApp {
     /// Every audit event recorded so far, oldest first, as the store's audit API

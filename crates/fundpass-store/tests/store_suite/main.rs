@@ -14,6 +14,7 @@ mod import;
 mod members;
 mod portal;
 mod postgres_roles;
+mod qualification;
 mod record;
 mod staff;
 mod support;

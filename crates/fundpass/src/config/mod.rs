@@ -10,10 +10,12 @@ use serde::{Deserialize, Serialize};
 
 mod business;
 pub mod face_providers;
+mod qualification;
 mod sections;
 pub mod sms_providers;
 
 pub use business::{ClientsConfig, PayoutsConfig, WebhooksConfig};
+pub use qualification::QualificationConfig;
 pub use sections::{
     FaceConfig, LogFormat, PortalConfig, ServerConfig, SmsConfig, SmsSenderKind, StaffConfig,
 };
@@ -46,6 +48,7 @@ pub struct Config {
     pub clients: ClientsConfig,
     pub payouts: PayoutsConfig,
     pub webhooks: WebhooksConfig,
+    pub qualification: QualificationConfig,
 }
 
 /// Where the data lives.
@@ -124,6 +127,7 @@ impl Default for Config {
             clients: ClientsConfig::default(),
             payouts: PayoutsConfig::default(),
             webhooks: WebhooksConfig::default(),
+            qualification: QualificationConfig::default(),
         }
     }
 }

@@ -266,7 +266,7 @@ impl Portal {
     }
 
     /// The keyed digest of a face subject (the provider's hash of a document).
-    pub(super) fn face_subject_key(&self, subject: &str) -> Vec<u8> {
+    pub(crate) fn face_subject_key(&self, subject: &str) -> Vec<u8> {
         self.keyring.answer_mac(SUBJECT, subject).to_vec()
     }
 

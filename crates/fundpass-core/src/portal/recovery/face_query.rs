@@ -19,7 +19,6 @@ use crate::crypto::{OpaqueToken, TokenDigest};
 use crate::face::{FaceRejection, subject_hash};
 use crate::flow::{FlowError, FlowRecord, FlowState};
 use crate::identity::{IdNumber, IdType};
-use crate::member::MemberRecord;
 use crate::portal::{LoginSuccess, Portal, RequestContext, china_today};
 use crate::ports::{FaceBegin, FaceConclusion, FaceProvider, FaceProviderError};
 
@@ -31,6 +30,23 @@ const MAX_HANDLE_CHARS: usize = 128;
 
 /// The longest `meta_info` passed on to a provider, in characters.
 pub const MAX_META_INFO_CHARS: usize = 4 * 1024;
+
+/// `meta_info` sent with a face check's start is empty, too long or has control
+/// characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BadMetaInfo;
+
+/// The provider SDK's meta information as sent, trimmed; a value sent must be well
+/// formed even where the provider does not use it.
+pub(crate) fn clean_meta_info(meta: Option<&str>) -> Result<Option<&str>, BadMetaInfo> {
+    let meta = meta.map(str::trim);
+    if meta.is_some_and(|m| {
+        m.is_empty() || m.chars().count() > MAX_META_INFO_CHARS || m.chars().any(char::is_control)
+    }) {
+        return Err(BadMetaInfo);
+    }
+    Ok(meta)
+}
 
 /// How a provider's handle is kept on the flow.
 pub(super) fn stored_handle(provider: &str, handle: &str) -> String {
@@ -66,14 +82,8 @@ impl Portal {
             }
             name => name.map(str::to_owned),
         };
-        let meta_info = input.meta_info.map(str::trim);
-        if meta_info.is_some_and(|meta| {
-            meta.is_empty()
-                || meta.chars().count() > MAX_META_INFO_CHARS
-                || meta.chars().any(char::is_control)
-        }) {
-            return Err(RecoveryError::FaceMetaInfoRequired);
-        }
+        let meta_info = clean_meta_info(input.meta_info)
+            .map_err(|BadMetaInfo| RecoveryError::FaceMetaInfoRequired)?;
         let Some(provider) = provider else {
             return Ok((name, meta_info));
         };
@@ -90,7 +100,7 @@ impl Portal {
     }
 
     /// Asks the provider for a handle for one check of the person typed.
-    pub(super) async fn begin_face_query(
+    pub(crate) async fn begin_face_query(
         &self,
         provider: &dyn FaceProvider,
         flow: &OpaqueToken,
@@ -125,7 +135,7 @@ impl Portal {
     /// fundpass's reference for the check a flow asks for: 32 hex digits of a keyed
     /// digest of the flow id's digest, so the provider's records can be matched to
     /// the flow without naming it.
-    pub(super) fn face_order_ref(&self, flow: &TokenDigest) -> String {
+    pub(crate) fn face_order_ref(&self, flow: &TokenDigest) -> String {
         let mac = self.keyring.answer_mac(ORDER_REF, &hex::encode(flow.0));
         hex::encode(&mac[..16])
     }
@@ -164,9 +174,12 @@ impl Portal {
             Err(FaceRejection::Stale)
         } else {
             match provider.conclude(handle).await {
-                Ok(conclusion) => {
-                    self.check_conclusion(conclusion, record, &expected, member.as_ref())
-                }
+                Ok(conclusion) => self.check_conclusion(
+                    conclusion,
+                    &self.face_order_ref(&record.id),
+                    &expected,
+                    member.as_ref().map(|m| m.name.as_str()),
+                ),
                 Err(FaceProviderError::Unfinished) => return Err(RecoveryError::FaceUnfinished),
                 Err(FaceProviderError::HandleExpired) => Err(FaceRejection::Stale),
                 Err(e) => return Err(unavailable(provider.as_ref(), &e)),
@@ -203,21 +216,21 @@ impl Portal {
             .await
     }
 
-    /// The core's checks of a provider's answer, the same for every provider: the
-    /// reference it kept is the flow's, the person it names is the flow's document
-    /// (and the member's name), and its own verdict is a pass.
-    fn check_conclusion(
+    /// The core's checks of a provider's answer, the same for every provider and every
+    /// use of a face check: the reference it kept is `ours` (the flow's or the
+    /// attempt's), the person it names is the expected document (and, when known, the
+    /// member's name), and its own verdict is a pass.
+    pub(crate) fn check_conclusion(
         &self,
         conclusion: FaceConclusion,
-        record: &FlowRecord,
+        ours: &str,
         expected_subject: &[u8],
-        member: Option<&MemberRecord>,
+        name: Option<&str>,
     ) -> Result<FaceConclusion, FaceRejection> {
-        if let Some(order_ref) = &conclusion.order_ref {
-            let ours = self.face_order_ref(&record.id);
-            if !bool::from(order_ref.as_bytes().ct_eq(ours.as_bytes())) {
-                return Err(FaceRejection::NonceMismatch);
-            }
+        if let Some(order_ref) = &conclusion.order_ref
+            && !bool::from(order_ref.as_bytes().ct_eq(ours.as_bytes()))
+        {
+            return Err(FaceRejection::NonceMismatch);
         }
         if let Some(subject) = &conclusion.subject {
             let id = IdNumber::parse(
@@ -228,7 +241,7 @@ impl Portal {
             .map_err(|_| FaceRejection::WrongSubject)?;
             let key = self.face_subject_key(&subject_hash(id.id_type(), id.normalised()));
             let same_document = bool::from(key.ct_eq(expected_subject));
-            let same_name = member.is_none_or(|m| subject.name.trim() == m.name);
+            let same_name = name.is_none_or(|n| subject.name.trim() == n);
             if !same_document || !same_name {
                 return Err(FaceRejection::WrongSubject);
             }

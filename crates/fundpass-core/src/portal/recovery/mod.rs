@@ -17,6 +17,7 @@ mod ticket;
 use time::OffsetDateTime;
 
 pub use face::{FaceChallenge, FaceStartInput};
+pub(crate) use face_query::{BadMetaInfo, clean_meta_info};
 pub use forgot_transaction::TransactionRecoveryStarted;
 pub use reset::MemberFacts;
 pub(crate) use reset::check_new_secret;

@@ -111,9 +111,21 @@ struct ReportedRow {
     reported_at: String,
 }
 
+/// A check passed on or after a reported date of death, as shown.
+struct DeceasedRow {
+    member: i64,
+    deceased_on: String,
+    checked_at: String,
+    channel: &'static str,
+    by_member: String,
+}
+
 #[derive(Template)]
 #[template(path = "staff_anomalies.html")]
 struct AnomaliesView {
+    check_addresses: Vec<(String, usize)>,
+    check_relatives: Vec<(i64, usize)>,
+    deceased: Vec<DeceasedRow>,
     page: Page,
     staff: StaffBar,
     addresses: Vec<(String, usize)>,
@@ -131,6 +143,27 @@ pub(super) async fn anomalies(StaffUser { web, auth }: StaffUser) -> Result<Repl
     match web.state.portal.staff_anomalies(&auth, &web.ctx()).await {
         Ok(report) => {
             let view = AnomaliesView {
+                check_addresses: report.qualification.busy_addresses,
+                check_relatives: report
+                    .qualification
+                    .busy_relatives
+                    .iter()
+                    .map(|(m, n)| (m.0, *n))
+                    .collect(),
+                deceased: report
+                    .deceased_checks
+                    .iter()
+                    .map(|d| DeceasedRow {
+                        member: d.member.0,
+                        deceased_on: d.deceased_on.to_string(),
+                        checked_at: date_time(d.checked_at),
+                        channel: web
+                            .tr
+                            .find(&format!("record.value.{}", d.channel.code()))
+                            .unwrap_or_else(|| d.channel.code()),
+                        by_member: d.by_member.map(|m| m.0.to_string()).unwrap_or_default(),
+                    })
+                    .collect(),
                 page: frame_page,
                 staff,
                 addresses: report.busy_addresses,
@@ -172,6 +205,9 @@ pub(super) async fn anomalies(StaffUser { web, auth }: StaffUser) -> Result<Repl
         Err(err) => {
             let refusal = error::console(&web, err)?;
             let view = AnomaliesView {
+                check_addresses: Vec::new(),
+                check_relatives: Vec::new(),
+                deceased: Vec::new(),
                 page: frame_page.with_refusal(Some(&refusal)),
                 staff,
                 addresses: Vec::new(),

@@ -77,6 +77,8 @@ async fn a_change_set_lands_whole_in_one_commit() {
             authorizations: Vec::new(),
             announced_holds: Vec::new(),
             events: Vec::new(),
+            // The qualification check's writes: see qualification.rs.
+            qualification: Vec::new(),
             audit: vec![event(5, member.id), event(6, member.id)],
         };
         store.apply(change.clone()).await.unwrap();
