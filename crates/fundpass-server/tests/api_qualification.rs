@@ -110,6 +110,16 @@ async fn read_internal(app: &TestApp, client: &TestClient, person: &Person) -> V
 async fn a_members_own_face_check_moves_the_due_date_on_by_one_cycle() {
     let app = app_with_registered(&WANG).await;
     let (client, receiver) = benefit_system(&app).await;
+    // A payout system without `qualification:read` is not told of checks.
+    let payouts = Receiver::start(&[]).await;
+    TestClient::register_with(
+        &app,
+        "withdrawals",
+        KeyKind::Ed25519,
+        &[Scope::HoldsRead],
+        Some(&payouts.url),
+    )
+    .await;
     let member = entitle(&app, &WANG, 20).await;
     let due = today(&app) + Duration::days(20);
     let api = Api::new(&app);
@@ -153,6 +163,7 @@ async fn a_members_own_face_check_moves_the_due_date_on_by_one_cycle() {
     assert_eq!(read["last_check"]["channel"], "app_face");
     webhook_worker(&app).run_once().await.unwrap();
     assert_eq!(types(&receiver), ["qualification.checked"]);
+    assert!(types(&payouts).is_empty(), "{:?}", types(&payouts));
     let event = last_of(&receiver, "qualification.checked");
     assert_eq!(event["data"]["account_no"], WANG.account);
     assert_eq!(event["data"]["due_date"], next_due.to_string());
@@ -220,7 +231,7 @@ async fn reminders_go_out_at_each_offset_once_and_stop_after_the_check() {
         let texts = app.sms_to(WANG.phone).await;
         texts
             .into_iter()
-            .filter(|t| t.contains("待遇资格认证将于"))
+            .filter(|t| t.contains("待遇资格认证截止日为"))
             .collect::<Vec<_>>()
     };
     assert_eq!(
@@ -235,7 +246,7 @@ async fn reminders_go_out_at_each_offset_once_and_stop_after_the_check() {
         assert_eq!(second.reminded, 0, "sent once at {days_left} days");
         let newest = reminders().await.into_iter().next().unwrap();
         assert!(newest.contains(&due.to_string()), "{newest}");
-        assert!(newest.contains(&format!("还有{days_left}天")), "{newest}");
+        assert!(newest.contains(&format!("距今{days_left}天")), "{newest}");
     }
     assert_eq!(reminders().await.len(), 3);
 

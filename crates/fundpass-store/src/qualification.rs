@@ -251,6 +251,14 @@ pub(crate) async fn write_qualification(
         .await
         .map_err(db_error)?,
         QualificationWrite::Check(c) => insert_check(conn, c).await?,
+        QualificationWrite::CountRefusal(member) => sqlx::query(
+            "UPDATE benefits SET failed_attempts = failed_attempts + 1, \
+             version = version + 1 WHERE member_id = $1",
+        )
+        .bind(member.0)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?,
         QualificationWrite::Relative(link) => sqlx::query(
             "INSERT INTO qualification_relatives (member_id, relative_id, confirmed_at, \
              confirmed_via) VALUES ($1, $2, $3, $4)",
@@ -427,7 +435,9 @@ impl BenefitImport for Import {
             sql.push_str(
                 " ON CONFLICT (member_id) DO UPDATE SET kind = excluded.kind, \
                  start_date = excluded.start_date, cycle_months = excluded.cycle_months, \
-                 status = excluded.status, deceased_on = excluded.deceased_on, \
+                 status = CASE WHEN excluded.status = 'ended' THEN 'ended' \
+                 ELSE benefits.status END, \
+                 deceased_on = COALESCE(excluded.deceased_on, benefits.deceased_on), \
                  version = benefits.version + 1",
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));

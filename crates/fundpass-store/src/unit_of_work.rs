@@ -249,6 +249,7 @@ fn qualification_key(write: &fundpass_core::qualification::QualificationWrite) -
     use fundpass_core::qualification::QualificationWrite as W;
     match write {
         W::Benefit { record, .. } => (0, record.member_id.0),
+        W::CountRefusal(member) => (0, member.0),
         W::NewAttempt(_) | W::Attempt { .. } => (1, 0),
         W::Check(_) => (2, 0),
         W::Reminder(_) => (3, 0),

@@ -85,7 +85,8 @@ impl Store {
 }
 
 /// Queues `event` for its receivers inside a unit of work: the one client it names,
-/// or every enabled client with a webhook address.
+/// or every enabled client with a webhook address (holding the scope the event's kind
+/// needs, when it needs one).
 pub(crate) async fn fan_out(
     conn: &mut AnyConnection,
     event: &BusinessEvent,
@@ -97,7 +98,9 @@ pub(crate) async fn fan_out(
          created_at, next_attempt_at, attempts) \
          SELECT CAST($1 AS TEXT) || '.' || id, $1, id, $2, $3, $4, $5, $5, 0 \
          FROM service_clients WHERE webhook_url IS NOT NULL AND disabled_at IS NULL \
-         AND (CAST($6 AS TEXT) IS NULL OR id = CAST($6 AS TEXT))",
+         AND (CAST($6 AS TEXT) IS NULL OR id = CAST($6 AS TEXT)) \
+         AND (CAST($7 AS TEXT) IS NULL \
+              OR (' ' || scopes || ' ') LIKE ('% ' || CAST($7 AS TEXT) || ' %'))",
     )
     .bind(event.id.as_str())
     .bind(event.member_id.map(|m| m.0))
@@ -105,6 +108,7 @@ pub(crate) async fn fan_out(
     .bind(body)
     .bind(at)
     .bind(event.audience.as_deref())
+    .bind(event.kind.required_scope().map(|s| s.code()))
     .execute(&mut *conn)
     .await
     .map_err(db_error)?;

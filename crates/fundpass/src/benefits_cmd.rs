@@ -60,15 +60,10 @@ pub async fn import(config: &Config, args: &BenefitImportArgs) -> anyhow::Result
     bar.finish_and_clear();
     rejected.sort_by_key(|r| r.line);
     let total = rows.len() + rejected.len();
-    let details = json!({
-        "file": file_name,
-        "rows": total,
-        "inserted": inserted,
-        "updated": updated,
-        "ended": ended,
-        "rejected": rejected.len(),
-    });
     if !rejected.is_empty() {
+        let details = json!({
+            "file": file_name, "rows": total, "rejected": rejected.len(), "written": 0,
+        });
         // Dropping the transaction rolls it back.
         drop(tx);
         list(&rejected);
@@ -81,6 +76,13 @@ pub async fn import(config: &Config, args: &BenefitImportArgs) -> anyhow::Result
         return Ok(ExitCode::from(1));
     }
     tx.commit().await?;
+    let details = json!({
+        "file": file_name,
+        "rows": total,
+        "inserted": inserted,
+        "updated": updated,
+        "ended": ended,
+    });
     ctx.audit_operator(BENEFIT_IMPORT_ACTION, Outcome::Success, details)
         .await?;
     eprintln!(
@@ -157,10 +159,7 @@ pub async fn write(
 
 /// Every row of the file checked, with its line: the good ones and why the others
 /// are not.
-fn read_rows(
-    path: &Path,
-    today: time::Date,
-) -> anyhow::Result<(Vec<Checked>, Vec<Rejected>)> {
+fn read_rows(path: &Path, today: time::Date) -> anyhow::Result<(Vec<Checked>, Vec<Rejected>)> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_path(path)

@@ -66,6 +66,24 @@ impl EventKind {
             Self::QualificationRestored => "qualification.restored",
         }
     }
+
+    /// The scope a client must hold to receive events of this kind: a benefit
+    /// recipient's standing goes only to systems allowed to read it.
+    pub fn required_scope(self) -> Option<super::Scope> {
+        match self {
+            Self::QualificationChecked
+            | Self::QualificationSuspended
+            | Self::QualificationRestored => Some(super::Scope::QualificationRead),
+            Self::CredentialReset
+            | Self::PhoneChanged
+            | Self::HoldPlaced
+            | Self::AuthorizationConfirmed
+            | Self::AuthorizationDeclined
+            | Self::HoldEnded
+            | Self::AccountFrozen
+            | Self::AccountUnfrozen => None,
+        }
+    }
 }
 
 /// One event, before it is fanned out to clients.

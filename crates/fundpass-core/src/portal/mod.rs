@@ -33,7 +33,7 @@ pub use devices::{
 pub use freeze::FreezeError;
 pub use login::{LoginError, LoginIdentifier, LoginSuccess};
 pub use notify::{SmsLimits, SmsTemplates, placeholders};
-pub(crate) use notify::{china_time, china_today, fill};
+pub(crate) use notify::{china_hour, china_time, china_today, fill};
 pub use phone::PhoneChangeError;
 pub(crate) use recovery::{BadMetaInfo, clean_meta_info};
 pub use recovery::{

@@ -74,7 +74,7 @@ pub struct SmsTemplates {
     pub data_copy: String,
     /// Notice after the member reported an event as not theirs: `{time}`, `{hotline}`.
     pub not_me: String,
-    /// The qualification check is due: `{due}` (the date), `{days}` (days left),
+    /// The qualification check is due: `{due}` (the date), `{days}` (days from today),
     /// `{hotline}`.
     pub qualification_reminder: String,
     /// The check was missed and payment is suspended: `{due}`, `{hotline}`.
@@ -108,7 +108,7 @@ impl Default for SmsTemplates {
             transaction_disabled: "【公积金】您的交易密码因多次输入错误已于{time}停用，请通过找回交易密码或到柜台办理后再使用。如非本人操作，请立即致电{hotline}。".into(),
             password_changed: "【公积金】您的{secret}已于{time}通过{channel}修改，其他已登录的设备已退出。如非本人操作，请立即致电{hotline}。".into(),
             data_copy: "【公积金】您于{time}下载了个人信息副本。如非本人操作，请立即致电{hotline}。".into(),
-            qualification_reminder: "【社保】您的待遇资格认证将于{due}到期（还有{days}天），请通过手机APP或网上服务平台刷脸认证，也可由亲属代办或到经办机构办理。咨询电话{hotline}。".into(),
+            qualification_reminder: "【社保】您的待遇资格认证截止日为{due}（距今{days}天），请通过手机APP刷脸认证，也可由亲属代办或到经办机构办理。咨询电话{hotline}。".into(),
             qualification_lapsed: "【社保】您未在{due}前完成待遇资格认证，待遇已暂停发放。完成认证后将恢复发放并补发暂停期间待遇。咨询电话{hotline}。".into(),
             relative_code: "【社保】有人申请通过亲情服务为您代办待遇资格认证，验证码{code}，{minutes}分钟内有效。如是您的家人申请，请将验证码告诉他；否则请勿告诉任何人，并致电{hotline}。".into(),
             not_me: "【公积金】您于{time}报告账户有非本人操作，所有已登录的设备已退出，资金支取已暂停。请尽快致电{hotline}或携身份证件到柜台办理密码重置。".into(),
@@ -181,6 +181,12 @@ pub(crate) fn fill(template: &str, pairs: &[(&str, &str)]) -> SmsContent {
 pub(crate) fn china_today(now: OffsetDateTime) -> time::Date {
     now.to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC))
         .date()
+}
+
+/// The hour on China's clock.
+pub(crate) fn china_hour(now: OffsetDateTime) -> u8 {
+    now.to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC))
+        .hour()
 }
 
 /// China time, minute precision, for notices.

@@ -97,8 +97,7 @@ impl Portal {
         }
         let benefit = self.open_benefit(member).await?;
         let today = china_today(now);
-        let opens_on =
-            benefit.due_date - Duration::days(i64::from(self.policy.qualification.window_days));
+        let opens_on = benefit.opens_on(self.policy.qualification.window_days);
         if benefit.status == QualificationStatus::Qualified && today < opens_on {
             return Err(QualificationError::NotDue { opens_on });
         }
@@ -382,13 +381,7 @@ impl Portal {
             expected_version: record.version,
         }];
         if counts {
-            writes.push(QualificationWrite::Benefit {
-                record: Benefit {
-                    failed_attempts: failed,
-                    ..benefit.clone()
-                },
-                expected_version: benefit.version,
-            });
+            writes.push(QualificationWrite::CountRefusal(record.member_id));
         }
         let audit = self
             .event_by(

@@ -17,6 +17,20 @@ pub fn add_months(date: Date, months: u32) -> Date {
     Date::from_calendar_date(year, month, date.day().min(last)).unwrap_or(Date::MAX)
 }
 
+/// `date` moved back by `months` calendar months, on the same day of the month or
+/// the last day of a shorter month.
+pub fn months_back(date: Date, months: u32) -> Date {
+    let index = i64::from(date.year()) * 12 + i64::from(u8::from(date.month()) - 1);
+    let target = index - i64::from(months);
+    let year = i32::try_from(target.div_euclid(12)).unwrap_or(i32::MIN);
+    let month = u8::try_from(target.rem_euclid(12) + 1)
+        .ok()
+        .and_then(|m| Month::try_from(m).ok())
+        .unwrap_or(Month::January);
+    let last = time::util::days_in_month(month, year);
+    Date::from_calendar_date(year, month, date.day().min(last)).unwrap_or(Date::MIN)
+}
+
 /// The calendar months from the month of `from` to the month of `to` (0 within one
 /// month, never negative): a check on 2 June of a benefit due on 15 March ends three
 /// months of suspended payments (April, May and June).
@@ -37,6 +51,16 @@ mod tests {
         assert_eq!(add_months(date!(2027 - 12 - 31), 2), date!(2028 - 02 - 29));
         assert_eq!(add_months(date!(2026 - 11 - 30), 3), date!(2027 - 02 - 28));
         assert_eq!(add_months(date!(2026 - 05 - 01), 0), date!(2026 - 05 - 01));
+    }
+
+    #[test]
+    fn months_are_taken_back_the_same_way() {
+        assert_eq!(
+            months_back(date!(2027 - 03 - 15), 12),
+            date!(2026 - 03 - 15)
+        );
+        assert_eq!(months_back(date!(2026 - 03 - 31), 1), date!(2026 - 02 - 28));
+        assert_eq!(months_back(date!(2026 - 01 - 10), 2), date!(2025 - 11 - 10));
     }
 
     #[test]

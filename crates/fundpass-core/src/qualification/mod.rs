@@ -27,7 +27,7 @@ use crate::member::MemberId;
 
 pub use anomalies::{DeceasedCheck, QualificationRules, QualificationSignals, signals};
 pub use check::{CheckChallenge, CheckSubject};
-pub use dates::{add_months, months_between};
+pub use dates::{add_months, months_back, months_between};
 pub use import::{
     BENEFIT_IMPORT_ACTION, BenefitRow, BenefitRowError, MAX_CYCLE_MONTHS, ValidBenefitRow,
 };
@@ -164,6 +164,18 @@ pub struct Benefit {
     pub version: i64,
 }
 
+impl Benefit {
+    /// The first day a check can be passed for the current due date: `window_days`
+    /// before it, but never on or before the day a cycle earlier, so that no sitting
+    /// can pass two cycles.
+    pub fn opens_on(&self, window_days: u16) -> Date {
+        let window = self.due_date - time::Duration::days(i64::from(window_days));
+        let cycle_back =
+            months_back(self.due_date, u32::from(self.cycle_months)) + time::Duration::days(1);
+        window.max(cycle_back)
+    }
+}
+
 /// One passed check, kept for the member, the benefit system and the auditor. Never an
 /// image or a document number: the provider, its reference and the similarity only.
 #[derive(Debug, Clone, PartialEq)]
@@ -257,6 +269,9 @@ pub enum QualificationWrite {
         record: Benefit,
         expected_version: i64,
     },
+    /// Counts one refused face check against the member, whatever the benefit's
+    /// version (refusals at once all count).
+    CountRefusal(MemberId),
     /// Inserts a face check attempt.
     NewAttempt(Attempt),
     /// Moves an attempt on if its version is still `expected_version`.
@@ -371,5 +386,42 @@ impl From<crate::ports::StoreError> for QualificationError {
             crate::ports::StoreError::Conflict => Self::Conflict,
             other => Self::Internal(crate::portal::Internal(other)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    fn due_on(due: Date, cycle_months: u8) -> Benefit {
+        Benefit {
+            member_id: MemberId(1),
+            kind: BenefitKind::Pension,
+            start_date: date!(2020 - 01 - 01),
+            cycle_months,
+            due_date: due,
+            status: QualificationStatus::Qualified,
+            suspended_since: None,
+            last_check_at: None,
+            last_check_channel: None,
+            failed_attempts: 0,
+            deceased_on: None,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn the_window_never_reaches_back_a_whole_cycle() {
+        // A yearly cycle: the configured 90 days.
+        let yearly = due_on(date!(2027 - 03 - 15), 12);
+        assert_eq!(yearly.opens_on(90), date!(2026 - 12 - 15));
+        // A monthly cycle: from the day after the previous due date, so a check on
+        // any open day moves the due date a month on and closes the window.
+        let monthly = due_on(date!(2027 - 03 - 15), 1);
+        let opens = monthly.opens_on(90);
+        assert_eq!(opens, date!(2027 - 02 - 16));
+        let next = due_on(add_months(monthly.due_date, 1), 1);
+        assert!(next.opens_on(90) > monthly.due_date);
     }
 }

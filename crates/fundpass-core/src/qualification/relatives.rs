@@ -255,7 +255,13 @@ impl Portal {
             event = event.details(serde_json::json!({ "wrong_codes": next.wrong_codes }));
         }
         change.audit.push(event);
-        self.store.apply(change).await?;
+        // The same relative confirmed twice at once: the second finds the link made.
+        self.store.apply(change).await.map_err(|e| match e {
+            crate::ports::StoreError::Duplicate(_) => {
+                RelativeError::Qualification(QualificationError::Conflict)
+            }
+            other => other.into(),
+        })?;
         match relative {
             Some(r) => Ok(r),
             None => Err(RelativeError::Flow(match step {

@@ -1,7 +1,7 @@
 //! Where a member's check stands, as the member and the fund's business systems read
 //! it.
 
-use time::{Date, Duration, OffsetDateTime};
+use time::{Date, OffsetDateTime};
 
 use super::{Benefit, BenefitKind, CheckChannel, QualificationError, QualificationStatus};
 use crate::clients::{ClientCaller, Scope};
@@ -99,13 +99,12 @@ impl Portal {
 
     /// The view of `benefit`, without its recent checks.
     pub(crate) fn view_of(&self, member: &MemberRecord, benefit: &Benefit) -> QualificationView {
-        let window = Duration::days(i64::from(self.policy.qualification.window_days));
         QualificationView {
             account_no: member.account_no.as_str().to_owned(),
             kind: benefit.kind,
             status: benefit.status,
             due_date: benefit.due_date,
-            opens_on: benefit.due_date - window,
+            opens_on: benefit.opens_on(self.policy.qualification.window_days),
             suspended_since: benefit.suspended_since,
             last_check_at: benefit.last_check_at,
             last_check_channel: benefit.last_check_channel,

@@ -15,8 +15,11 @@ use crate::audit::{Actor, ActorKind, AuditEvent, Channel, Outcome};
 use crate::clients::{BusinessEvent, EventKind};
 use crate::crypto::Field;
 use crate::member::MemberRecord;
-use crate::portal::{Portal, china_today, fill};
+use crate::portal::{Portal, china_hour, china_today, fill};
 use crate::ports::{ChangeSet, RateDecision, SmsPurpose, StoreError};
+
+/// The hours of the China day in which reminders are texted.
+const SENDING_HOURS: std::ops::Range<u8> = 9..20;
 
 /// How long after the last offset's day its reminder is still sent.
 const LAST_STAGE_GRACE: Duration = Duration::days(7);
@@ -104,6 +107,10 @@ impl Portal {
     async fn send_reminders(&self, limit: u32) -> Result<usize, StoreError> {
         let now = self.clock.now();
         let today = china_today(now);
+        if !SENDING_HOURS.contains(&china_hour(now)) {
+            // Nobody is texted at night: the day's reminders wait for the morning.
+            return Ok(0);
+        }
         let stages = self.reminder_stages();
         let budget = limit.min(self.policy.qualification.reminders_per_sweep);
         let mut sent = 0usize;
@@ -144,27 +151,6 @@ impl Portal {
         let Some(member) = self.store.member_by_id(benefit.member_id).await? else {
             return Ok(Reminded::Skipped);
         };
-        let phone = self.phone_on_file(&member)?;
-        let phone_key = hex::encode(
-            &self
-                .keyring
-                .blind_index(Field::Phone, phone.normalised())
-                .as_bytes()[..12],
-        );
-        let phone_day = format!("sms:phone-day:{phone_key}");
-        if let RateDecision::Limited { .. } = self
-            .limiter
-            .hit(
-                &phone_day,
-                Duration::days(1),
-                self.policy.sms.phone_daily,
-                now,
-            )
-            .await?
-        {
-            // The phone had its texts for today; the reminder waits for a later sweep.
-            return Ok(Reminded::Skipped);
-        }
         let hourly = self.policy.qualification.reminders_per_hour;
         if let RateDecision::Limited { .. } = self
             .limiter
@@ -178,41 +164,78 @@ impl Portal {
         {
             return Ok(Reminded::OutOfBudget);
         }
-        let due = benefit.due_date.to_string();
-        let (purpose, content) = if offset > 0 {
-            let days = offset.to_string();
-            let text = &self.templates.qualification_reminder;
-            let pairs = [
-                ("due", due.as_str()),
-                ("days", &days),
-                ("hotline", &self.templates.hotline),
-            ];
-            (SmsPurpose::QualificationReminder, fill(text, &pairs))
-        } else {
-            let text = &self.templates.qualification_lapsed;
-            let pairs = [("due", due.as_str()), ("hotline", &self.templates.hotline)];
-            (SmsPurpose::QualificationLapsed, fill(text, &pairs))
-        };
-        let message = self.outbox_message(Some(member.id), purpose, &phone, &content);
-        let audit = system_event(now, "qualification.remind", &member)
-            .details(serde_json::json!({ "due_date": due, "offset_days": offset }));
-        let change = ChangeSet {
+        // The reminder's key is claimed first: an instance that loses the race
+        // counts nothing against the member's phone.
+        let claim = ChangeSet {
             qualification: vec![QualificationWrite::Reminder(ReminderSent {
                 member_id: member.id,
                 due_date: benefit.due_date,
                 offset_days: offset,
                 sent_at: now,
             })],
-            outbox: vec![message],
-            audit: vec![audit],
             ..ChangeSet::default()
         };
-        match self.store.apply(change).await {
-            Ok(()) => Ok(Reminded::Sent),
-            // Another instance sent this reminder first.
-            Err(StoreError::Conflict | StoreError::Duplicate(_)) => Ok(Reminded::Skipped),
-            Err(e) => Err(e),
+        match self.store.apply(claim).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict | StoreError::Duplicate(_)) => return Ok(Reminded::Skipped),
+            Err(e) => return Err(e),
         }
+        let phone = self.phone_on_file(&member)?;
+        let phone_key = hex::encode(
+            &self
+                .keyring
+                .blind_index(Field::Phone, phone.normalised())
+                .as_bytes()[..12],
+        );
+        let phone_day = format!("sms:phone-day:{phone_key}");
+        // A phone that had its texts for the day gets none: this reminder is not
+        // sent (the next offset's will be).
+        let texted = self
+            .limiter
+            .hit(
+                &phone_day,
+                Duration::days(1),
+                self.policy.sms.phone_daily,
+                now,
+            )
+            .await?
+            == RateDecision::Allowed;
+        let due = benefit.due_date.to_string();
+        let mut change = ChangeSet::default();
+        if texted {
+            let (purpose, content) = if offset > 0 {
+                let days = (benefit.due_date - china_today(now))
+                    .whole_days()
+                    .to_string();
+                let text = &self.templates.qualification_reminder;
+                let pairs = [
+                    ("due", due.as_str()),
+                    ("days", &days),
+                    ("hotline", &self.templates.hotline),
+                ];
+                (SmsPurpose::QualificationReminder, fill(text, &pairs))
+            } else {
+                let text = &self.templates.qualification_lapsed;
+                let pairs = [("due", due.as_str()), ("hotline", &self.templates.hotline)];
+                (SmsPurpose::QualificationLapsed, fill(text, &pairs))
+            };
+            change
+                .outbox
+                .push(self.outbox_message(Some(member.id), purpose, &phone, &content));
+        }
+        change
+            .audit
+            .push(
+                system_event(now, "qualification.remind", &member).details(serde_json::json!({
+                    "due_date": due, "offset_days": offset, "texted": texted,
+                })),
+            );
+        self.store.apply(change).await?;
+        Ok(if texted {
+            Reminded::Sent
+        } else {
+            Reminded::Skipped
+        })
     }
 }
 
