@@ -106,8 +106,13 @@ fn fact_value(tr: Tr, key: &str, value: &serde_json::Value) -> String {
     {
         return tr.get(kind_key(kind)).to_owned();
     }
-    tr.find(&format!("record.value.{code}"))
-        .map_or_else(|| code.to_owned(), str::to_owned)
+    value_text(tr, code).to_owned()
+}
+
+/// A stored code's meaning in words where one is written (`record.value.<code>`),
+/// the code itself otherwise.
+pub fn value_text(tr: Tr, code: &str) -> &str {
+    tr.find(&format!("record.value.{code}")).unwrap_or(code)
 }
 
 /// The message key naming a kind.

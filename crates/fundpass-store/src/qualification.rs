@@ -199,23 +199,15 @@ pub(crate) async fn write_qualification(
         QualificationWrite::Benefit {
             record: b,
             expected_version,
-        } => sqlx::query(
-            "UPDATE benefits SET kind = $1, start_date = $2, cycle_months = $3, \
-             due_date = $4, status = $5, suspended_since = $6, last_check_at = $7, \
-             last_check_channel = $8, failed_attempts = $9, deceased_on = $10, \
-             version = version + 1 WHERE member_id = $11 AND version = $12",
+        } => bind_benefit(
+            sqlx::query(
+                "UPDATE benefits SET kind = $2, start_date = $3, cycle_months = $4, \
+                 due_date = $5, status = $6, suspended_since = $7, last_check_at = $8, \
+                 last_check_channel = $9, failed_attempts = $10, deceased_on = $11, \
+                 version = version + 1 WHERE member_id = $1 AND version = $12",
+            ),
+            b,
         )
-        .bind(b.kind.code())
-        .bind(date_text(b.start_date))
-        .bind(i32::from(b.cycle_months))
-        .bind(date_text(b.due_date))
-        .bind(b.status.code())
-        .bind(b.suspended_since.map(date_text))
-        .bind(opt_micros(b.last_check_at))
-        .bind(b.last_check_channel.map(CheckChannel::code))
-        .bind(b.failed_attempts)
-        .bind(b.deceased_on.map(date_text))
-        .bind(b.member_id.0)
         .bind(*expected_version)
         .execute(&mut *conn)
         .await
@@ -311,6 +303,25 @@ async fn insert_check(
     .execute(&mut *conn)
     .await
     .map_err(db_error)
+}
+
+/// Binds a benefit's columns in the order of [`BENEFIT_COLUMNS`], `version` aside.
+fn bind_benefit<'q>(
+    query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>,
+    b: &Benefit,
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
+    query
+        .bind(b.member_id.0)
+        .bind(b.kind.code())
+        .bind(date_text(b.start_date))
+        .bind(i32::from(b.cycle_months))
+        .bind(date_text(b.due_date))
+        .bind(b.status.code())
+        .bind(b.suspended_since.map(date_text))
+        .bind(opt_micros(b.last_check_at))
+        .bind(b.last_check_channel.map(CheckChannel::code))
+        .bind(b.failed_attempts)
+        .bind(b.deceased_on.map(date_text))
 }
 
 fn benefit_from_row(row: &AnyRow) -> Result<Benefit, StoreError> {
@@ -442,19 +453,7 @@ impl BenefitImport for Import {
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for b in chunk {
-                query = query
-                    .bind(b.member_id.0)
-                    .bind(b.kind.code())
-                    .bind(date_text(b.start_date))
-                    .bind(i32::from(b.cycle_months))
-                    .bind(date_text(b.due_date))
-                    .bind(b.status.code())
-                    .bind(b.suspended_since.map(date_text))
-                    .bind(opt_micros(b.last_check_at))
-                    .bind(b.last_check_channel.map(CheckChannel::code))
-                    .bind(b.failed_attempts)
-                    .bind(b.deceased_on.map(date_text))
-                    .bind(b.version.max(1));
+                query = bind_benefit(query, b).bind(b.version.max(1));
             }
             query.execute(&mut *self.tx).await.map_err(db_error)?;
         }

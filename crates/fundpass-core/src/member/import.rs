@@ -89,6 +89,17 @@ impl ImportRow {
     }
 }
 
+/// A name as a member typed it, trimmed, if it can be anyone's: not empty, not longer
+/// than a name may be, and without control characters (imports refuse them, so no
+/// member's name has one).
+pub fn typed_name(raw: &str) -> Option<&str> {
+    let name = raw.trim();
+    let ok = !name.is_empty()
+        && name.chars().count() <= NAME_MAX_CHARS
+        && !name.chars().any(char::is_control);
+    ok.then_some(name)
+}
+
 fn check_name(raw: &str) -> Result<String, RowProblem> {
     let name = raw.trim();
     if name.is_empty() {

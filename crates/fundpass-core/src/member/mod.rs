@@ -8,7 +8,7 @@ mod questions;
 
 pub use account::{AccountNumber, AccountNumberError};
 pub use holds::{Hold, HoldPolicy, HoldReason};
-pub use import::{ImportRow, NAME_MAX_CHARS, RowProblem, ValidRow};
+pub use import::{ImportRow, NAME_MAX_CHARS, RowProblem, ValidRow, typed_name};
 
 pub use questions::{
     MAX_ANSWER_CHARS, MAX_QUESTIONS, QUESTION_CODES, QuestionError, SecurityAnswer,

@@ -264,6 +264,22 @@ impl Portal {
         )
     }
 
+    /// The name a phone's SMS windows are counted under: a cut of its keyed digest,
+    /// never the number.
+    pub(crate) fn phone_limit_key(&self, phone: &Phone) -> String {
+        hex::encode(
+            &self
+                .keyring
+                .blind_index(Field::Phone, phone.normalised())
+                .as_bytes()[..12],
+        )
+    }
+
+    /// The key of a phone's daily SMS window, shared by codes and notices.
+    pub(crate) fn phone_day_key(&self, phone: &Phone) -> String {
+        format!("sms:phone-day:{}", self.phone_limit_key(phone))
+    }
+
     /// Counts one code request against the per-phone, per-address and global limits
     /// (the phone being the one typed, matched or not, so the answer is the same
     /// for members and strangers).
@@ -274,12 +290,7 @@ impl Portal {
     ) -> Result<RateDecision, StoreError> {
         let now = self.clock.now();
         let l = self.policy.sms;
-        let phone_key = hex::encode(
-            &self
-                .keyring
-                .blind_index(Field::Phone, phone.normalised())
-                .as_bytes()[..12],
-        );
+        let phone_key = self.phone_limit_key(phone);
         let ip = ctx.ip.as_deref().unwrap_or("unknown");
         let checks = [
             (
@@ -287,11 +298,7 @@ impl Portal {
                 l.phone_cooldown,
                 1,
             ),
-            (
-                format!("sms:phone-day:{phone_key}"),
-                Duration::days(1),
-                l.phone_daily,
-            ),
+            (self.phone_day_key(phone), Duration::days(1), l.phone_daily),
             (format!("sms:ip-hour:{ip}"), Duration::hours(1), l.ip_hourly),
             (
                 "sms:global-hour".to_owned(),

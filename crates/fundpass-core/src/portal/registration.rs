@@ -118,14 +118,7 @@ impl Portal {
         ctx: &RequestContext,
     ) -> Result<StartedFlow, RegistrationError> {
         let now = self.clock.now();
-        let name = input.name.trim();
-        // Imports refuse control characters in names, so no member's name has one.
-        if name.is_empty()
-            || name.chars().count() > crate::member::NAME_MAX_CHARS
-            || name.chars().any(char::is_control)
-        {
-            return Err(RegistrationError::BadName);
-        }
+        let name = crate::member::typed_name(&input.name).ok_or(RegistrationError::BadName)?;
         let id = IdNumber::parse(
             input.id_type,
             &input.id_number,

@@ -354,7 +354,9 @@ impl Portal {
                 ..ChangeSet::default()
             })
             .await?;
-        Ok(self.view_of(member, &next))
+        let mut view = self.view_of(member, &next);
+        view.recent = self.recent_of(member.id).await?;
+        Ok(view)
     }
 
     /// Records a refused result: the attempt ends and, when the refusal was about the

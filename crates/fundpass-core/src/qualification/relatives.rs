@@ -91,13 +91,7 @@ impl Portal {
         ctx: &RequestContext,
     ) -> Result<LinkStarted, RelativeError> {
         let now = self.clock.now();
-        let name = input.name.trim();
-        if name.is_empty()
-            || name.chars().count() > crate::member::NAME_MAX_CHARS
-            || name.chars().any(char::is_control)
-        {
-            return Err(RelativeError::BadName);
-        }
+        let name = crate::member::typed_name(input.name).ok_or(RelativeError::BadName)?;
         let id = IdNumber::parse(input.id_type, input.id_number, china_today(now))
             .map_err(RelativeError::BadIdNumber)?;
         let key = format!("relative-link:member:{}", auth.member.id.0);
@@ -191,15 +185,15 @@ impl Portal {
         Ok(entitled.then_some(found))
     }
 
-    /// Confirms a link with the code the relative read back. A wrong code counts
-    /// against the flow, as every code does.
+    /// Confirms a link with the code the relative read back and returns the
+    /// relative's standing. A wrong code counts against the flow, as every code does.
     pub async fn confirm_relative_link(
         &self,
         auth: &Authenticated,
         flow: &str,
         code: &str,
         ctx: &RequestContext,
-    ) -> Result<MemberRecord, RelativeError> {
+    ) -> Result<super::QualificationView, RelativeError> {
         let now = self.clock.now();
         let token = OpaqueToken::parse(flow.trim()).ok_or(RelativeError::UnknownFlow)?;
         let record = match self.store.flow(&token.digest()).await? {
@@ -263,7 +257,7 @@ impl Portal {
             other => other.into(),
         })?;
         match relative {
-            Some(r) => Ok(r),
+            Some(r) => Ok(self.standing_of(&r).await?),
             None => Err(RelativeError::Flow(match step {
                 Err(e) => e,
                 Ok(()) => FlowError::WrongStep,

@@ -47,14 +47,7 @@ impl Portal {
         &self,
         auth: &Authenticated,
     ) -> Result<QualificationView, QualificationError> {
-        let benefit = self
-            .store
-            .benefit(auth.member.id)
-            .await?
-            .ok_or(QualificationError::NotEntitled)?;
-        let mut view = self.view_of(&auth.member, &benefit);
-        view.recent = self.recent_of(&benefit).await?;
-        Ok(view)
+        self.standing_of(&auth.member).await
     }
 
     /// A member's standing for a business system with `qualification:read`.
@@ -72,21 +65,30 @@ impl Portal {
             .member_by_account(&account)
             .await?
             .ok_or(PayoutError::UnknownMember)?;
+        self.standing_of(&member).await
+    }
+
+    /// `member`'s standing with their recent checks; `NotEntitled` without a benefit.
+    pub(crate) async fn standing_of(
+        &self,
+        member: &MemberRecord,
+    ) -> Result<QualificationView, QualificationError> {
         let benefit = self
             .store
             .benefit(member.id)
             .await?
             .ok_or(QualificationError::NotEntitled)?;
-        let mut view = self.view_of(&member, &benefit);
-        view.recent = self.recent_of(&benefit).await?;
+        let mut view = self.view_of(member, &benefit);
+        view.recent = self.recent_of(member.id).await?;
         Ok(view)
     }
 
-    async fn recent_of(&self, benefit: &Benefit) -> Result<Vec<RecentCheck>, QualificationError> {
-        let checks = self
-            .store
-            .recent_checks(benefit.member_id, RECENT_CHECKS)
-            .await?;
+    /// The member's newest passed checks.
+    pub(crate) async fn recent_of(
+        &self,
+        member: crate::member::MemberId,
+    ) -> Result<Vec<RecentCheck>, QualificationError> {
+        let checks = self.store.recent_checks(member, RECENT_CHECKS).await?;
         Ok(checks
             .into_iter()
             .map(|c| RecentCheck {

@@ -13,7 +13,6 @@ use time::Duration;
 use super::{Benefit, QualificationStatus, QualificationWrite, ReminderSent};
 use crate::audit::{Actor, ActorKind, AuditEvent, Channel, Outcome};
 use crate::clients::{BusinessEvent, EventKind};
-use crate::crypto::Field;
 use crate::member::MemberRecord;
 use crate::portal::{Portal, china_hour, china_today, fill};
 use crate::ports::{ChangeSet, RateDecision, SmsPurpose, StoreError};
@@ -181,13 +180,7 @@ impl Portal {
             Err(e) => return Err(e),
         }
         let phone = self.phone_on_file(&member)?;
-        let phone_key = hex::encode(
-            &self
-                .keyring
-                .blind_index(Field::Phone, phone.normalised())
-                .as_bytes()[..12],
-        );
-        let phone_day = format!("sms:phone-day:{phone_key}");
+        let phone_day = self.phone_day_key(&phone);
         // A phone that had its texts for the day gets none: this reminder is not
         // sent (the next offset's will be).
         let texted = self

@@ -122,18 +122,7 @@ pub async fn confirm(
     let call = state
         .portal
         .confirm_relative_link(&auth, &body.flow, &body.code, &ctx);
-    let relative = run(&state, call, map::relative).await?;
-    let mut relatives = run(&state, state.portal.my_relatives(&auth), map::qualification).await?;
-    let q = relatives
-        .iter()
-        .position(|q| q.account_no == relative.account_no.as_str())
-        .map(|i| relatives.swap_remove(i))
-        .ok_or_else(|| {
-            map::qualification(
-                fundpass_core::qualification::QualificationError::NotRelative,
-                state.portal.clock.now(),
-            )
-        })?;
+    let q = run(&state, call, map::relative).await?;
     Ok(Json(view(&q)))
 }
 

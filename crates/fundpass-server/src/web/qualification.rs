@@ -62,12 +62,6 @@ pub(super) async fn page(Member { web, auth }: Member) -> Result<Reply, Internal
 }
 
 fn standing(web: &Web, q: &QualificationView) -> Standing {
-    let text = |code: &str| {
-        web.tr
-            .find(&format!("record.value.{code}"))
-            .or_else(|| web.tr.find(&format!("qualification.status_{code}")))
-            .unwrap_or("")
-    };
     Standing {
         account_no: q.account_no.clone(),
         status: web
@@ -83,7 +77,7 @@ fn standing(web: &Web, q: &QualificationView) -> Standing {
             .iter()
             .map(|c| CheckRow {
                 at: date_time(c.checked_at),
-                channel: text(c.channel.code()),
+                channel: crate::record_text::value_text(web.tr, c.channel.code()),
                 gap_months: c.gap_months,
             })
             .collect(),

@@ -71,16 +71,13 @@ impl Portal {
         id: &IdNumber,
         input: &FaceStartInput<'a>,
     ) -> Result<(Option<String>, Option<&'a str>), RecoveryError> {
-        let name = match input.name.map(str::trim) {
-            // Imports refuse control characters in names, so no member's name has one.
-            Some(name)
-                if name.is_empty()
-                    || name.chars().count() > crate::member::NAME_MAX_CHARS
-                    || name.chars().any(char::is_control) =>
-            {
-                return Err(RecoveryError::BadName);
-            }
-            name => name.map(str::to_owned),
+        let name = match input.name {
+            Some(raw) => Some(
+                crate::member::typed_name(raw)
+                    .ok_or(RecoveryError::BadName)?
+                    .to_owned(),
+            ),
+            None => None,
         };
         let meta_info = clean_meta_info(input.meta_info)
             .map_err(|BadMetaInfo| RecoveryError::FaceMetaInfoRequired)?;

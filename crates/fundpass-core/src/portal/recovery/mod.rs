@@ -179,14 +179,7 @@ impl Portal {
         &self,
         input: &RecoveryIdentify,
     ) -> Result<(String, IdNumber), RecoveryError> {
-        let name = input.name.trim();
-        // Imports refuse control characters in names, so no member's name has one.
-        if name.is_empty()
-            || name.chars().count() > crate::member::NAME_MAX_CHARS
-            || name.chars().any(char::is_control)
-        {
-            return Err(RecoveryError::BadName);
-        }
+        let name = crate::member::typed_name(&input.name).ok_or(RecoveryError::BadName)?;
         let id = IdNumber::parse(
             input.id_type,
             &input.id_number,

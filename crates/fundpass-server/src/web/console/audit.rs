@@ -157,10 +157,7 @@ pub(super) async fn anomalies(StaffUser { web, auth }: StaffUser) -> Result<Repl
                         member: d.member.0,
                         deceased_on: d.deceased_on.to_string(),
                         checked_at: date_time(d.checked_at),
-                        channel: web
-                            .tr
-                            .find(&format!("record.value.{}", d.channel.code()))
-                            .unwrap_or_else(|| d.channel.code()),
+                        channel: crate::record_text::value_text(web.tr, d.channel.code()),
                         by_member: d.by_member.map(|m| m.0.to_string()).unwrap_or_default(),
                     })
                     .collect(),
